@@ -1,0 +1,163 @@
+//! Reading "my key" from whatever bytes a person has.
+//!
+//! Text: PEM certificates (one or many, any text around them), PEM PKCS#7 bundles, armored
+//! OpenPGP keys (headers, CRLF, several blocks, keyrings). Binary: DER certificates, DER
+//! PKCS#7 bundles, binary OpenPGP keys and keyrings. Private keys of every kind, OpenPGP and
+//! X.509 mixed in one input, messages and signatures are refused with a [`KeyError`].
+
+use sequoia_openpgp::Cert;
+
+use crate::error::{KeyError, PrivateKeyKind};
+use crate::openpgp::{self, BinaryKind};
+use crate::x509::X509Cert;
+use crate::{pem, pkcs7, private_key};
+
+/// The largest input accepted, in bytes (4 MiB): far above any real certificate or keyring
+/// a person uploads, low enough that hostile input cannot exhaust memory.
+pub const MAX_INPUT_LEN: usize = 4 * 1024 * 1024;
+
+/// Key material read from the input.
+#[derive(Debug, Clone)]
+pub(crate) enum Parsed {
+    OpenPgp(Vec<Cert>),
+    X509(Vec<X509Cert>),
+}
+
+/// Reads the input, deciding between OpenPGP and X.509.
+pub(crate) fn read(data: &[u8]) -> Result<Parsed, KeyError> {
+    if data.len() > MAX_INPUT_LEN {
+        return Err(KeyError::TooLarge {
+            size: data.len(),
+            limit: MAX_INPUT_LEN,
+        });
+    }
+    if data.iter().all(u8::is_ascii_whitespace) {
+        return Err(KeyError::Empty);
+    }
+    if pem::has_blocks(data) {
+        read_text(data)
+    } else {
+        read_binary(data)
+    }
+}
+
+/// What a block label stands for.
+enum Label {
+    OpenPgpKey,
+    Certificate,
+    Pkcs7,
+    BarePublicKey,
+    NotAKey(&'static str),
+    Private(PrivateKeyKind),
+    Other,
+}
+
+fn classify(label: &str) -> Label {
+    if let Some(kind) = private_key::from_label(label) {
+        return Label::Private(kind);
+    }
+    match label {
+        "PGP PUBLIC KEY BLOCK" => Label::OpenPgpKey,
+        "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => Label::Certificate,
+        "PKCS7" | "CMS" => Label::Pkcs7,
+        "PUBLIC KEY" | "RSA PUBLIC KEY" => Label::BarePublicKey,
+        "PGP MESSAGE" => Label::NotAKey("an OpenPGP message"),
+        "PGP SIGNATURE" | "PGP SIGNED MESSAGE" => Label::NotAKey("an OpenPGP signature"),
+        "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => {
+            Label::NotAKey("a certificate signing request")
+        }
+        "X509 CRL" => Label::NotAKey("a certificate revocation list"),
+        _ => Label::Other,
+    }
+}
+
+fn read_text(data: &[u8]) -> Result<Parsed, KeyError> {
+    let blocks = pem::blocks(data)?;
+    let labels: Vec<Label> = blocks.iter().map(|b| classify(b.label)).collect();
+
+    // A private key anywhere refuses the whole input: it must never travel further.
+    if let Some(kind) = labels.iter().find_map(|l| match l {
+        Label::Private(k) => Some(*k),
+        _ => None,
+    }) {
+        return Err(KeyError::PrivateKey { kind });
+    }
+    let has_pgp = labels.iter().any(|l| matches!(l, Label::OpenPgpKey));
+    let has_x509 = labels
+        .iter()
+        .any(|l| matches!(l, Label::Certificate | Label::Pkcs7));
+    if has_pgp && has_x509 {
+        return Err(KeyError::Mixed);
+    }
+
+    let mut certs = Vec::new();
+    let mut x509 = Vec::new();
+    for (block, label) in blocks.iter().zip(&labels) {
+        match label {
+            Label::OpenPgpKey => certs.extend(openpgp::parse(block.text)?),
+            Label::Certificate => x509.push(X509Cert::from_der(&pem_contents(block.text)?)?),
+            Label::Pkcs7 => x509.extend(pkcs7::certificates(&pem_contents(block.text)?)?),
+            _ => {}
+        }
+    }
+    if !certs.is_empty() {
+        return Ok(Parsed::OpenPgp(certs));
+    }
+    if !x509.is_empty() {
+        return Ok(Parsed::X509(x509));
+    }
+    for label in &labels {
+        match label {
+            Label::BarePublicKey => return Err(KeyError::BarePublicKey),
+            Label::NotAKey(found) => return Err(KeyError::NotAKey { found }),
+            _ => {}
+        }
+    }
+    Err(KeyError::Unrecognized)
+}
+
+fn pem_contents(block: &[u8]) -> Result<Vec<u8>, KeyError> {
+    ::pem::parse(block)
+        .map(|p| p.into_contents())
+        .map_err(|e| KeyError::Malformed {
+            format: "PEM",
+            detail: e.to_string(),
+        })
+}
+
+fn read_binary(data: &[u8]) -> Result<Parsed, KeyError> {
+    match data.first() {
+        Some(0x30) => read_der(data),
+        Some(_) => match openpgp::first_packet_kind(data) {
+            Some(BinaryKind::PublicKey) => Ok(Parsed::OpenPgp(openpgp::parse(data)?)),
+            Some(BinaryKind::SecretKey) => Err(KeyError::PrivateKey {
+                kind: PrivateKeyKind::OpenPgp,
+            }),
+            Some(BinaryKind::Message) => Err(KeyError::NotAKey {
+                found: "an OpenPGP message",
+            }),
+            Some(BinaryKind::Signature) => Err(KeyError::NotAKey {
+                found: "an OpenPGP signature",
+            }),
+            None => Err(KeyError::Unrecognized),
+        },
+        None => Err(KeyError::Empty),
+    }
+}
+
+fn read_der(data: &[u8]) -> Result<Parsed, KeyError> {
+    let cert_error = match X509Cert::from_der(data) {
+        Ok(cert) => return Ok(Parsed::X509(vec![cert])),
+        Err(e) => e,
+    };
+    if pkcs7::is_signed_data(data) {
+        return Ok(Parsed::X509(pkcs7::certificates(data)?));
+    }
+    if let Some(kind) = private_key::from_der(data) {
+        return Err(KeyError::PrivateKey { kind });
+    }
+    if <spki::SubjectPublicKeyInfoRef<'_> as der::Decode>::from_der(data).is_ok() {
+        return Err(KeyError::BarePublicKey);
+    }
+    Err(cert_error)
+}

@@ -1,0 +1,532 @@
+//! OpenPGP certificates as encryption recipients (RFC 9580, crypto-notes §5.2).
+//!
+//! Certificates are read with Sequoia (armor with headers, CRLF, binary, keyrings) and checked
+//! under Sequoia's `StandardPolicy` at the evaluation time. A certificate is usable when it is
+//! valid under the policy, alive, not revoked, and has at least one alive, unrevoked,
+//! supported subkey with the transport- or storage-encryption flag. When it is not, the
+//! problem says which of these failed, in words.
+
+use std::collections::HashSet;
+use std::time::SystemTime;
+
+use sequoia_openpgp as openpgp;
+
+use openpgp::cert::prelude::*;
+use openpgp::parse::Parse;
+use openpgp::policy::StandardPolicy;
+use openpgp::types::{HashAlgorithm, KeyFlags, PublicKeyAlgorithm, RevocationStatus};
+use openpgp::Cert;
+
+use crate::error::{KeyError, PrivateKeyKind};
+use crate::fingerprint::Fingerprint;
+use crate::policy::Policy;
+use crate::problem::{Problem, ProblemCode, day};
+use crate::report::{KeyDetails, OpenPgpDetails};
+
+/// Reads every certificate in one armored block or one binary input.
+///
+/// Secret keys are refused. Input that is an OpenPGP message or signature is refused too.
+pub(crate) fn parse(data: &[u8]) -> Result<Vec<Cert>, KeyError> {
+    let mut certs = Vec::new();
+    let parser = CertParser::from_bytes(data).map_err(malformed)?;
+    for item in parser {
+        let cert = item.map_err(malformed)?;
+        if cert.is_tsk() {
+            return Err(KeyError::PrivateKey {
+                kind: PrivateKeyKind::OpenPgp,
+            });
+        }
+        certs.push(cert);
+    }
+    if certs.is_empty() {
+        return Err(KeyError::Malformed {
+            format: "OpenPGP",
+            detail: "no certificate found".into(),
+        });
+    }
+    Ok(certs)
+}
+
+/// Classifies binary input by the tag of its first OpenPGP packet header.
+pub(crate) fn first_packet_kind(data: &[u8]) -> Option<BinaryKind> {
+    let ctb = *data.first()?;
+    if ctb & 0x80 == 0 {
+        return None;
+    }
+    let tag = if ctb & 0x40 != 0 {
+        ctb & 0x3f
+    } else {
+        (ctb >> 2) & 0x0f
+    };
+    Some(match tag {
+        5 => BinaryKind::SecretKey,
+        6 => BinaryKind::PublicKey,
+        2 => BinaryKind::Signature,
+        1 | 3 | 4 | 8 | 9 | 11 | 18 | 20 => BinaryKind::Message,
+        _ => return None,
+    })
+}
+
+/// What binary OpenPGP input starts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BinaryKind {
+    PublicKey,
+    SecretKey,
+    Message,
+    Signature,
+}
+
+fn malformed(e: openpgp::anyhow::Error) -> KeyError {
+    KeyError::Malformed {
+        format: "OpenPGP",
+        detail: error_chain(&e),
+    }
+}
+
+/// Sequoia's error with its context chain, as one line.
+fn error_chain(e: &openpgp::anyhow::Error) -> String {
+    let mut parts: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+    parts.dedup();
+    parts.join(": ")
+}
+
+/// The outcome of checking one certificate.
+pub(crate) struct Evaluation {
+    pub(crate) problems: Vec<Problem>,
+    /// The keys that will be encrypted to; empty when the certificate is unusable.
+    pub(crate) encryption_keys: Vec<openpgp::Fingerprint>,
+    pub(crate) expires: Option<SystemTime>,
+    pub(crate) details: OpenPgpDetails,
+}
+
+impl Evaluation {
+    pub(crate) fn usable(&self) -> bool {
+        !self.encryption_keys.is_empty() && !self.problems.iter().any(Problem::is_error)
+    }
+}
+
+/// The e-mail addresses of a certificate's user IDs.
+pub(crate) fn emails(cert: &Cert) -> Vec<String> {
+    cert.userids()
+        .filter_map(|ua| ua.userid().email().ok().flatten().map(str::to_owned))
+        .collect()
+}
+
+/// Checks one certificate as a recipient at `now`.
+pub(crate) fn evaluate(cert: &Cert, policy: &Policy, now: SystemTime) -> Evaluation {
+    let standard = StandardPolicy::at(now);
+    let fpr = cert.fingerprint();
+    let fpr_hex = fpr.to_hex();
+    let mut problems = Vec::new();
+    let mut encryption_keys = Vec::new();
+    let mut expires = None;
+    let mut seipdv2 = false;
+
+    match cert.with_policy(&standard, now) {
+        Err(e) => problems.push(diagnose_invalid_cert(cert, now, &e)),
+        Ok(vc) => {
+            seipdv2 = vc.features().is_some_and(|f| f.supports_seipdv2());
+            let primary_expiry = vc.primary_key().key_expiration_time();
+            if let RevocationStatus::Revoked(_) = vc.revocation_status() {
+                problems.push(Problem::error(
+                    ProblemCode::Revoked,
+                    "the key has been revoked by its owner and must not be used any more; \
+                     use your current key",
+                ));
+            } else if let Err(_) = vc.alive() {
+                match primary_expiry {
+                    Some(t) if t <= now => problems.push(
+                        Problem::error(
+                            ProblemCode::Expired,
+                            format!(
+                                "the key expired on {}; extend it with `gpg --quick-set-expire \
+                                 {fpr_hex} 2y` (and the same with '*' for its subkeys), then \
+                                 export it again",
+                                day(t)
+                            ),
+                        )
+                        .on(t),
+                    ),
+                    _ => problems.push(Problem::error(
+                        ProblemCode::NotYetValid,
+                        format!(
+                            "the key was created in the future ({}); check your computer's clock",
+                            day(vc.primary_key().key().creation_time())
+                        ),
+                    )),
+                }
+            } else {
+                let (keys, mut subkey_problems) = encryption_keys_of(cert, &vc, policy);
+                if keys.is_empty() {
+                    problems.append(&mut subkey_problems);
+                } else {
+                    let latest_subkey_expiry = keys.iter().map(|(_, exp, _)| *exp).fold(
+                        Some(None),
+                        |acc: Option<Option<SystemTime>>, e| match (acc, e) {
+                            (Some(Some(a)), Some(b)) => Some(Some(a.max(b))),
+                            (Some(None), Some(b)) => Some(Some(b)),
+                            _ => None,
+                        },
+                    );
+                    // `None` in the fold means: some subkey never expires.
+                    let subkey_expiry = latest_subkey_expiry.flatten();
+                    expires = match (primary_expiry, subkey_expiry) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                    if !keys.iter().any(|(_, _, transport)| *transport) {
+                        problems.push(Problem::warning(
+                            ProblemCode::StorageOnlySubkey,
+                            "the encryption subkey is marked for storage only: mailseal can \
+                             encrypt to it, but Stalwart 0.16 only uses subkeys marked for \
+                             communication (transport) and will refuse this key",
+                        ));
+                    }
+                    encryption_keys = keys.into_iter().map(|(f, _, _)| f).collect();
+                }
+                if let Some(t) = expires
+                    && encryption_keys.len() > 0
+                    && now + policy.expiry_warning() > t
+                {
+                    problems.push(
+                        Problem::warning(
+                            ProblemCode::ExpiresSoon,
+                            format!(
+                                "the key expires on {}; after that, new mail cannot be \
+                                 encrypted to it: extend it with `gpg --quick-set-expire \
+                                 {fpr_hex} 2y '*'` and upload it again",
+                                day(t)
+                            ),
+                        )
+                        .on(t),
+                    );
+                }
+            }
+            if cert.primary_key().key().version() == 6 {
+                problems.push(Problem::warning(
+                    ProblemCode::V6Key,
+                    "this is an OpenPGP v6 key: GnuPG 2.2 and 2.4 cannot use it, so mail \
+                     encrypted to it opens only in newer programs (Sequoia, RNP, GnuPG 2.5)",
+                ));
+            } else if seipdv2 && !encryption_keys.is_empty() {
+                problems.push(Problem::warning(
+                    ProblemCode::Seipdv2Preferred,
+                    "the key asks for the new SEIPDv2 encryption format: Stalwart will then \
+                     store mail that GnuPG 2.2 cannot decrypt; mailseal writes the classic \
+                     format unless told otherwise",
+                ));
+            }
+        }
+    }
+
+    if !policy.email_matches(emails(cert).iter().map(String::as_str)) {
+        problems.push(Problem::warning(
+            ProblemCode::EmailMismatch,
+            format!(
+                "none of the key's user IDs carries {}; check that it is yours",
+                policy.email().unwrap_or_default()
+            ),
+        ));
+    }
+
+    for p in &mut problems {
+        if p.subject.is_none() {
+            p.subject = Some(fpr_hex.clone());
+        }
+    }
+    let used: HashSet<&openpgp::Fingerprint> = encryption_keys.iter().collect();
+    let details = details(cert, seipdv2, &used);
+    Evaluation {
+        problems,
+        encryption_keys,
+        expires,
+        details,
+    }
+}
+
+/// The usable encryption keys of a valid, live, unrevoked certificate, each with its expiry
+/// and whether it has the transport flag; or the problems explaining why there are none.
+type EncryptionKeys = Vec<(openpgp::Fingerprint, Option<SystemTime>, bool)>;
+
+fn encryption_keys_of(
+    cert: &Cert,
+    vc: &ValidCert<'_>,
+    policy: &Policy,
+) -> (EncryptionKeys, Vec<Problem>) {
+    let supported: HashSet<openpgp::Fingerprint> =
+        vc.keys().supported().map(|ka| ka.key().fingerprint()).collect();
+    let mut usable = Vec::new();
+    let mut problems = Vec::new();
+    let mut seen = HashSet::new();
+    for ka in vc.keys() {
+        let transport = ka.for_transport_encryption();
+        if !transport && !ka.for_storage_encryption() {
+            continue;
+        }
+        let fp = ka.key().fingerprint();
+        seen.insert(fp.clone());
+        let sub = fp.to_hex();
+        if let RevocationStatus::Revoked(_) = ka.revocation_status() {
+            problems.push(
+                Problem::error(
+                    ProblemCode::EncryptionSubkeyRevoked,
+                    "the encryption subkey has been revoked; add a new encryption subkey \
+                     (`gpg --quick-add-key FINGERPRINT default encr`) and export the key again",
+                )
+                .about(sub),
+            );
+        } else if ka.alive().is_err() {
+            let exp = ka.key_expiration_time();
+            let when = exp.map(day).unwrap_or_else(|| "an unknown date".into());
+            let mut p = Problem::error(
+                ProblemCode::EncryptionSubkeyExpired,
+                format!(
+                    "the encryption subkey expired on {when}; extend it with `gpg \
+                     --quick-set-expire {} 2y '*'` and export the key again",
+                    cert.fingerprint().to_hex()
+                ),
+            )
+            .about(sub);
+            if let Some(t) = exp {
+                p = p.on(t);
+            }
+            problems.push(p);
+        } else if !supported.contains(&fp) {
+            problems.push(
+                Problem::error(
+                    ProblemCode::UnsupportedAlgorithm,
+                    format!(
+                        "the encryption subkey uses {}, which is not supported; add a subkey \
+                         with RSA or Curve25519",
+                        algorithm(ka.key())
+                    ),
+                )
+                .about(sub),
+            );
+        } else if let Some(p) = rsa_size_problem(ka.key(), policy) {
+            problems.push(p.about(sub));
+        } else {
+            usable.push((fp, ka.key_expiration_time(), transport));
+        }
+    }
+    if usable.is_empty() && problems.is_empty() {
+        // No encryption-capable key is valid under the policy. Look at the raw keys to say why.
+        for ka in cert.keys() {
+            let fp = ka.key().fingerprint();
+            if seen.contains(&fp) {
+                continue;
+            }
+            let Some(sig) = ka.self_signatures().next() else {
+                continue;
+            };
+            let flags = sig.key_flags().unwrap_or_else(KeyFlags::empty);
+            if !(flags.for_transport_encryption() || flags.for_storage_encryption()) {
+                continue;
+            }
+            let sub = fp.to_hex();
+            if sig.hash_algo() == HashAlgorithm::SHA1 {
+                problems.push(sha1_problem(cert).about(sub));
+            } else if let Some(p) = rsa_size_problem(ka.key(), policy) {
+                problems.push(p.about(sub));
+            } else {
+                problems.push(
+                    Problem::error(
+                        ProblemCode::PolicyRejected,
+                        "the encryption subkey's binding signature is not acceptable under \
+                         the OpenPGP standard policy; add a new encryption subkey",
+                    )
+                    .about(sub),
+                );
+            }
+        }
+        if problems.is_empty() {
+            problems.push(Problem::error(
+                ProblemCode::NoEncryptionKey,
+                "the key can only sign, not encrypt: it has no encryption subkey; add one \
+                 (`gpg --quick-add-key FINGERPRINT default encr`) and export the key again",
+            ));
+        }
+    }
+    (usable, problems)
+}
+
+/// Says why a certificate is not valid under the standard policy at all.
+fn diagnose_invalid_cert(cert: &Cert, now: SystemTime, e: &openpgp::anyhow::Error) -> Problem {
+    let mut relaxed = StandardPolicy::at(now);
+    relaxed.accept_hash(HashAlgorithm::SHA1);
+    if cert.with_policy(&relaxed, now).is_ok() {
+        return sha1_problem(cert);
+    }
+    let primary = cert.primary_key().key();
+    if let Some(p) = rsa_size_problem(primary, &Policy::standard()) {
+        return p;
+    }
+    #[allow(deprecated)] // DSA is deprecated in Sequoia precisely because it is weak.
+    let dsa = matches!(primary.pk_algo(), PublicKeyAlgorithm::DSA);
+    if !primary.pk_algo().is_supported() || dsa {
+        return Problem::error(
+            ProblemCode::UnsupportedAlgorithm,
+            format!(
+                "the key uses {}, which is no longer accepted; create a new key with RSA \
+                 (3072 bits or more) or Curve25519",
+                algorithm(primary)
+            ),
+        );
+    }
+    Problem::error(
+        ProblemCode::PolicyRejected,
+        format!(
+            "the key is not acceptable under the OpenPGP standard policy ({}); create or \
+             refresh the key with current software",
+            error_chain(e)
+        ),
+    )
+}
+
+fn sha1_problem(cert: &Cert) -> Problem {
+    let fpr = cert.fingerprint().to_hex();
+    Problem::error(
+        ProblemCode::Sha1BindingSignature,
+        format!(
+            "the key's self-signatures use SHA-1, which current OpenPGP software (and Stalwart) \
+             rejects; refresh them with `gpg --quick-set-expire {fpr} 2y` and `gpg \
+             --quick-set-expire {fpr} 2y '*'` (GnuPG then signs with SHA-256 or better), and \
+             export the key again"
+        ),
+    )
+}
+
+fn rsa_size_problem<P, R>(key: &openpgp::packet::Key<P, R>, policy: &Policy) -> Option<Problem>
+where
+    P: openpgp::packet::key::KeyParts,
+    R: openpgp::packet::key::KeyRole,
+{
+    #[allow(deprecated)] // RSAEncrypt (algorithm 2) still occurs in old keys.
+    let rsa = matches!(
+        key.pk_algo(),
+        PublicKeyAlgorithm::RSAEncryptSign | PublicKeyAlgorithm::RSAEncrypt
+    );
+    if !rsa {
+        return None;
+    }
+    let bits = u32::try_from(key.mpis().bits()?).ok()?;
+    if bits < policy.min_rsa_bits() {
+        Some(Problem::error(
+            ProblemCode::RsaTooSmall,
+            format!(
+                "the RSA key has only {bits} bits; at least {} are needed to be secure: \
+                 create a new key",
+                policy.min_rsa_bits()
+            ),
+        ))
+    } else if bits > policy.max_rsa_bits() {
+        Some(Problem::error(
+            ProblemCode::RsaTooLarge,
+            format!(
+                "the RSA key has {bits} bits; more than {} are not accepted",
+                policy.max_rsa_bits()
+            ),
+        ))
+    } else {
+        None
+    }
+}
+
+/// A name for a key's algorithm, e.g. `RSA 3072`, `EdDSA Ed25519`, `ECDH Curve25519`.
+fn algorithm<P, R>(key: &openpgp::packet::Key<P, R>) -> String
+where
+    P: openpgp::packet::key::KeyParts,
+    R: openpgp::packet::key::KeyRole,
+{
+    use openpgp::crypto::mpi::PublicKey as M;
+    match key.mpis() {
+        M::RSA { .. } => format!("RSA {}", key.mpis().bits().unwrap_or(0)),
+        M::DSA { .. } => format!("DSA {}", key.mpis().bits().unwrap_or(0)),
+        M::ElGamal { .. } => format!("ElGamal {}", key.mpis().bits().unwrap_or(0)),
+        M::EdDSA { curve, .. } => format!("EdDSA {curve}"),
+        M::ECDSA { curve, .. } => format!("ECDSA {curve}"),
+        M::ECDH { curve, .. } => format!("ECDH {curve}"),
+        _ => key.pk_algo().to_string(),
+    }
+}
+
+fn capabilities(flags: Option<&KeyFlags>) -> String {
+    let Some(f) = flags else {
+        return String::new();
+    };
+    let mut s = String::new();
+    if f.for_signing() {
+        s.push('S');
+    }
+    if f.for_certification() {
+        s.push('C');
+    }
+    if f.for_transport_encryption() || f.for_storage_encryption() {
+        s.push('E');
+    }
+    if f.for_authentication() {
+        s.push('A');
+    }
+    s
+}
+
+fn details(
+    cert: &Cert,
+    seipdv2: bool,
+    used: &HashSet<&openpgp::Fingerprint>,
+) -> OpenPgpDetails {
+    let key_details = |ka: ErasedKeyAmalgamation<'_, openpgp::packet::key::PublicParts>| {
+        let sig = ka.self_signatures().next();
+        let created = ka.key().creation_time();
+        let expires = sig
+            .and_then(|s| s.key_validity_period())
+            .map(|d| created + d);
+        let flags = sig.and_then(|s| s.key_flags());
+        let fp = ka.key().fingerprint();
+        KeyDetails {
+            fingerprint: Fingerprint::from(&fp),
+            algorithm: algorithm(ka.key()),
+            created,
+            expires,
+            capabilities: capabilities(flags.as_ref()),
+            encrypts: used.contains(&fp),
+        }
+    };
+    let mut keys = cert.keys().map(key_details);
+    let primary = match keys.next() {
+        Some(p) => p,
+        None => KeyDetails {
+            fingerprint: Fingerprint::from(&cert.fingerprint()),
+            algorithm: algorithm(cert.primary_key().key()),
+            created: cert.primary_key().key().creation_time(),
+            expires: None,
+            capabilities: String::new(),
+            encrypts: false,
+        },
+    };
+    let mut primary = primary;
+    // The primary's flags and expiry live on the direct-key or primary user ID signature.
+    if let Some(sig) = cert
+        .userids()
+        .flat_map(|u| u.self_signatures().next())
+        .next()
+        .or_else(|| cert.primary_key().self_signatures().next())
+    {
+        if let Some(f) = sig.key_flags() {
+            primary.capabilities = capabilities(Some(&f));
+        }
+        if let Some(d) = sig.key_validity_period() {
+            primary.expires = Some(primary.created + d);
+        }
+    }
+    OpenPgpDetails {
+        version: cert.primary_key().key().version(),
+        user_ids: cert
+            .userids()
+            .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
+            .collect(),
+        primary,
+        subkeys: keys.collect(),
+        seipdv2,
+    }
+}

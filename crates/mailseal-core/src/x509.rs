@@ -1,0 +1,422 @@
+//! X.509 certificates as S/MIME encryption recipients (RFC 5280, RFC 8550 §4.4, RFC 8551).
+//!
+//! Rules (crypto-notes §5.1): end-entity certificates are the recipients; CA certificates are
+//! kept as the chain. keyUsage must allow keyEncipherment (RSA) or keyAgreement (EC, X25519)
+//! when present; extendedKeyUsage must allow emailProtection when present; the validity window
+//! must contain the evaluation time; RSA from 2048 to 8192 bits; RSA, EC P-256/P-384/P-521 and
+//! X25519 keys only. SHA-1 signatures, self-signed certificates and a missing address are
+//! warnings.
+
+use std::time::SystemTime;
+
+use der::asn1::ObjectIdentifier;
+use der::{Decode, Encode};
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAltName};
+
+use crate::error::KeyError;
+use crate::fingerprint::Fingerprint;
+use crate::policy::Policy;
+use crate::problem::{Problem, ProblemCode, day};
+
+const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const RSASSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
+const RSAES_OAEP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.7");
+const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const SECP521R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
+const X25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.110");
+const X448: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.111");
+const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+const ED448: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.113");
+const DSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10040.4.1");
+const EMAIL_ADDRESS_ATTR: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.1");
+const KP_EMAIL_PROTECTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.4");
+const ANY_EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37.0");
+/// Signature algorithms considered broken: md5/sha1 with RSA, DSA and ECDSA.
+const WEAK_SIGNATURES: &[(&str, ObjectIdentifier)] = &[
+    ("MD5", ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.4")),
+    ("SHA-1", ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.5")),
+    ("SHA-1", ObjectIdentifier::new_unwrap("1.2.840.10040.4.3")),
+    ("SHA-1", ObjectIdentifier::new_unwrap("1.2.840.10045.4.1")),
+];
+
+/// The public key inside a certificate, as far as encryption cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyAlgorithm {
+    /// RSA with the modulus size in bits.
+    Rsa(u32),
+    /// EC on a NIST curve.
+    Ec(Curve),
+    /// X25519 (RFC 8410).
+    X25519,
+    /// Anything else, with a name for people.
+    Unsupported(&'static str),
+}
+
+/// The NIST curves S/MIME key agreement supports (RFC 5753).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Curve {
+    P256,
+    P384,
+    P521,
+}
+
+impl KeyAlgorithm {
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            KeyAlgorithm::Rsa(bits) => format!("RSA {bits}"),
+            KeyAlgorithm::Ec(Curve::P256) => "EC P-256".into(),
+            KeyAlgorithm::Ec(Curve::P384) => "EC P-384".into(),
+            KeyAlgorithm::Ec(Curve::P521) => "EC P-521".into(),
+            KeyAlgorithm::X25519 => "X25519".into(),
+            KeyAlgorithm::Unsupported(name) => (*name).into(),
+        }
+    }
+}
+
+/// A parsed certificate that keeps its DER encoding.
+#[derive(Debug, Clone)]
+pub(crate) struct X509Cert {
+    der: Vec<u8>,
+    cert: Certificate,
+}
+
+impl X509Cert {
+    /// Parses one DER certificate.
+    pub(crate) fn from_der(der: &[u8]) -> Result<Self, KeyError> {
+        let cert = Certificate::from_der(der).map_err(|e| KeyError::Malformed {
+            format: "X.509 certificate",
+            detail: e.to_string(),
+        })?;
+        Ok(X509Cert {
+            der: der.to_vec(),
+            cert,
+        })
+    }
+
+    /// Wraps a certificate decoded from a larger structure (PKCS#7), re-encoding it.
+    pub(crate) fn from_cert(cert: Certificate) -> Result<Self, KeyError> {
+        let der = cert.to_der().map_err(|e| KeyError::Malformed {
+            format: "X.509 certificate",
+            detail: e.to_string(),
+        })?;
+        Ok(X509Cert { der, cert })
+    }
+
+    pub(crate) fn sha256(&self) -> Fingerprint {
+        Fingerprint::x509_sha256(&self.der)
+    }
+
+    pub(crate) fn sha1(&self) -> Fingerprint {
+        Fingerprint::x509_sha1(&self.der)
+    }
+
+    pub(crate) fn subject(&self) -> String {
+        self.cert.tbs_certificate.subject.to_string()
+    }
+
+    pub(crate) fn issuer(&self) -> String {
+        self.cert.tbs_certificate.issuer.to_string()
+    }
+
+    /// The serial number as uppercase hex, as `openssl x509 -serial` prints it.
+    pub(crate) fn serial_hex(&self) -> String {
+        crate::fingerprint::hex_upper(self.cert.tbs_certificate.serial_number.as_bytes())
+    }
+
+    pub(crate) fn not_before(&self) -> SystemTime {
+        self.cert
+            .tbs_certificate
+            .validity
+            .not_before
+            .to_system_time()
+    }
+
+    pub(crate) fn not_after(&self) -> SystemTime {
+        self.cert.tbs_certificate.validity.not_after.to_system_time()
+    }
+
+    /// Whether basicConstraints says this is a CA.
+    pub(crate) fn is_ca(&self) -> bool {
+        matches!(
+            self.cert.tbs_certificate.get::<BasicConstraints>(),
+            Ok(Some((_, BasicConstraints { ca: true, .. })))
+        )
+    }
+
+    /// Whether subject and issuer are the same name.
+    pub(crate) fn is_self_issued(&self) -> bool {
+        self.cert.tbs_certificate.subject == self.cert.tbs_certificate.issuer
+    }
+
+    /// The e-mail addresses in subjectAltName and in the subject's emailAddress attribute.
+    pub(crate) fn emails(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Ok(Some((_, san))) = self.cert.tbs_certificate.get::<SubjectAltName>() {
+            for name in san.0 {
+                if let GeneralName::Rfc822Name(addr) = name {
+                    out.push(addr.to_string());
+                }
+            }
+        }
+        for rdn in self.cert.tbs_certificate.subject.0.iter() {
+            for atv in rdn.0.iter() {
+                if atv.oid == EMAIL_ADDRESS_ATTR {
+                    let value = der::asn1::Ia5StringRef::try_from(&atv.value)
+                        .map(|s| s.to_string())
+                        .or_else(|_| atv.value.decode_as::<String>());
+                    if let Ok(v) = value
+                        && !out.iter().any(|o: &String| o.eq_ignore_ascii_case(&v))
+                    {
+                        out.push(v);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The public key algorithm and size.
+    pub(crate) fn key_algorithm(&self) -> KeyAlgorithm {
+        let spki = &self.cert.tbs_certificate.subject_public_key_info;
+        let oid = spki.algorithm.oid;
+        if oid == RSA_ENCRYPTION {
+            let bits = spki
+                .subject_public_key
+                .as_bytes()
+                .and_then(|b| pkcs1::RsaPublicKey::from_der(b).ok())
+                .map(|k| uint_bits(k.modulus.as_bytes()))
+                .unwrap_or(0);
+            KeyAlgorithm::Rsa(bits)
+        } else if oid == EC_PUBLIC_KEY {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+            match curve {
+                Some(c) if c == SECP256R1 => KeyAlgorithm::Ec(Curve::P256),
+                Some(c) if c == SECP384R1 => KeyAlgorithm::Ec(Curve::P384),
+                Some(c) if c == SECP521R1 => KeyAlgorithm::Ec(Curve::P521),
+                _ => KeyAlgorithm::Unsupported("EC on an unsupported curve"),
+            }
+        } else if oid == X25519 {
+            KeyAlgorithm::X25519
+        } else if oid == X448 {
+            KeyAlgorithm::Unsupported("X448")
+        } else if oid == ED25519 {
+            KeyAlgorithm::Unsupported("Ed25519")
+        } else if oid == ED448 {
+            KeyAlgorithm::Unsupported("Ed448")
+        } else if oid == RSASSA_PSS {
+            KeyAlgorithm::Unsupported("RSASSA-PSS")
+        } else if oid == RSAES_OAEP {
+            KeyAlgorithm::Unsupported("RSAES-OAEP-only RSA")
+        } else if oid == DSA {
+            KeyAlgorithm::Unsupported("DSA")
+        } else {
+            KeyAlgorithm::Unsupported("an unknown algorithm")
+        }
+    }
+
+    /// The name of a broken signature hash (MD5, SHA-1), if the certificate uses one.
+    fn weak_signature(&self) -> Option<&'static str> {
+        let oid = self.cert.signature_algorithm.oid;
+        WEAK_SIGNATURES
+            .iter()
+            .find(|(_, o)| *o == oid)
+            .map(|(name, _)| *name)
+    }
+
+    /// Checks this end-entity certificate as a recipient at `now`.
+    pub(crate) fn check(&self, policy: &Policy, now: SystemTime) -> Vec<Problem> {
+        let fpr = self.sha256().to_hex();
+        let mut problems = Vec::new();
+        let mut push = |p: Problem| problems.push(p.about(fpr.clone()));
+
+        let (not_before, not_after) = (self.not_before(), self.not_after());
+        if now < not_before {
+            push(
+                Problem::error(
+                    ProblemCode::NotYetValid,
+                    format!(
+                        "the certificate is not valid before {}; wait until then or ask the \
+                         issuer for a certificate that is valid now",
+                        day(not_before)
+                    ),
+                )
+                .on(not_before),
+            );
+        }
+        if now > not_after {
+            push(
+                Problem::error(
+                    ProblemCode::Expired,
+                    format!(
+                        "the certificate expired on {}; renew it with your certificate \
+                         provider and upload the new one",
+                        day(not_after)
+                    ),
+                )
+                .on(not_after),
+            );
+        } else if now + policy.expiry_warning() > not_after {
+            push(
+                Problem::warning(
+                    ProblemCode::ExpiresSoon,
+                    format!(
+                        "the certificate expires on {}; after that, new mail cannot be \
+                         encrypted to it: renew it in time",
+                        day(not_after)
+                    ),
+                )
+                .on(not_after),
+            );
+        }
+
+        let alg = self.key_algorithm();
+        match alg {
+            KeyAlgorithm::Rsa(bits) if bits < policy.min_rsa_bits() => push(Problem::error(
+                ProblemCode::RsaTooSmall,
+                format!(
+                    "the RSA key has only {bits} bits; at least {} are needed to be secure: \
+                     get a new certificate with a larger key",
+                    policy.min_rsa_bits()
+                ),
+            )),
+            KeyAlgorithm::Rsa(bits) if bits > policy.max_rsa_bits() => push(Problem::error(
+                ProblemCode::RsaTooLarge,
+                format!(
+                    "the RSA key has {bits} bits; more than {} are not accepted",
+                    policy.max_rsa_bits()
+                ),
+            )),
+            KeyAlgorithm::Unsupported(name) => push(Problem::error(
+                ProblemCode::UnsupportedAlgorithm,
+                format!(
+                    "the certificate's key is {name}, which cannot be used to encrypt mail; \
+                     S/MIME encryption needs an RSA, EC (P-256, P-384, P-521) or X25519 key"
+                ),
+            )),
+            KeyAlgorithm::Ec(_) | KeyAlgorithm::X25519 => push(Problem::warning(
+                ProblemCode::EcLimitedSupport,
+                format!(
+                    "the certificate has an {} key: mail encrypted to it opens only in \
+                     OpenSSL-based programs (not Thunderbird, Outlook or KMail), and Stalwart \
+                     0.16 cannot encrypt to it at all; an RSA certificate or an OpenPGP key \
+                     works everywhere",
+                    alg.describe()
+                ),
+            )),
+            KeyAlgorithm::Rsa(_) => {}
+        }
+
+        match self.cert.tbs_certificate.get::<KeyUsage>() {
+            Ok(Some((_, ku))) => match alg {
+                KeyAlgorithm::Rsa(_) if !ku.key_encipherment() => push(Problem::error(
+                    ProblemCode::MissingKeyEncipherment,
+                    "the certificate's key usage does not allow encryption (keyEncipherment \
+                     is missing), so mail cannot be encrypted to it; it is probably a \
+                     signing-only certificate: use your encryption certificate",
+                )),
+                KeyAlgorithm::Ec(_) | KeyAlgorithm::X25519 if !ku.key_agreement() => {
+                    push(Problem::error(
+                        ProblemCode::MissingKeyAgreement,
+                        "the certificate's key usage does not allow key agreement \
+                         (keyAgreement is missing), so mail cannot be encrypted to it; it is \
+                         probably a signing-only certificate: use your encryption certificate",
+                    ))
+                }
+                _ => {}
+            },
+            Ok(None) => {}
+            Err(e) => push(Problem::error(
+                ProblemCode::PolicyRejected,
+                format!("the certificate's key usage extension is damaged: {e}"),
+            )),
+        }
+
+        match self.cert.tbs_certificate.get::<ExtendedKeyUsage>() {
+            Ok(Some((_, eku))) => {
+                let ok = eku
+                    .0
+                    .iter()
+                    .any(|o| *o == KP_EMAIL_PROTECTION || *o == ANY_EXTENDED_KEY_USAGE);
+                if !ok {
+                    push(Problem::error(
+                        ProblemCode::MissingEmailProtection,
+                        "the certificate is not meant for e-mail (its extended key usage \
+                         lacks emailProtection); get an S/MIME (e-mail) certificate",
+                    ));
+                }
+            }
+            Ok(None) => {}
+            Err(e) => push(Problem::error(
+                ProblemCode::PolicyRejected,
+                format!("the certificate's extended key usage extension is damaged: {e}"),
+            )),
+        }
+
+        if let Some(hash) = self.weak_signature() {
+            push(Problem::warning(
+                ProblemCode::WeakCertificateSignature,
+                format!(
+                    "the certificate is signed with {hash}, which is broken; encryption still \
+                     works, but mail programs may distrust it: ask for a new certificate"
+                ),
+            ));
+        }
+
+        if self.is_self_issued() {
+            push(Problem::warning(
+                ProblemCode::SelfSigned,
+                "the certificate is self-signed: fine for encrypting your own mail at rest, \
+                 but other people's programs will not trust it",
+            ));
+        }
+
+        let emails = self.emails();
+        if !policy.email_matches(emails.iter().map(String::as_str)) {
+            let want = policy.email().unwrap_or_default();
+            let has = if emails.is_empty() {
+                "no address".to_owned()
+            } else {
+                emails.join(", ")
+            };
+            push(Problem::warning(
+                ProblemCode::EmailMismatch,
+                format!("the certificate is for {has}, not {want}; check that it is yours"),
+            ));
+        }
+
+        problems
+    }
+}
+
+/// The number of significant bits of a big-endian unsigned integer.
+fn uint_bits(bytes: &[u8]) -> u32 {
+    let mut iter = bytes.iter().skip_while(|b| **b == 0);
+    match iter.next() {
+        None => 0,
+        Some(first) => {
+            let rest = u32::try_from(iter.count()).unwrap_or(u32::MAX / 16);
+            rest * 8 + (8 - first.leading_zeros())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uint_bits_counts_significant_bits() {
+        assert_eq!(uint_bits(&[0x00, 0x80, 0x00]), 16);
+        assert_eq!(uint_bits(&[0x01]), 1);
+        assert_eq!(uint_bits(&[]), 0);
+        assert_eq!(uint_bits(&[0, 0]), 0);
+    }
+}
