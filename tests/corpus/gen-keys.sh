@@ -204,9 +204,12 @@ gen_pgp_sha1() {
     # Every signature (user ID self-signature, subkey binding) must be SHA-1
     # (digest algo 2); a gpg that silently upgraded the hash would make the
     # file useless as a test case.
+    local all sha1_sigs
     runo "$WORK/sha1-packets" gpg --list-packets "$OUT/pgp-sha1.asc"
-    if grep 'digest algo' "$WORK/sha1-packets" | grep -qv 'digest algo 2,'; then
-        die "pgp-sha1.asc has a non-SHA-1 signature"
+    all=$(grep -c 'digest algo' "$WORK/sha1-packets" || true)
+    sha1_sigs=$(grep -c 'digest algo 2,' "$WORK/sha1-packets" || true)
+    if ((all < 2 || all != sha1_sigs)); then
+        die "pgp-sha1.asc: expected only SHA-1 signatures, got $sha1_sigs of $all"
     fi
 }
 
@@ -258,6 +261,7 @@ import pysequoia as ps
 
 out, uid = sys.argv[1], sys.argv[2]
 v6 = ps.Tsk.generate(uid, profile=ps.Profile.RFC9580).extract_certificate()
+assert len(v6.fingerprint) == 64, "not a v6 key (v6 fingerprints are SHA-256)"
 v4 = ps.Tsk.generate(uid).extract_certificate()
 for name, cert in (("pgp-v6.asc", v6), ("pgp-v4-seipdv2.asc", v4)):
     with open(f"{out}/{name}", "w") as f:

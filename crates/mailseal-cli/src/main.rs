@@ -1,1 +1,75 @@
-fn main() {}
+//! The `mailseal` command: glue between the command line and the mailseal libraries.
+//!
+//! Exit status: 0 success (key usable), 1 the check ran and found a problem (key not usable),
+//! 2 error (unreadable or refused input, bad arguments, I/O). A broken pipe exits 0.
+#![forbid(unsafe_code)]
+
+mod args;
+mod input;
+mod key;
+mod output;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command, KeyCommand};
+
+/// The documented exit statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// Everything is fine.
+    Success,
+    /// The check ran and the answer is "no" (e.g. the key is not usable).
+    Failure,
+    /// Something went wrong before an answer could be given.
+    Error,
+}
+
+impl From<Status> for ExitCode {
+    fn from(s: Status) -> Self {
+        ExitCode::from(match s {
+            Status::Success => 0,
+            Status::Failure => 1,
+            Status::Error => 2,
+        })
+    }
+}
+
+/// An error with the stable code it is reported under.
+#[derive(Debug)]
+pub(crate) struct CliError {
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+}
+
+impl From<mailseal_core::Error> for CliError {
+    fn from(e: mailseal_core::Error) -> Self {
+        CliError {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Key {
+            command: KeyCommand::Inspect(args),
+        } => key::inspect(&args),
+    };
+    match result {
+        Ok(status) => status.into(),
+        Err(e) if is_broken_pipe(&e) => Status::Success.into(),
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "mailseal: error[{}]: {}", e.code, e.message);
+            Status::Error.into()
+        }
+    }
+}
+
+fn is_broken_pipe(e: &CliError) -> bool {
+    e.code == "io.broken_pipe"
+}
