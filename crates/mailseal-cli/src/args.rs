@@ -31,7 +31,9 @@ pub(crate) enum KeyCommand {
     ///
     /// Reads PEM, DER and PKCS#7 certificates and armored or binary OpenPGP keys.
     /// Exit status: 0 usable, 1 read but not usable, 2 unreadable or refused.
-    #[command(after_help = "Exit status: 0 usable, 1 read but not usable, 2 unreadable or refused input.")]
+    #[command(
+        after_help = "Exit status: 0 usable, 1 read but not usable, 2 unreadable or refused input."
+    )]
     Inspect(InspectArgs),
 }
 

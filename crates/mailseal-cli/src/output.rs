@@ -117,7 +117,11 @@ pub(crate) fn write_report(w: &mut impl Write, r: &KeyReport) -> io::Result<()> 
         None => {}
     }
     for severity in [Severity::Error, Severity::Warning] {
-        let list: Vec<&Problem> = r.problems.iter().filter(|p| p.severity == severity).collect();
+        let list: Vec<&Problem> = r
+            .problems
+            .iter()
+            .filter(|p| p.severity == severity)
+            .collect();
         if list.is_empty() {
             continue;
         }
@@ -179,9 +183,7 @@ fn write_certificate(w: &mut impl Write, c: &CertificateReport) -> io::Result<()
 }
 
 fn write_key(w: &mut impl Write, what: &str, k: &KeyDetails) -> io::Result<()> {
-    let expires = k
-        .expires
-        .map_or_else(|| "never".to_owned(), date);
+    let expires = k.expires.map_or_else(|| "never".to_owned(), date);
     writeln!(
         w,
         "    {what}  {} [{}] {}, created {}, expires {}{}",

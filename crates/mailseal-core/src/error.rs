@@ -165,15 +165,17 @@ impl fmt::Display for KeyError {
             ),
             KeyError::Empty => f.write_str("no key was given: the input is empty"),
             KeyError::Malformed { format, detail } => {
-                write!(f, "the {format} data is damaged and cannot be read: {detail}")
+                write!(
+                    f,
+                    "the {format} data is damaged and cannot be read: {detail}"
+                )
             }
             KeyError::Mixed => f.write_str(
                 "the input mixes OpenPGP keys and X.509 certificates; give one kind only",
             ),
-            KeyError::NotAKey { found } => write!(
-                f,
-                "the input is {found}, not a public key or certificate"
-            ),
+            KeyError::NotAKey { found } => {
+                write!(f, "the input is {found}, not a public key or certificate")
+            }
             KeyError::PrivateKey { kind } => write!(
                 f,
                 "the input contains {kind}; never upload private keys: export only the \

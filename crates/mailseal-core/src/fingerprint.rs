@@ -46,7 +46,10 @@ impl Fingerprint {
 
     /// The SHA-256 fingerprint of a DER-encoded certificate.
     pub fn x509_sha256(der: &[u8]) -> Self {
-        Fingerprint::new(FingerprintKind::X509Sha256, sha2::Sha256::digest(der).to_vec())
+        Fingerprint::new(
+            FingerprintKind::X509Sha256,
+            sha2::Sha256::digest(der).to_vec(),
+        )
     }
 
     /// The SHA-1 fingerprint of a DER-encoded certificate.

@@ -11,11 +11,11 @@ use std::time::SystemTime;
 
 use sequoia_openpgp as openpgp;
 
+use openpgp::Cert;
 use openpgp::cert::prelude::*;
 use openpgp::parse::Parse;
 use openpgp::policy::StandardPolicy;
 use openpgp::types::{HashAlgorithm, KeyFlags, PublicKeyAlgorithm, RevocationStatus};
-use openpgp::Cert;
 
 use crate::error::{KeyError, PrivateKeyKind};
 use crate::fingerprint::Fingerprint;
@@ -133,7 +133,7 @@ pub(crate) fn evaluate(cert: &Cert, policy: &Policy, now: SystemTime) -> Evaluat
                     "the key has been revoked by its owner and must not be used any more; \
                      use your current key",
                 ));
-            } else if let Err(_) = vc.alive() {
+            } else if vc.alive().is_err() {
                 match primary_expiry {
                     Some(t) if t <= now => problems.push(
                         Problem::error(
@@ -160,16 +160,12 @@ pub(crate) fn evaluate(cert: &Cert, policy: &Policy, now: SystemTime) -> Evaluat
                 if keys.is_empty() {
                     problems.append(&mut subkey_problems);
                 } else {
-                    let latest_subkey_expiry = keys.iter().map(|(_, exp, _)| *exp).fold(
-                        Some(None),
-                        |acc: Option<Option<SystemTime>>, e| match (acc, e) {
-                            (Some(Some(a)), Some(b)) => Some(Some(a.max(b))),
-                            (Some(None), Some(b)) => Some(Some(b)),
-                            _ => None,
-                        },
-                    );
-                    // `None` in the fold means: some subkey never expires.
-                    let subkey_expiry = latest_subkey_expiry.flatten();
+                    // Encryption works as long as one encryption subkey is alive.
+                    let subkey_expiry = if keys.iter().any(|(_, exp, _)| exp.is_none()) {
+                        None
+                    } else {
+                        keys.iter().filter_map(|(_, exp, _)| *exp).max()
+                    };
                     expires = match (primary_expiry, subkey_expiry) {
                         (Some(a), Some(b)) => Some(a.min(b)),
                         (a, b) => a.or(b),
@@ -185,7 +181,7 @@ pub(crate) fn evaluate(cert: &Cert, policy: &Policy, now: SystemTime) -> Evaluat
                     encryption_keys = keys.into_iter().map(|(f, _, _)| f).collect();
                 }
                 if let Some(t) = expires
-                    && encryption_keys.len() > 0
+                    && !encryption_keys.is_empty()
                     && now + policy.expiry_warning() > t
                 {
                     problems.push(
@@ -253,8 +249,11 @@ fn encryption_keys_of(
     vc: &ValidCert<'_>,
     policy: &Policy,
 ) -> (EncryptionKeys, Vec<Problem>) {
-    let supported: HashSet<openpgp::Fingerprint> =
-        vc.keys().supported().map(|ka| ka.key().fingerprint()).collect();
+    let supported: HashSet<openpgp::Fingerprint> = vc
+        .keys()
+        .supported()
+        .map(|ka| ka.key().fingerprint())
+        .collect();
     let mut usable = Vec::new();
     let mut problems = Vec::new();
     let mut seen = HashSet::new();
@@ -470,11 +469,7 @@ fn capabilities(flags: Option<&KeyFlags>) -> String {
     s
 }
 
-fn details(
-    cert: &Cert,
-    seipdv2: bool,
-    used: &HashSet<&openpgp::Fingerprint>,
-) -> OpenPgpDetails {
+fn details(cert: &Cert, seipdv2: bool, used: &HashSet<&openpgp::Fingerprint>) -> OpenPgpDetails {
     let key_details = |ka: ErasedKeyAmalgamation<'_, openpgp::packet::key::PublicParts>| {
         let sig = ka.self_signatures().next();
         let created = ka.key().creation_time();

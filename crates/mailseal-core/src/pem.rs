@@ -138,9 +138,8 @@ mod tests {
 
     #[test]
     fn end_label_must_match() {
-        let err =
-            blocks(b"-----BEGIN CERTIFICATE-----\nAA\n-----END PGP PUBLIC KEY BLOCK-----\n")
-                .unwrap_err();
+        let err = blocks(b"-----BEGIN CERTIFICATE-----\nAA\n-----END PGP PUBLIC KEY BLOCK-----\n")
+            .unwrap_err();
         assert_eq!(err.code(), "key.malformed");
     }
 

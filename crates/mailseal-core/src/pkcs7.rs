@@ -27,7 +27,10 @@ pub(crate) fn certificates(der: &[u8]) -> Result<Vec<X509Cert>, KeyError> {
             found: "a PKCS#7 structure without certificates",
         });
     }
-    let sd: SignedData = ci.content.decode_as().map_err(|e| malformed(e.to_string()))?;
+    let sd: SignedData = ci
+        .content
+        .decode_as()
+        .map_err(|e| malformed(e.to_string()))?;
     let mut out = Vec::new();
     if let Some(set) = sd.certificates {
         for choice in set.0.into_vec() {

@@ -55,7 +55,10 @@ mod tests {
     #[test]
     fn labels_are_recognised() {
         assert_eq!(from_label("PRIVATE KEY"), Some(PrivateKeyKind::Pkcs8));
-        assert_eq!(from_label("OPENSSH PRIVATE KEY"), Some(PrivateKeyKind::Other));
+        assert_eq!(
+            from_label("OPENSSH PRIVATE KEY"),
+            Some(PrivateKeyKind::Other)
+        );
         assert_eq!(from_label("CERTIFICATE"), None);
         assert_eq!(from_label("PGP PUBLIC KEY BLOCK"), None);
     }

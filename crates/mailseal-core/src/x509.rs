@@ -38,7 +38,10 @@ const ANY_EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2
 /// Signature algorithms considered broken: md5/sha1 with RSA, DSA and ECDSA.
 const WEAK_SIGNATURES: &[(&str, ObjectIdentifier)] = &[
     ("MD5", ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.4")),
-    ("SHA-1", ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.5")),
+    (
+        "SHA-1",
+        ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.5"),
+    ),
     ("SHA-1", ObjectIdentifier::new_unwrap("1.2.840.10040.4.3")),
     ("SHA-1", ObjectIdentifier::new_unwrap("1.2.840.10045.4.1")),
 ];
@@ -136,7 +139,11 @@ impl X509Cert {
     }
 
     pub(crate) fn not_after(&self) -> SystemTime {
-        self.cert.tbs_certificate.validity.not_after.to_system_time()
+        self.cert
+            .tbs_certificate
+            .validity
+            .not_after
+            .to_system_time()
     }
 
     /// Whether basicConstraints says this is a CA.

@@ -1,0 +1,39 @@
+//! Reading and validating the sample keys: what an app pays when a user picks a key file.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use std::time::{Duration, SystemTime};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use mailseal_core::{Policy, RecipientKey};
+
+const KEYS: &[(&str, &[u8])] = &[
+    (
+        "openpgp_ed25519",
+        include_bytes!("../examples/keys/alice.pub.asc"),
+    ),
+    (
+        "x509_rsa3072",
+        include_bytes!("../examples/keys/alice.crt.pem"),
+    ),
+];
+
+fn intake(c: &mut Criterion) {
+    let policy = Policy::standard()
+        .at(SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000))
+        .with_email("alice@example.org");
+    let mut group = c.benchmark_group("key_intake");
+    for (name, data) in KEYS {
+        group.throughput(Throughput::Bytes(data.len() as u64));
+        group.bench_function(format!("{name}/read"), |b| {
+            b.iter(|| RecipientKey::from_bytes(data).unwrap())
+        });
+        let key = RecipientKey::from_bytes(data).unwrap();
+        group.bench_function(format!("{name}/inspect"), |b| {
+            b.iter(|| key.inspect(&policy))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, intake);
+criterion_main!(benches);
