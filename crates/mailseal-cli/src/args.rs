@@ -23,6 +23,108 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Encrypt a stored message at rest for a key (S/MIME or PGP/MIME, by the key's kind).
+    ///
+    /// The headers stay readable; the body is encrypted. A message that is already encrypted
+    /// is written unchanged (with a note on stderr).
+    Encrypt(EncryptArgs),
+    /// Decrypt a message encrypted at rest with your private key, back to the original.
+    Decrypt(DecryptArgs),
+    /// Tell whether a message is already encrypted. Exit status 0 when it is, 1 when not.
+    IsEncrypted(IsEncryptedArgs),
+}
+
+/// Content-encryption algorithms, named as in Stalwart's settings.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum AlgorithmArg {
+    /// AES-128 (CBC for S/MIME, CFB for OpenPGP).
+    Aes128,
+    /// AES-256: the recommended choice, every program reads it.
+    Aes256,
+    /// AES-256-GCM, S/MIME only (Outlook, .NET and NSS cannot open it).
+    #[value(name = "aes256-gcm")]
+    Aes256Gcm,
+    /// ChaCha20-Poly1305, S/MIME only (OpenSSL 3.0, Outlook and .NET cannot open it).
+    #[value(name = "chacha20-poly1305")]
+    ChaCha20Poly1305,
+}
+
+impl From<AlgorithmArg> for mailseal_core::Algorithm {
+    fn from(a: AlgorithmArg) -> Self {
+        match a {
+            AlgorithmArg::Aes128 => mailseal_core::Algorithm::Aes128,
+            AlgorithmArg::Aes256 => mailseal_core::Algorithm::Aes256,
+            AlgorithmArg::Aes256Gcm => mailseal_core::Algorithm::Aes256Gcm,
+            AlgorithmArg::ChaCha20Poly1305 => mailseal_core::Algorithm::ChaCha20Poly1305,
+        }
+    }
+}
+
+/// The OpenPGP container format.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum PgpArg {
+    /// SEIPDv2 when every recipient is a v6 key, SEIPDv1 otherwise.
+    Auto,
+    /// SEIPDv1: every OpenPGP program reads it, GnuPG 2.2 included.
+    Seipdv1,
+    /// SEIPDv2 (AEAD): GnuPG 2.2 and 2.4 cannot read it.
+    Seipdv2,
+}
+
+impl From<PgpArg> for mailseal_core::PgpFormat {
+    fn from(a: PgpArg) -> Self {
+        match a {
+            PgpArg::Auto => mailseal_core::PgpFormat::Auto,
+            PgpArg::Seipdv1 => mailseal_core::PgpFormat::Seipdv1,
+            PgpArg::Seipdv2 => mailseal_core::PgpFormat::Seipdv2,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EncryptArgs {
+    /// The recipient: an S/MIME certificate or OpenPGP public key (any format `key inspect` reads).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// The content-encryption algorithm.
+    #[arg(long, value_enum, default_value = "aes256")]
+    pub(crate) algorithm: AlgorithmArg,
+    /// The OpenPGP container format.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub(crate) pgp: PgpArg,
+    /// Use RSA-OAEP for RSA certificates with the CBC algorithms too (AEAD always uses it).
+    #[arg(long)]
+    pub(crate) oaep: bool,
+    /// Write here instead of standard output (written to a temporary file, then moved).
+    #[arg(short, long, value_name = "OUT")]
+    pub(crate) output: Option<PathBuf>,
+    /// The message (RFC 5322), or - for standard input.
+    #[arg(value_name = "IN", default_value = "-")]
+    pub(crate) input: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DecryptArgs {
+    /// Your private key: an OpenPGP secret key, a PEM private key with its certificate, or
+    /// a PKCS#12 file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// Read the private key's password from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub(crate) password_env: Option<String>,
+    /// Write here instead of standard output (written to a temporary file, then moved).
+    #[arg(short, long, value_name = "OUT")]
+    pub(crate) output: Option<PathBuf>,
+    /// The stored message, or - for standard input.
+    #[arg(value_name = "IN", default_value = "-")]
+    pub(crate) input: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IsEncryptedArgs {
+    /// The message, or - for standard input.
+    #[arg(value_name = "IN", default_value = "-")]
+    pub(crate) input: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

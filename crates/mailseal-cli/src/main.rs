@@ -7,6 +7,7 @@
 mod args;
 mod input;
 mod key;
+mod message;
 mod output;
 
 use std::io::{self, Write};
@@ -59,6 +60,9 @@ fn main() -> ExitCode {
         Command::Key {
             command: KeyCommand::Inspect(args),
         } => key::inspect(&args),
+        Command::Encrypt(args) => message::encrypt(&args),
+        Command::Decrypt(args) => message::decrypt(&args),
+        Command::IsEncrypted(args) => message::is_encrypted(&args),
     };
     match result {
         Ok(status) => status.into(),

@@ -11,8 +11,19 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
+    /// Decryption failed.
+    Decrypt(DecryptError),
+    /// Encryption was asked for and cannot be done; nothing was written in clear.
+    Encrypt(EncryptError),
+    /// Reading the input or writing the output failed.
+    Io {
+        /// What the operating system said.
+        detail: String,
+    },
     /// The input could not be read as a recipient key.
     Key(KeyError),
+    /// The message could not be read as MIME.
+    Mime(MimeError),
     /// The key was read, but cannot be used as a recipient (see the report for why).
     Unusable {
         /// The problem codes of the errors that made it unusable, in report order.
@@ -36,7 +47,11 @@ impl Error {
     /// ```
     pub fn code(&self) -> &'static str {
         match self {
+            Error::Decrypt(e) => e.code(),
+            Error::Encrypt(e) => e.code(),
+            Error::Io { .. } => "io",
             Error::Key(e) => e.code(),
+            Error::Mime(e) => e.code(),
             Error::Unusable { .. } => "key.unusable",
             Error::ApiMisuse(_) => "api.misuse",
         }
@@ -46,7 +61,11 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Error::Decrypt(e) => e.fmt(f),
+            Error::Encrypt(e) => e.fmt(f),
+            Error::Io { detail } => write!(f, "input/output error: {detail}"),
             Error::Key(e) => e.fmt(f),
+            Error::Mime(e) => e.fmt(f),
             Error::Unusable { reasons, .. } => {
                 f.write_str("the key cannot be used for encryption at rest")?;
                 for (i, r) in reasons.iter().enumerate() {
@@ -67,6 +86,209 @@ impl From<KeyError> for Error {
         Error::Key(e)
     }
 }
+
+impl From<MimeError> for Error {
+    fn from(e: MimeError) -> Self {
+        Error::Mime(e)
+    }
+}
+
+impl From<EncryptError> for Error {
+    fn from(e: EncryptError) -> Self {
+        Error::Encrypt(e)
+    }
+}
+
+impl From<DecryptError> for Error {
+    fn from(e: DecryptError) -> Self {
+        Error::Decrypt(e)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        // Errors raised inside our own writers carry a mailseal error; unwrap it.
+        if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<Error>()) {
+            return inner.clone();
+        }
+        Error::Io {
+            detail: e.to_string(),
+        }
+    }
+}
+
+/// The message could not be read as MIME (RFC 5322 / RFC 2045).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MimeError {
+    /// The message is empty.
+    Empty,
+    /// The header block is longer than the limit.
+    HeadersTooLong {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+}
+
+impl MimeError {
+    /// The stable machine code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            MimeError::Empty => "mime.empty",
+            MimeError::HeadersTooLong { .. } => "mime.headers_too_long",
+        }
+    }
+}
+
+impl fmt::Display for MimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MimeError::Empty => f.write_str("the message is empty"),
+            MimeError::HeadersTooLong { limit } => write!(
+                f,
+                "the message's header block is longer than {limit} bytes; it is not a mail \
+                 message mailseal can handle"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for MimeError {}
+
+/// Encryption was asked for and cannot be done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EncryptError {
+    /// An AEAD algorithm (AES-256-GCM, ChaCha20-Poly1305) was asked for with OpenPGP keys.
+    AeadWithOpenPgp {
+        /// The algorithm asked for.
+        algorithm: &'static str,
+    },
+    /// The cryptographic library failed.
+    Backend {
+        /// What it reported.
+        detail: String,
+    },
+    /// SEIPDv1 was asked for, but a recipient is a v6 key, which needs SEIPDv2.
+    Seipdv1WithV6Key,
+    /// A recipient's key type cannot be encrypted to.
+    UnsupportedRecipient {
+        /// The key type.
+        key: String,
+    },
+}
+
+impl EncryptError {
+    /// The stable machine code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EncryptError::AeadWithOpenPgp { .. } => "encrypt.aead_with_openpgp",
+            EncryptError::Backend { .. } => "encrypt.backend",
+            EncryptError::Seipdv1WithV6Key => "encrypt.seipdv1_with_v6_key",
+            EncryptError::UnsupportedRecipient { .. } => "encrypt.unsupported_recipient",
+        }
+    }
+}
+
+impl fmt::Display for EncryptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EncryptError::AeadWithOpenPgp { algorithm } => write!(
+                f,
+                "{algorithm} is only supported for S/MIME encryption, but the key is an \
+                 OpenPGP key; choose aes128 or aes256"
+            ),
+            EncryptError::Backend { detail } => write!(f, "encryption failed: {detail}"),
+            EncryptError::Seipdv1WithV6Key => f.write_str(
+                "the classic SEIPDv1 format cannot be used with an OpenPGP v6 key; use SEIPDv2",
+            ),
+            EncryptError::UnsupportedRecipient { key } => {
+                write!(f, "cannot encrypt to a certificate with an {key} key")
+            }
+        }
+    }
+}
+
+impl std::error::Error for EncryptError {}
+
+/// Decryption failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecryptError {
+    /// The ciphertext failed its integrity check (AEAD tag, MDC) or its padding: it was
+    /// damaged or tampered with.
+    Integrity,
+    /// The encrypted data is damaged and cannot be read.
+    Malformed {
+        /// What is wrong (never contains message content).
+        detail: String,
+    },
+    /// The message is not encrypted to the given key.
+    NoMatchingKey,
+    /// The message is not encrypted.
+    NotEncrypted,
+    /// The private key could not be read.
+    PrivateKey {
+        /// What is wrong.
+        detail: String,
+    },
+    /// The message uses an algorithm mailseal cannot decrypt.
+    Unsupported {
+        /// The algorithm.
+        algorithm: String,
+    },
+    /// The private key is protected and the password is missing or wrong.
+    WrongPassword,
+}
+
+impl DecryptError {
+    /// The stable machine code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DecryptError::Integrity => "decrypt.integrity",
+            DecryptError::Malformed { .. } => "decrypt.malformed",
+            DecryptError::NoMatchingKey => "decrypt.no_matching_key",
+            DecryptError::NotEncrypted => "decrypt.not_encrypted",
+            DecryptError::PrivateKey { .. } => "decrypt.private_key",
+            DecryptError::Unsupported { .. } => "decrypt.unsupported",
+            DecryptError::WrongPassword => "decrypt.wrong_password",
+        }
+    }
+}
+
+impl fmt::Display for DecryptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecryptError::Integrity => f.write_str(
+                "the encrypted message failed its integrity check: it is damaged or was \
+                 tampered with",
+            ),
+            DecryptError::Malformed { detail } => {
+                write!(f, "the encrypted message is damaged: {detail}")
+            }
+            DecryptError::NoMatchingKey => f.write_str(
+                "the message is not encrypted to this key; try the key that was active when \
+                 the message was stored",
+            ),
+            DecryptError::NotEncrypted => f.write_str("the message is not encrypted"),
+            DecryptError::PrivateKey { detail } => {
+                write!(f, "the private key cannot be read: {detail}")
+            }
+            DecryptError::Unsupported { algorithm } => {
+                write!(
+                    f,
+                    "the message uses {algorithm}, which mailseal cannot decrypt"
+                )
+            }
+            DecryptError::WrongPassword => f.write_str(
+                "the private key is protected by a password, and the password is missing or \
+                 wrong",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for DecryptError {}
 
 /// What kind of private key was found where a public key or certificate was expected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

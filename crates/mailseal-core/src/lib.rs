@@ -11,20 +11,30 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod base64;
+mod detect;
+mod encrypt;
 mod error;
 mod fingerprint;
 mod intake;
+mod mime;
 mod openpgp;
 mod pem;
+mod pgp_mime;
 mod pkcs7;
 mod policy;
 mod private_key;
 mod problem;
 mod recipient;
 mod report;
+mod smime;
 mod x509;
 
-pub use error::{Error, KeyError, PrivateKeyKind};
+pub use detect::is_encrypted;
+pub use encrypt::{
+    Algorithm, EncryptOptions, EncryptedMessage, Outcome, PgpFormat, encrypt, encrypt_stream,
+};
+pub use error::{DecryptError, EncryptError, Error, KeyError, MimeError, PrivateKeyKind};
 pub use fingerprint::{Fingerprint, FingerprintKind};
 pub use intake::MAX_INPUT_LEN;
 pub use policy::{DEFAULT_EXPIRY_WARNING, Policy};

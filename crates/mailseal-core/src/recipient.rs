@@ -48,12 +48,10 @@ pub struct RecipientKey {
 #[derive(Debug, Clone)]
 pub struct Recipients {
     report: KeyReport,
-    #[allow(dead_code)] // Read by the encryption module.
-    keys: RecipientKeys,
+    pub(crate) keys: RecipientKeys,
 }
 
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // The keys are read by the encryption module.
 pub(crate) enum RecipientKeys {
     /// Certificates with the fingerprints of the keys to encrypt to.
     OpenPgp(Vec<(openpgp::Cert, Vec<openpgp::Fingerprint>)>),

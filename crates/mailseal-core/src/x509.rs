@@ -109,6 +109,19 @@ impl X509Cert {
         Ok(X509Cert { der, cert })
     }
 
+    /// The issuer and serial number that identify this certificate in CMS (RFC 5652 §10.2.4).
+    pub(crate) fn issuer_and_serial(&self) -> cms::cert::IssuerAndSerialNumber {
+        cms::cert::IssuerAndSerialNumber {
+            issuer: self.cert.tbs_certificate.issuer.clone(),
+            serial_number: self.cert.tbs_certificate.serial_number.clone(),
+        }
+    }
+
+    /// The DER SubjectPublicKeyInfo.
+    pub(crate) fn spki_der(&self) -> Result<Vec<u8>, der::Error> {
+        self.cert.tbs_certificate.subject_public_key_info.to_der()
+    }
+
     pub(crate) fn sha256(&self) -> Fingerprint {
         Fingerprint::x509_sha256(&self.der)
     }

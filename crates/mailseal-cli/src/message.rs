@@ -1,0 +1,124 @@
+//! `mailseal encrypt`, `mailseal decrypt` and `mailseal is-encrypted`.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use mailseal_core::{EncryptOptions, MAX_INPUT_LEN, Outcome, Policy, RecipientKey};
+
+use crate::args::{DecryptArgs, EncryptArgs, IsEncryptedArgs};
+use crate::input::{read_limited, write_error};
+use crate::{CliError, Status};
+
+fn open_input(path: &Path) -> Result<Box<dyn Read>, CliError> {
+    if path.as_os_str() == "-" {
+        Ok(Box::new(io::stdin().lock()))
+    } else {
+        let f = File::open(path).map_err(|e| CliError {
+            code: "io.read",
+            message: format!("cannot read {}: {e}", path.display()),
+        })?;
+        Ok(Box::new(BufReader::with_capacity(256 * 1024, f)))
+    }
+}
+
+/// Writes to stdout, or to a temporary file next to `path` that is moved into place only
+/// when `write` succeeds: a failure never leaves a half-written file behind.
+fn with_output<T>(
+    path: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> Result<T, CliError>,
+) -> Result<T, CliError> {
+    let Some(path) = path else {
+        let mut out = io::stdout().lock();
+        let t = write(&mut out)?;
+        out.flush().map_err(write_error)?;
+        return Ok(t);
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp: PathBuf = dir.join(format!(".{name}.mailseal-{}.tmp", std::process::id()));
+    let result = (|| {
+        let file = File::create(&tmp).map_err(write_error)?;
+        let mut out = BufWriter::with_capacity(256 * 1024, file);
+        let t = write(&mut out)?;
+        let file = out.into_inner().map_err(|e| write_error(e.into_error()))?;
+        file.sync_all().map_err(write_error)?;
+        std::fs::rename(&tmp, path).map_err(write_error)?;
+        Ok(t)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// `mailseal encrypt`
+pub(crate) fn encrypt(args: &EncryptArgs) -> Result<Status, CliError> {
+    let key_data = read_limited(&args.key, MAX_INPUT_LEN)?;
+    let recipients = RecipientKey::from_bytes(&key_data)?.validate(&Policy::standard())?;
+    let options = EncryptOptions {
+        algorithm: args.algorithm.into(),
+        pgp_format: args.pgp.into(),
+        rsa_oaep: args.oaep,
+    };
+    for warning in recipients.report().warnings() {
+        eprintln!("mailseal: warning[{}]: {}", warning.code, warning.message);
+    }
+    if options.algorithm.is_aead() {
+        eprintln!(
+            "mailseal: note: {} mail cannot be opened by Outlook, .NET{}; aes256 works everywhere",
+            options.algorithm.display_name(),
+            if options.algorithm == mailseal_core::Algorithm::ChaCha20Poly1305 {
+                " or OpenSSL 3.0"
+            } else {
+                " or Thunderbird (NSS)"
+            }
+        );
+    }
+    let input = open_input(&args.input)?;
+    let outcome = with_output(args.output.as_deref(), |out| {
+        Ok(mailseal_core::encrypt_stream(
+            input,
+            out,
+            &recipients,
+            &options,
+        )?)
+    })?;
+    if outcome == Outcome::AlreadyEncrypted {
+        eprintln!("mailseal: note: the message is already encrypted; written unchanged");
+    }
+    Ok(Status::Success)
+}
+
+/// `mailseal decrypt`
+pub(crate) fn decrypt(args: &DecryptArgs) -> Result<Status, CliError> {
+    let _ = args;
+    Err(CliError {
+        code: "api.misuse",
+        message: "decrypt is not available yet".into(),
+    })
+}
+
+/// `mailseal is-encrypted`
+pub(crate) fn is_encrypted(args: &IsEncryptedArgs) -> Result<Status, CliError> {
+    // The decision needs the headers and the start of the body only.
+    let mut head = Vec::new();
+    open_input(&args.input)?
+        .take(2 * 1024 * 1024)
+        .read_to_end(&mut head)
+        .map_err(|e| CliError {
+            code: "io.read",
+            message: format!("cannot read {}: {e}", args.input.display()),
+        })?;
+    Ok(if mailseal_core::is_encrypted(&head) {
+        Status::Success
+    } else {
+        Status::Failure
+    })
+}
