@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use mailseal_core::{EncryptOptions, MAX_INPUT_LEN, Outcome, Policy, RecipientKey};
+use mailseal_core::{EncryptOptions, MAX_INPUT_LEN, Outcome, Policy, PrivateKey, RecipientKey};
 
 use crate::args::{DecryptArgs, EncryptArgs, IsEncryptedArgs};
 use crate::input::{read_limited, write_error};
@@ -98,11 +98,29 @@ pub(crate) fn encrypt(args: &EncryptArgs) -> Result<Status, CliError> {
 
 /// `mailseal decrypt`
 pub(crate) fn decrypt(args: &DecryptArgs) -> Result<Status, CliError> {
-    let _ = args;
-    Err(CliError {
-        code: "api.misuse",
-        message: "decrypt is not available yet".into(),
-    })
+    let key_data = read_limited(&args.key, MAX_INPUT_LEN)?;
+    let password = match &args.password_env {
+        Some(var) => Some(zeroize::Zeroizing::new(std::env::var(var).map_err(
+            |_| CliError {
+                code: "io.read",
+                message: format!("the environment variable {var} is not set"),
+            },
+        )?)),
+        None => None,
+    };
+    let key = PrivateKey::from_bytes(&key_data, password.as_deref().map(String::as_str))?;
+    let mut message = Vec::new();
+    open_input(&args.input)?
+        .read_to_end(&mut message)
+        .map_err(|e| CliError {
+            code: "io.read",
+            message: format!("cannot read {}: {e}", args.input.display()),
+        })?;
+    let plain = zeroize::Zeroizing::new(mailseal_core::decrypt(&message, &key)?);
+    with_output(args.output.as_deref(), |out| {
+        out.write_all(&plain).map_err(write_error)
+    })?;
+    Ok(Status::Success)
 }
 
 /// `mailseal is-encrypted`

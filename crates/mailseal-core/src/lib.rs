@@ -12,6 +12,8 @@
 #![warn(missing_docs)]
 
 mod base64;
+mod ber;
+mod decrypt;
 mod detect;
 mod encrypt;
 mod error;
@@ -27,9 +29,11 @@ mod private_key;
 mod problem;
 mod recipient;
 mod report;
+mod secret;
 mod smime;
 mod x509;
 
+pub use decrypt::decrypt;
 pub use detect::is_encrypted;
 pub use encrypt::{
     Algorithm, EncryptOptions, EncryptedMessage, Outcome, PgpFormat, encrypt, encrypt_stream,
@@ -44,6 +48,7 @@ pub use report::{
     CertificateDetails, CertificateReport, CertificateRole, KeyDetails, KeyFormat, KeyReport,
     OpenPgpDetails, X509Details,
 };
+pub use secret::PrivateKey;
 
 #[cfg(test)]
 mod tests {

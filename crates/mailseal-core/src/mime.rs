@@ -233,8 +233,6 @@ pub(crate) struct HeadBlock {
     pub(crate) separator: Vec<u8>,
     /// Body bytes already read from the stream.
     pub(crate) body_prefix: Vec<u8>,
-    /// Whether the stream ended inside the header block (a message without body).
-    pub(crate) eof: bool,
 }
 
 /// Reads the header block from `input`, and at least `peek` bytes of the body when there are.
@@ -280,7 +278,6 @@ pub(crate) fn read_head(input: &mut impl Read, peek: usize) -> Result<HeadBlock,
         headers: buf,
         separator,
         body_prefix,
-        eof: eof && hdr_end == body_start,
     })
 }
 
@@ -397,6 +394,6 @@ mod tests {
         let head = read_head(&mut r, 100).unwrap();
         assert_eq!(head.headers, b"Subject: x\r\nFrom: y\r\n");
         assert!(head.body_prefix.is_empty());
-        assert!(head.eof);
+        assert!(head.separator.is_empty());
     }
 }

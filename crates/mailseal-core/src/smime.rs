@@ -2,7 +2,7 @@
 //! `application/pkcs7-mime` entity holding CMS EnvelopedData or AuthEnvelopedData.
 
 mod envelope;
-
+pub(crate) mod open;
 pub(crate) mod recipient_info;
 
 use std::io::Write;
