@@ -61,7 +61,7 @@ pub fn decrypt(message: &[u8], key: &PrivateKey) -> Result<Vec<u8>, Error> {
             let Inner::Smime { key, cert } = &key.inner else {
                 return Err(DecryptError::NoMatchingKey.into());
             };
-            let inner = crate::smime::open::open(&der, key, cert.as_ref())?;
+            let inner = crate::smime::open::open(&der, key, cert.as_deref())?;
             Ok(join(&headers, &inner))
         }
         t if t.starts_with("text/") && crate::detect::head_is_encrypted(&headers, body) => {

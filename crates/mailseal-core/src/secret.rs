@@ -30,13 +30,13 @@ pub struct PrivateKey {
 pub(crate) enum Inner {
     /// An OpenPGP key with secret material, and the password for protected secret keys.
     OpenPgp {
-        cert: openpgp::Cert,
+        cert: Box<openpgp::Cert>,
         password: Option<Zeroizing<String>>,
     },
     /// An S/MIME private key and, when it was given, its certificate.
     Smime {
         key: PKey<Private>,
-        cert: Option<X509Cert>,
+        cert: Option<Box<X509Cert>>,
     },
 }
 
@@ -86,7 +86,10 @@ impl PrivateKey {
             ));
         }
         Ok(PrivateKey {
-            inner: Inner::OpenPgp { cert, password },
+            inner: Inner::OpenPgp {
+                cert: Box::new(cert),
+                password,
+            },
         })
     }
 
@@ -108,7 +111,7 @@ impl PrivateKey {
                 key = Some(k);
             } else if block.label == "CERTIFICATE" && cert.is_none() {
                 let der = ::pem::parse(block.text).map_err(bad)?.into_contents();
-                cert = Some(X509Cert::from_der(&der)?);
+                cert = Some(Box::new(X509Cert::from_der(&der)?));
             }
         }
         let key = key.ok_or_else(|| bad("no private key found in the file"))?;
@@ -126,7 +129,7 @@ impl PrivateKey {
                 .pkey
                 .ok_or_else(|| bad("the PKCS#12 file holds no private key"))?;
             let cert = match parsed.cert {
-                Some(c) => Some(X509Cert::from_der(&c.to_der().map_err(bad)?)?),
+                Some(c) => Some(Box::new(X509Cert::from_der(&c.to_der().map_err(bad)?)?)),
                 None => None,
             };
             return Ok(PrivateKey {
