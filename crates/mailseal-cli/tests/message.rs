@@ -1,0 +1,155 @@
+//! `mailseal encrypt`, `decrypt` and `is-encrypted`, run as real processes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn example(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(path)
+}
+
+fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailseal"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn p(path: &PathBuf) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn encrypt_then_decrypt_restores_the_message_for_both_key_kinds() {
+    let original = std::fs::read(example("messages/hello.eml")).unwrap();
+    for (public, private) in [
+        ("keys/alice.crt.pem", "keys/alice.key.pem"),
+        ("keys/alice.pub.asc", "keys/alice.sec.asc"),
+    ] {
+        let out = run(&["encrypt", "--key", p(&example(public))], &original);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stored = out.stdout;
+        assert!(
+            !stored.windows(14).any(|w| w == b"free for lunch"),
+            "body left in clear"
+        );
+
+        let check = run(&["is-encrypted"], &stored);
+        assert_eq!(check.status.code(), Some(0));
+
+        let out = run(&["decrypt", "--key", p(&example(private))], &stored);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stdout == original, "{public}: round trip differs");
+    }
+}
+
+#[test]
+fn is_encrypted_exits_one_for_plain_mail() {
+    let original = std::fs::read(example("messages/hello.eml")).unwrap();
+    assert_eq!(run(&["is-encrypted"], &original).status.code(), Some(1));
+}
+
+#[test]
+fn already_encrypted_input_is_written_unchanged_with_a_note() {
+    let original = std::fs::read(example("messages/hello.eml")).unwrap();
+    let key = example("keys/alice.crt.pem");
+    let once = run(&["encrypt", "--key", p(&key)], &original).stdout;
+    let twice = run(&["encrypt", "--key", p(&key)], &once);
+    assert_eq!(twice.status.code(), Some(0));
+    assert!(twice.stdout == once);
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("already encrypted"));
+}
+
+#[test]
+fn aead_with_an_openpgp_key_is_refused_and_writes_no_file() {
+    let dir = std::env::temp_dir().join(format!("mailseal-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("out.eml");
+    let out = run(
+        &[
+            "encrypt",
+            "--key",
+            p(&example("keys/alice.pub.asc")),
+            "--algorithm",
+            "chacha20-poly1305",
+            "-o",
+            p(&target),
+            p(&example("messages/hello.eml")),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("encrypt.aead_with_openpgp"));
+    assert!(
+        !target.exists(),
+        "a failed encryption must not leave a file"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "temporary file left behind"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn output_file_is_written_and_aead_choice_is_warned_about() {
+    let dir = std::env::temp_dir().join(format!("mailseal-cli-o-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("stored.eml");
+    let out = run(
+        &[
+            "encrypt",
+            "--key",
+            p(&example("keys/alice.crt.pem")),
+            "--algorithm",
+            "aes256-gcm",
+            "-o",
+            p(&target),
+            p(&example("messages/hello.eml")),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("aes256 works everywhere"));
+    let stored = std::fs::read(&target).unwrap();
+    assert!(String::from_utf8_lossy(&stored).contains("smime-type=authEnveloped-data"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn decrypting_with_the_wrong_key_exits_two() {
+    let original = std::fs::read(example("messages/hello.eml")).unwrap();
+    let stored = run(
+        &["encrypt", "--key", p(&example("keys/alice.crt.pem"))],
+        &original,
+    )
+    .stdout;
+    let out = run(
+        &["decrypt", "--key", p(&example("keys/alice.sec.asc"))],
+        &stored,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("decrypt.no_matching_key"));
+    assert!(out.stdout.is_empty());
+}
