@@ -25,7 +25,7 @@ fn run(args: &[&str], stdin: &[u8]) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn p(path: &PathBuf) -> &str {
+fn p(path: &std::path::Path) -> &str {
     path.to_str().unwrap()
 }
 
