@@ -1,0 +1,63 @@
+//! Encrypting a message at rest: S/MIME per algorithm and PGP/MIME, 4 KiB and 1 MiB messages,
+//! in memory (DER) and streaming (BER). Compare with the peers in `crypto-notes` §4.3.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use mailseal_core::{Algorithm, EncryptOptions, Policy, RecipientKey, encrypt, encrypt_stream};
+
+fn message(size: usize) -> Vec<u8> {
+    let mut m = b"From: a@example.net\r\nTo: alice@example.org\r\nSubject: bench\r\nMIME-Version: 1.0\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n".to_vec();
+    let line = b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n";
+    while m.len() < size {
+        m.extend_from_slice(line);
+    }
+    m
+}
+
+fn bench(c: &mut Criterion) {
+    let smime = RecipientKey::from_bytes(include_bytes!("../examples/keys/alice.crt.pem"))
+        .unwrap()
+        .validate(&Policy::standard())
+        .unwrap();
+    let pgp = RecipientKey::from_bytes(include_bytes!("../examples/keys/alice.pub.asc"))
+        .unwrap()
+        .validate(&Policy::standard())
+        .unwrap();
+    let mut group = c.benchmark_group("encrypt");
+    for size in [4 * 1024, 1024 * 1024] {
+        let m = message(size);
+        group.throughput(Throughput::Bytes(m.len() as u64));
+        for algorithm in Algorithm::ALL {
+            let options = EncryptOptions::new(algorithm);
+            group.bench_with_input(
+                BenchmarkId::new(format!("smime_rsa3072_{algorithm}"), size),
+                &m,
+                |b, m| b.iter(|| encrypt(m, &smime, &options).unwrap()),
+            );
+        }
+        for algorithm in [Algorithm::Aes128, Algorithm::Aes256] {
+            let options = EncryptOptions::new(algorithm);
+            group.bench_with_input(
+                BenchmarkId::new(format!("pgp_cv25519_{algorithm}"), size),
+                &m,
+                |b, m| b.iter(|| encrypt(m, &pgp, &options).unwrap()),
+            );
+        }
+        let options = EncryptOptions::new(Algorithm::Aes256);
+        group.bench_with_input(
+            BenchmarkId::new("smime_rsa3072_aes256_stream", size),
+            &m,
+            |b, m| {
+                b.iter(|| {
+                    let mut out = Vec::with_capacity(m.len() * 14 / 10);
+                    encrypt_stream(&m[..], &mut out, &smime, &options).unwrap();
+                    out
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
