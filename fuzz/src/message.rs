@@ -1,0 +1,94 @@
+//! Message-side harnesses: MIME split + encryption, detection, decryption, private keys.
+
+use std::hint::black_box;
+use std::sync::OnceLock;
+
+use mailseal_core::{
+    Algorithm, EncryptOptions, Outcome, Policy, PrivateKey, RecipientKey, Recipients, decrypt,
+    encrypt, encrypt_stream, is_encrypted,
+};
+
+/// The example recipients and their private keys: (S/MIME, OpenPGP).
+pub struct Keys {
+    pub smime: Recipients,
+    pub smime_key: PrivateKey,
+    pub pgp: Recipients,
+    pub pgp_key: PrivateKey,
+}
+
+/// Parsed once per process.
+pub fn keys() -> &'static Keys {
+    static KEYS: OnceLock<Keys> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let recipients = |data: &[u8]| {
+            RecipientKey::from_bytes(data)
+                .and_then(|k| k.validate(&Policy::standard().at(crate::fixed_time())))
+                .unwrap_or_else(|e| panic!("example key: {e}"))
+        };
+        let private = |data: &[u8]| {
+            PrivateKey::from_bytes(data, None).unwrap_or_else(|e| panic!("example key: {e}"))
+        };
+        Keys {
+            smime: recipients(include_bytes!("../../examples/keys/alice.crt.pem")),
+            smime_key: private(include_bytes!("../../examples/keys/alice.key.pem")),
+            pgp: recipients(include_bytes!("../../examples/keys/alice.pub.asc")),
+            pgp_key: private(include_bytes!("../../examples/keys/alice.sec.asc")),
+        }
+    })
+}
+
+/// Encrypts `message` in memory and streaming; both must agree after decryption, and the
+/// result must be recognised as encrypted.
+pub fn encrypt_roundtrip(message: &[u8], smime: bool, algorithm: Algorithm) {
+    let k = keys();
+    let (recipients, key) = if smime {
+        (&k.smime, &k.smime_key)
+    } else {
+        (&k.pgp, &k.pgp_key)
+    };
+    let options = EncryptOptions::new(algorithm);
+    let bytes = encrypt(message, recipients, &options);
+    let mut streamed = Vec::new();
+    let stream = encrypt_stream(message, &mut streamed, recipients, &options);
+    match (bytes, stream) {
+        (Ok(b), Ok(outcome)) => {
+            assert_eq!(b.outcome, outcome, "in-memory and streaming disagree");
+            if outcome == Outcome::AlreadyEncrypted {
+                assert_eq!(b.message, message, "already encrypted input was changed");
+                assert_eq!(streamed, message, "already encrypted input was changed");
+                return;
+            }
+            assert!(is_encrypted(&b.message), "output not recognised as encrypted");
+            assert!(is_encrypted(&streamed), "output not recognised as encrypted");
+            let one = decrypt(&b.message, key).unwrap_or_else(|e| panic!("decrypt: {e}"));
+            let two = decrypt(&streamed, key).unwrap_or_else(|e| panic!("decrypt: {e}"));
+            assert_eq!(one, two, "in-memory and streaming decrypt differently");
+        }
+        (Err(a), Err(b)) => assert_eq!(a.code(), b.code()),
+        (a, b) => {
+            // The streaming reader caps the header block; in memory only the error differs.
+            let codes = (a.err().map(|e| e.code()), b.err().map(|e| e.code()));
+            assert!(
+                matches!(codes, (None, Some("mime.headers_too_long"))),
+                "in-memory and streaming disagree: {codes:?}"
+            );
+        }
+    }
+}
+
+/// Decrypts `message` with both example keys; errors must be typed, never panics.
+pub fn decrypt_both(message: &[u8]) {
+    let k = keys();
+    for key in [&k.smime_key, &k.pgp_key] {
+        match decrypt(message, key) {
+            Ok(plain) => {
+                black_box(plain.len());
+            }
+            Err(e) => {
+                black_box(e.code());
+                black_box(e.to_string());
+            }
+        }
+    }
+    black_box(is_encrypted(message));
+}
