@@ -123,11 +123,14 @@ pub enum Engine {
     Gpgsm,
     /// Python `cryptography`'s `pkcs7_decrypt_der`.
     PyCryptography,
+    /// `tests/support/pyca_cms.py`: an independent CMS decryptor built from pyca/cryptography
+    /// primitives, for what no program here opens (ChaCha20-Poly1305, X25519).
+    PycaPrimitives,
 }
 
 impl Engine {
     /// Every engine, OpenPGP ones first.
-    pub const ALL: [Engine; 8] = [
+    pub const ALL: [Engine; 9] = [
         Engine::Gpg,
         Engine::Rnp,
         Engine::Sq,
@@ -136,6 +139,7 @@ impl Engine {
         Engine::NssCmsutil,
         Engine::Gpgsm,
         Engine::PyCryptography,
+        Engine::PycaPrimitives,
     ];
 
     /// A short name for test output (`"gpg"`, `"openssl-cms"`, …).
@@ -149,6 +153,7 @@ impl Engine {
             Engine::NssCmsutil => "nss-cmsutil",
             Engine::Gpgsm => "gpgsm",
             Engine::PyCryptography => "py-cryptography",
+            Engine::PycaPrimitives => "pyca-primitives",
         }
     }
 
@@ -302,6 +307,9 @@ fn smime_support(engine: Engine, kind: KeyKind, algorithm: &str) -> Support {
             ),
             _ => Yes,
         },
+        // Written from RFC 5652/5083/5753/8103/8418 with pyca primitives; checked against
+        // openssl cms output and the Stalwart ChaCha20-Poly1305 fixtures.
+        Engine::PycaPrimitives => Yes,
         Engine::Gpg | Engine::Rnp | Engine::Sq | Engine::PySequoia => {
             No("OpenPGP engine, S/MIME key")
         }
@@ -329,9 +337,11 @@ fn openpgp_support(engine: Engine, kind: KeyKind, algorithm: &str, seipdv2: bool
             "not verifiable here (no producer of SEIPDv1 for a v6 key); a v6 certificate asks for SEIPDv2",
         ),
         Engine::Gpg | Engine::Rnp | Engine::Sq | Engine::PySequoia => Yes,
-        Engine::OpensslCms | Engine::NssCmsutil | Engine::Gpgsm | Engine::PyCryptography => {
-            No("S/MIME engine, OpenPGP key")
-        }
+        Engine::OpensslCms
+        | Engine::NssCmsutil
+        | Engine::Gpgsm
+        | Engine::PyCryptography
+        | Engine::PycaPrimitives => No("S/MIME engine, OpenPGP key"),
     }
 }
 
@@ -339,7 +349,9 @@ fn openpgp_support(engine: Engine, kind: KeyKind, algorithm: &str, seipdv2: bool
 /// -stream` writes) as well as DER. Measured with AES-128-CBC EnvelopedData for an RSA key.
 pub fn supports_ber_indefinite(engine: Engine) -> Support {
     match engine {
-        Engine::OpensslCms | Engine::NssCmsutil | Engine::Gpgsm => Support::Yes,
+        Engine::OpensslCms | Engine::NssCmsutil | Engine::Gpgsm | Engine::PycaPrimitives => {
+            Support::Yes
+        }
         Engine::PyCryptography => Support::No(
             "cryptography's ASN.1 parser is DER only: \"ParseError { kind: InvalidLength }\"",
         ),
@@ -373,6 +385,7 @@ pub fn decrypt(
         Engine::NssCmsutil => decrypt_nss(&scratch, keys, key_name, message),
         Engine::Gpgsm => decrypt_gpgsm(&scratch, keys, key_name, message),
         Engine::PyCryptography => decrypt_pycryptography(&scratch, keys, key_name, message),
+        Engine::PycaPrimitives => decrypt_pyca_primitives(&scratch, keys, key_name, message),
     };
     result.map_err(|e| format!("{} ({key_name}): {e}", engine.name()))
 }
@@ -1009,6 +1022,27 @@ fn decrypt_pycryptography(
             .arg(&output),
     )?;
     read_output(&output)
+}
+
+fn decrypt_pyca_primitives(
+    s: &Scratch,
+    keys: &Path,
+    key: &str,
+    message: &[u8],
+) -> Result<Vec<u8>, String> {
+    let cert = key_file(keys, key, ".crt.pem")?;
+    let private = key_file(keys, key, ".key.pem")?;
+    let input = s.write("message.eml", message)?;
+    let script = crate::repo_root().join("tests/support/pyca_cms.py");
+    s.run(
+        Command::new("python3")
+            .arg(script)
+            .arg("--key")
+            .arg(&private)
+            .arg("--cert")
+            .arg(&cert)
+            .arg(&input),
+    )
 }
 
 fn encrypt_openssl(

@@ -507,7 +507,10 @@ def rid_matches(rid: Node, cert: Optional[x509.Certificate]) -> bool:
         except CmsError:
             return False
     if rid.tag in (ctx(0, False), ctx(0, True)):  # [0] SubjectKeyIdentifier / RecipientKeyIdentifier
-        ski = rid.content if rid.tag == ctx(0, False) else rid.children[0].content if rid.children else b""
+        if rid.tag == ctx(0, False):
+            ski = rid.content
+        else:  # RecipientKeyIdentifier ::= SEQUENCE { subjectKeyIdentifier, ... }
+            ski = rid.children[0].content if rid.children else b""
         try:
             ext = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
         except x509.ExtensionNotFound:
@@ -517,23 +520,25 @@ def rid_matches(rid: Node, cert: Optional[x509.Certificate]) -> bool:
 
 
 def candidates(envelope: Envelope, key: PrivateKey, cert: Optional[x509.Certificate]) -> list[Candidate]:
+    names = {ctx(2, True): "KEKRecipientInfo", ctx(3, True): "PasswordRecipientInfo"}
     found: list[Candidate] = []
     for index, ri in enumerate(envelope.recipient_infos):
         label = f"RecipientInfo #{index}"
-        if ri.tag == SEQUENCE:
-            found.append(ktri_candidate(ri, key, cert, label))
-        elif ri.tag == ctx(1, True):
-            found.extend(kari_candidates(ri, key, cert, label))
-        else:
-            found.append(Candidate(label, False, unsupported_ri(ri.tag)))
+        try:
+            if ri.tag == SEQUENCE:
+                found.append(ktri_candidate(ri, key, cert, label))
+            elif ri.tag == ctx(1, True):
+                found.extend(kari_candidates(ri, key, cert, label))
+            else:
+                raise CmsError(f"{names.get(ri.tag, f'tag 0x{ri.tag:02x}')} is not supported")
+        except CmsError as error:  # a malformed or unsupported RecipientInfo: report, go on
+            found.append(Candidate(label, False, failing(error)))
     return found
 
 
-def unsupported_ri(tag: int) -> Callable[[], bytes]:
-    names = {ctx(2, True): "KEKRecipientInfo", ctx(3, True): "PasswordRecipientInfo"}
-
+def failing(error: CmsError) -> Callable[[], bytes]:
     def fail() -> bytes:
-        raise CmsError(f"{names.get(tag, f'RecipientInfo tag 0x{tag:02x}')} is not supported")
+        raise error
 
     return fail
 
