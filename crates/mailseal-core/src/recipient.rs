@@ -147,6 +147,66 @@ impl Recipients {
     pub fn format(&self) -> KeyFormat {
         self.report.format
     }
+
+    /// The recipients as the text form a Stalwart server accepts for a public key: PEM
+    /// `CERTIFICATE` blocks of the end-entity certificates only (no chain, no text around
+    /// them), or one ASCII-armored OpenPGP public key block without armor headers (Stalwart
+    /// rejects `Comment:` and `Version:` lines). LF line ends.
+    ///
+    /// ```
+    /// use mailseal_core::{Policy, RecipientKey};
+    /// let key = RecipientKey::from_bytes(include_bytes!("../../../examples/keys/alice.pub.asc"))?;
+    /// let text = key.validate(&Policy::standard())?.to_upload_text()?;
+    /// assert!(text.starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n"));
+    /// assert!(!text.contains("Comment:"));
+    /// # Ok::<(), mailseal_core::Error>(())
+    /// ```
+    pub fn to_upload_text(&self) -> Result<String, Error> {
+        use sequoia_openpgp::serialize::Serialize;
+        match &self.keys {
+            RecipientKeys::X509(certs) => Ok(certs
+                .iter()
+                .map(|c| {
+                    ::pem::encode_config(
+                        &::pem::Pem::new("CERTIFICATE", c.der().to_vec()),
+                        ::pem::EncodeConfig::new().set_line_ending(::pem::LineEnding::LF),
+                    )
+                })
+                .collect()),
+            RecipientKeys::OpenPgp(certs) => {
+                let mut out = Vec::new();
+                {
+                    let mut w = sequoia_openpgp::armor::Writer::with_headers(
+                        &mut out,
+                        sequoia_openpgp::armor::Kind::PublicKey,
+                        Vec::<(&str, &str)>::new(),
+                    )
+                    .map_err(|e| Error::Io {
+                        detail: e.to_string(),
+                    })?;
+                    for (cert, _) in certs {
+                        cert.serialize(&mut w).map_err(|e| Error::Io {
+                            detail: e.to_string(),
+                        })?;
+                    }
+                    w.finalize().map_err(|e| Error::Io {
+                        detail: e.to_string(),
+                    })?;
+                }
+                String::from_utf8(out).map_err(|e| Error::Io {
+                    detail: e.to_string(),
+                })
+            }
+        }
+    }
+
+    /// How many certificates will be encrypted to.
+    pub fn certificate_count(&self) -> usize {
+        match &self.keys {
+            RecipientKeys::X509(c) => c.len(),
+            RecipientKeys::OpenPgp(c) => c.len(),
+        }
+    }
 }
 
 type Evaluated<K> = (Vec<CertificateReport>, Vec<Problem>, Vec<K>);

@@ -122,6 +122,11 @@ impl X509Cert {
         self.cert.tbs_certificate.subject_public_key_info.to_der()
     }
 
+    /// The DER encoding.
+    pub(crate) fn der(&self) -> &[u8] {
+        &self.der
+    }
+
     pub(crate) fn sha256(&self) -> Fingerprint {
         Fingerprint::x509_sha256(&self.der)
     }

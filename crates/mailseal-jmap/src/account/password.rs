@@ -1,0 +1,159 @@
+//! Changing the account password (`x:AccountPassword`, spec §4).
+//!
+//! The new password is checked here first with the server's default policy (8 to 128 bytes,
+//! zxcvbn score 3 or more), so the user hears why at once; the server's verdict is reported
+//! as it comes. When two-factor authentication is on, the server requires the current code
+//! as well, which known clients forget: this client asks for it before sending anything.
+
+use serde_json::{Map, Value, json};
+
+use crate::client::{Client, set_error};
+use crate::credential::Credential;
+use crate::error::Error;
+use crate::secret::Secret;
+
+/// Stalwart's default `passwordMinLength`, in bytes.
+pub const MIN_PASSWORD_BYTES: usize = 8;
+/// Stalwart's default `passwordMaxLength`, in bytes.
+pub const MAX_PASSWORD_BYTES: usize = 128;
+/// Stalwart's default `passwordMinStrength` (zxcvbn score `three`).
+pub const MIN_PASSWORD_SCORE: u8 = 3;
+
+/// Checks a new password against the server's default policy.
+///
+/// ```
+/// use mailseal_jmap::account::password::check_password;
+/// assert_eq!(check_password("password1").unwrap_err().code(), "jmap.weak_password");
+/// assert!(check_password("correct horse battery staple 1987").is_ok());
+/// ```
+pub fn check_password(password: &str) -> Result<(), Error> {
+    let len = password.len();
+    if len < MIN_PASSWORD_BYTES {
+        return Err(Error::WeakPassword {
+            reason: format!("it must be at least {MIN_PASSWORD_BYTES} characters long"),
+        });
+    }
+    if len > MAX_PASSWORD_BYTES {
+        return Err(Error::WeakPassword {
+            reason: format!("it must be at most {MAX_PASSWORD_BYTES} bytes long"),
+        });
+    }
+    let estimate = zxcvbn::zxcvbn(password, &[]);
+    if u8::from(estimate.score()) < MIN_PASSWORD_SCORE {
+        let mut reason = "it is too easy to guess".to_owned();
+        if let Some(feedback) = estimate.feedback() {
+            if let Some(w) = feedback.warning() {
+                reason.push_str(&format!(" ({w})"));
+            }
+            for s in feedback.suggestions() {
+                reason.push_str(&format!("; {s}"));
+            }
+        }
+        return Err(Error::WeakPassword { reason });
+    }
+    Ok(())
+}
+
+/// The state of the password credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordState {
+    /// Whether the account has a password the server manages (not an external directory).
+    pub has_password: bool,
+    /// Whether two-factor authentication (TOTP) is on.
+    pub totp_enabled: bool,
+}
+
+impl Client {
+    /// Reads whether the account has a password and whether TOTP is on.
+    pub async fn password_state(&self) -> Result<PasswordState, Error> {
+        let resp = self
+            .call1("x:AccountPassword/get", json!({ "ids": ["singleton"] }))
+            .await?;
+        let item = resp
+            .get("list")
+            .and_then(Value::as_array)
+            .and_then(|l| l.first());
+        Ok(match item {
+            None => PasswordState {
+                has_password: false,
+                totp_enabled: false,
+            },
+            Some(item) => PasswordState {
+                has_password: true,
+                totp_enabled: item
+                    .get("otpAuth")
+                    .and_then(|o| o.get("otpUrl"))
+                    .is_some_and(|u| !u.is_null()),
+            },
+        })
+    }
+
+    /// Updates the `AccountPassword` singleton with `patch` (plus `currentSecret`), turning a
+    /// `notUpdated` answer into an error.
+    pub(crate) async fn update_password_object(
+        &self,
+        current: &Secret,
+        mut patch: Map<String, Value>,
+    ) -> Result<(), Error> {
+        patch.insert(
+            "currentSecret".into(),
+            Value::String(current.expose().to_owned()),
+        );
+        let resp = self
+            .call1(
+                "x:AccountPassword/set",
+                json!({ "update": { "singleton": Value::Object(patch) } }),
+            )
+            .await?;
+        if let Some(e) = set_error(&resp, "notUpdated", "singleton") {
+            return Err(Error::Set(e));
+        }
+        if resp
+            .get("updated")
+            .and_then(|u| u.get("singleton"))
+            .is_none()
+        {
+            return Err(Error::protocol("the password update was not confirmed"));
+        }
+        Ok(())
+    }
+
+    /// Changes the password. `totp_code` is required when two-factor authentication is on.
+    /// On success, a client signed in with the password switches to the new one.
+    pub async fn change_password(
+        &mut self,
+        current: &Secret,
+        new: &Secret,
+        totp_code: Option<&str>,
+    ) -> Result<(), Error> {
+        check_password(new.expose())?;
+        let state = self.password_state().await?;
+        if !state.has_password {
+            return Err(Error::NotAvailable {
+                reason: "this account has no password the mail server manages (it comes from \
+                         an external directory or single sign-on); change it there"
+                    .into(),
+            });
+        }
+        let mut patch = Map::new();
+        patch.insert("secret".into(), Value::String(new.expose().to_owned()));
+        if state.totp_enabled {
+            let code = totp_code.ok_or_else(|| {
+                Error::invalid(
+                    "two-factor authentication is on: the current code from the authenticator \
+                     app is needed to change the password",
+                )
+            })?;
+            patch.insert("otpAuth/otpCode".into(), Value::String(code.to_owned()));
+        }
+        self.update_password_object(current, patch).await?;
+        if let Credential::Password { user, .. } = self.credential() {
+            let user = user.clone();
+            self.set_credential(Credential::Password {
+                user,
+                password: new.clone(),
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,237 @@
+//! The one error type of this crate. Every variant has a stable code ([`Error::code`]); the
+//! server's own message is kept, and the `Display` text says what the user can do.
+
+use std::fmt;
+
+/// A SetError the server returned for one object (RFC 8620 §5.3, with Stalwart's extensions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetError {
+    /// The error type as sent, e.g. `invalidProperties`, `overQuota`, `objectIsLinked`.
+    pub kind: String,
+    /// The server's description, if any.
+    pub description: Option<String>,
+    /// The properties concerned (`invalidProperties`, `invalidPatch`).
+    pub properties: Vec<String>,
+    /// Stalwart's `validationErrors` as `(type, property)` pairs (`validationFailed`).
+    pub validation_errors: Vec<(String, String)>,
+}
+
+/// What went wrong talking to the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered 401: the credentials are wrong, expired or revoked.
+    Unauthorized {
+        /// The server's detail text.
+        detail: String,
+    },
+    /// The server answered 402: the account has two-factor authentication on, and this
+    /// sign-in method cannot carry a code.
+    TotpRequired {
+        /// The server's detail text.
+        detail: String,
+    },
+    /// The server answered 403 (e.g. an app password used from an IP it is not allowed for).
+    HttpForbidden {
+        /// The server's detail text.
+        detail: String,
+    },
+    /// The server answered 429: too many attempts; wait before trying again.
+    RateLimited {
+        /// The server's detail text.
+        detail: String,
+    },
+    /// Another HTTP-level refusal (problem+json), e.g. `notRequest` or `notJSON`.
+    Request {
+        /// The HTTP status.
+        status: u16,
+        /// The problem type, e.g. `urn:ietf:params:jmap:error:notRequest`.
+        kind: String,
+        /// The server's detail text.
+        detail: String,
+    },
+    /// A method-level error: `forbidden`, `unknownMethod`, `serverUnavailable`, …
+    Method {
+        /// The error type as sent.
+        kind: String,
+        /// The server's description.
+        description: Option<String>,
+    },
+    /// The server refused to create, update or destroy an object.
+    Set(SetError),
+    /// A feature is not available to this user on this server.
+    NotAvailable {
+        /// Why, in words (missing permissions, old server, external directory, …).
+        reason: String,
+    },
+    /// The new password fails the policy checks made before sending it.
+    WeakPassword {
+        /// Why, with the strength checker's advice.
+        reason: String,
+    },
+    /// An argument is invalid (a malformed IP range, a bad TOTP code, …).
+    InvalidInput {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A plain `http://` URL for a server that is not on this machine.
+    InsecureUrl {
+        /// The URL given.
+        url: String,
+    },
+    /// The key could not be used (from `mailseal-core`).
+    Key(mailseal_core::Error),
+    /// The connection failed or timed out.
+    Transport {
+        /// What the HTTP library reported.
+        detail: String,
+        /// Whether it was a timeout.
+        timeout: bool,
+    },
+    /// The server's answer was not what the protocol says.
+    Protocol {
+        /// What was unexpected.
+        detail: String,
+    },
+}
+
+impl Error {
+    /// The stable machine code of this error, e.g. `jmap.totp_required`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Unauthorized { .. } => "jmap.unauthorized",
+            Error::TotpRequired { .. } => "jmap.totp_required",
+            Error::HttpForbidden { .. } => "jmap.http_forbidden",
+            Error::RateLimited { .. } => "jmap.rate_limited",
+            Error::Request { .. } => "jmap.request_rejected",
+            Error::Method { kind, .. } => match kind.as_str() {
+                "forbidden" => "jmap.forbidden",
+                "unknownMethod" => "jmap.unknown_method",
+                "serverUnavailable" => "jmap.server_unavailable",
+                "invalidArguments" => "jmap.invalid_arguments",
+                "accountNotFound" => "jmap.account_not_found",
+                _ => "jmap.method_error",
+            },
+            Error::Set(e) => match e.kind.as_str() {
+                "forbidden" => "jmap.set.forbidden",
+                "invalidProperties" => "jmap.set.invalid_properties",
+                "invalidPatch" => "jmap.set.invalid_patch",
+                "invalidForeignKey" => "jmap.set.invalid_foreign_key",
+                "notFound" => "jmap.set.not_found",
+                "objectIsLinked" => "jmap.set.object_is_linked",
+                "overQuota" => "jmap.set.over_quota",
+                "singleton" => "jmap.set.singleton",
+                "validationFailed" => "jmap.set.validation_failed",
+                _ => "jmap.set.other",
+            },
+            Error::NotAvailable { .. } => "jmap.not_available",
+            Error::WeakPassword { .. } => "jmap.weak_password",
+            Error::InvalidInput { .. } => "jmap.invalid_input",
+            Error::InsecureUrl { .. } => "jmap.insecure_url",
+            Error::Key(e) => e.code(),
+            Error::Transport { timeout: true, .. } => "jmap.timeout",
+            Error::Transport { .. } => "jmap.transport",
+            Error::Protocol { .. } => "jmap.protocol",
+        }
+    }
+
+    pub(crate) fn protocol(detail: impl Into<String>) -> Self {
+        Error::Protocol {
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn invalid(reason: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Unauthorized { detail } => write!(
+                f,
+                "the server did not accept the credentials ({detail}); check the password, \
+                 or sign in again if a token was revoked"
+            ),
+            Error::TotpRequired { detail } => write!(
+                f,
+                "two-factor authentication is on for this account ({detail}); sign in with \
+                 the password and a code, or use an app password"
+            ),
+            Error::HttpForbidden { detail } => write!(
+                f,
+                "the server refused access ({detail}); an app password may not be allowed \
+                 from this address"
+            ),
+            Error::RateLimited { detail } => write!(
+                f,
+                "too many attempts ({detail}); wait a few minutes before trying again"
+            ),
+            Error::Request {
+                status,
+                kind,
+                detail,
+            } => {
+                // Stalwart echoes the whole request in `detail`; keep it out of messages.
+                let _ = detail;
+                write!(f, "the server rejected the request (HTTP {status}, {kind})")
+            }
+            Error::Method { kind, description } => match description {
+                Some(d) => write!(f, "the server refused ({kind}): {d}"),
+                None => write!(f, "the server refused ({kind})"),
+            },
+            Error::Set(e) => {
+                write!(f, "the server refused the change ({})", e.kind)?;
+                if let Some(d) = &e.description {
+                    write!(f, ": {d}")?;
+                }
+                if !e.properties.is_empty() {
+                    write!(f, " [{}]", e.properties.join(", "))?;
+                }
+                for (kind, property) in &e.validation_errors {
+                    write!(f, " [{property}: {kind}]")?;
+                }
+                Ok(())
+            }
+            Error::NotAvailable { reason } => f.write_str(reason),
+            Error::WeakPassword { reason } => {
+                write!(f, "the new password is not accepted: {reason}")
+            }
+            Error::InvalidInput { reason } => f.write_str(reason),
+            Error::InsecureUrl { url } => write!(
+                f,
+                "{url} is not encrypted (http://); use https://, or allow plain HTTP explicitly \
+                 for a server on a trusted network"
+            ),
+            Error::Key(e) => e.fmt(f),
+            Error::Transport { detail, timeout } => {
+                if *timeout {
+                    write!(f, "the server did not answer in time ({detail})")
+                } else {
+                    write!(f, "cannot reach the server: {detail}")
+                }
+            }
+            Error::Protocol { detail } => write!(f, "unexpected answer from the server: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<mailseal_core::Error> for Error {
+    fn from(e: mailseal_core::Error) -> Self {
+        Error::Key(e)
+    }
+}
+
+impl From<reqwest::Error> for Error {
+    fn from(e: reqwest::Error) -> Self {
+        Error::Transport {
+            timeout: e.is_timeout(),
+            detail: e.to_string(),
+        }
+    }
+}
