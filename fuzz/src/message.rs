@@ -76,11 +76,26 @@ pub fn encrypt_roundtrip(message: &[u8], smime: bool, algorithm: Algorithm) {
     }
 }
 
+/// Runs `f` with the default panic behaviour (unwinding) instead of libFuzzer's
+/// abort-on-panic hook: `decrypt` catches the panics of a known sequoia-openpgp 2.4.2 parser
+/// bug itself, as it does in production. A panic that escapes `f` is re-raised with the
+/// fuzzer's hook back in place, so it is still reported as a crash.
+fn unwinding<T>(f: impl FnOnce() -> T) -> T {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(hook);
+    match result {
+        Ok(v) => v,
+        Err(p) => std::panic::resume_unwind(p),
+    }
+}
+
 /// Decrypts `message` with both example keys; errors must be typed, never panics.
 pub fn decrypt_both(message: &[u8]) {
     let k = keys();
     for key in [&k.smime_key, &k.pgp_key] {
-        match decrypt(message, key) {
+        match unwinding(|| decrypt(message, key)) {
             Ok(plain) => {
                 black_box(plain.len());
             }

@@ -223,15 +223,24 @@ fn decrypt_openpgp(data: &[u8], key: &PrivateKey) -> Result<Vec<u8>, Error> {
     let helper = Helper {
         keys: unlocked_keys(cert, password.as_deref().map(String::as_str))?,
     };
-    let policy = StandardPolicy::new();
-    let mut decryptor = DecryptorBuilder::from_bytes(data)
-        .map_err(|e| bad(&e.to_string()))?
-        .with_policy(&policy, None, helper)
-        .map_err(|e| map_pgp_error(&e))?;
-    let mut out = Vec::new();
-    let read = (&mut decryptor)
-        .take(MAX_PLAINTEXT + 1)
-        .read_to_end(&mut out);
+    // sequoia-openpgp 2.4.2 can panic on some malformed SEIPD packets (an `unwrap` in its
+    // parser, found by our fuzzing): turn that into an error instead of taking the caller down.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let policy = StandardPolicy::new();
+        let mut decryptor = DecryptorBuilder::from_bytes(data)
+            .map_err(|e| bad(&e.to_string()))?
+            .with_policy(&policy, None, helper)
+            .map_err(|e| map_pgp_error(&e))?;
+        let mut out = Vec::new();
+        let read = (&mut decryptor)
+            .take(MAX_PLAINTEXT + 1)
+            .read_to_end(&mut out);
+        Ok::<_, Error>((out, read))
+    }));
+    let (out, read) = match outcome {
+        Ok(result) => result?,
+        Err(_) => return Err(bad("the OpenPGP data is malformed")),
+    };
     if let Err(e) = read {
         return Err(
             match e.get_ref().and_then(|i| i.downcast_ref::<openpgp::Error>()) {

@@ -145,7 +145,11 @@ pub(crate) fn split_headers(block: &[u8]) -> Headers {
     for field in fields(block) {
         let name = field_name(field);
         let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
-        let canonical = to_crlf(field);
+        let mut canonical = to_crlf(field);
+        // The last field of a message without body may lack its line end.
+        if !canonical.ends_with(b"\r\n") {
+            canonical.extend_from_slice(b"\r\n");
+        }
         if MIME_FIELDS.contains(&lower.as_str()) {
             let value = unfold(field_value(field));
             if lower == "content-type" && h.content_type.is_none() {
@@ -386,6 +390,15 @@ mod tests {
         let ct = ContentType::parse(b" multipart/mixed; boundary=\"a;b\"; x=y");
         assert_eq!(ct.param("boundary"), Some("a;b"));
         assert_eq!(ct.param("x"), Some("y"));
+    }
+
+    #[test]
+    fn a_last_field_without_line_end_gets_one() {
+        let h = split_headers(b"Subject: x\r\nContent-Type: text/plain");
+        assert_eq!(h.outer, b"Subject: x\r\n");
+        assert_eq!(h.inner, b"Content-Type: text/plain\r\n");
+        let h = split_headers(b"From: a\r\nX-Last: y");
+        assert_eq!(h.outer, b"From: a\r\nX-Last: y\r\n");
     }
 
     #[test]

@@ -452,3 +452,34 @@ proptest! {
         let _ = decrypt(&data, &secret(RSA_KEY));
     }
 }
+
+/// Regression (fuzzing, message_encrypt): a message that ends in a header without a line end
+/// must still get a well-formed outer header block.
+#[test]
+fn last_header_without_line_end_is_closed() {
+    let message = b"From: a@b\r\nMIME-Version: 1.0\r\nContent-Typze: text/plain";
+    for public in [RSA_CRT, PGP_PUB] {
+        let stored = encrypt(message, &recipients(public), &EncryptOptions::default()).unwrap();
+        assert!(is_encrypted(&stored.message));
+        assert!(stored.message.starts_with(
+            b"From: a@b\r\nMIME-Version: 1.0\r\nContent-Typze: text/plain\r\nContent-Type: "
+        ));
+    }
+}
+
+/// Regression (fuzzing, message_decrypt*): sequoia-openpgp 2.4.2 panics on these truncated
+/// SEIPD packets; decrypt must report malformed data instead.
+#[test]
+fn malformed_seipd_packets_are_an_error_not_a_panic() {
+    use base64::Engine as _;
+    let packets = include_bytes!("data/seipd-truncated-header.bin");
+    let armored = base64::engine::general_purpose::STANDARD.encode(packets);
+    let message = format!(
+        "Subject: x\r\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n\r\n--b\r\nContent-Type: application/octet-stream\r\n\r\n-----BEGIN PGP MESSAGE-----\r\n\r\n{armored}\r\n-----END PGP MESSAGE-----\r\n\r\n--b--\r\n"
+    );
+    let err = decrypt(message.as_bytes(), &secret(PGP_SEC)).unwrap_err();
+    assert!(err.code().starts_with("decrypt."), "{err}");
+    let raw = include_bytes!("data/decrypt-seipd-panic.eml");
+    let err = decrypt(raw, &secret(PGP_SEC)).unwrap_err();
+    assert!(err.code().starts_with("decrypt."), "{err}");
+}
