@@ -32,6 +32,143 @@ pub(crate) enum Command {
     Decrypt(DecryptArgs),
     /// Tell whether a message is already encrypted. Exit status 0 when it is, 1 when not.
     IsEncrypted(IsEncryptedArgs),
+    /// Manage account security on a Stalwart 0.16+ server: password, two-factor
+    /// authentication, app passwords, API keys, encryption at rest.
+    ///
+    /// Secrets are read from the environment or a prompt, never from arguments:
+    /// MAILSEAL_PASSWORD, MAILSEAL_NEW_PASSWORD, MAILSEAL_TOTP_CODE.
+    Account(AccountArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AccountArgs {
+    /// The server's base URL, e.g. https://mail.example.org
+    #[arg(long, value_name = "URL")]
+    pub(crate) server: String,
+    /// The account's e-mail address.
+    #[arg(long, value_name = "EMAIL")]
+    pub(crate) user: String,
+    /// Sign in with the Bearer token (OAuth access token or API key) in this variable.
+    #[arg(long, value_name = "VAR")]
+    pub(crate) token_env: Option<String>,
+    /// Allow plain http:// for a server that is not on this machine.
+    #[arg(long)]
+    pub(crate) allow_http: bool,
+    /// Print JSON for scripts.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    #[command(subcommand)]
+    pub(crate) command: AccountCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AccountCommand {
+    /// Which account-security features this account may use here.
+    Status,
+    /// The account password.
+    Password {
+        #[command(subcommand)]
+        command: PasswordCommand,
+    },
+    /// Two-factor authentication (TOTP).
+    Totp {
+        #[command(subcommand)]
+        command: TotpCommand,
+    },
+    /// App passwords (for mail programs).
+    AppPassword {
+        #[command(subcommand)]
+        command: CredentialCommand,
+    },
+    /// API keys (for scripts).
+    ApiKey {
+        #[command(subcommand)]
+        command: CredentialCommand,
+    },
+    /// Encryption at rest.
+    Encryption {
+        #[command(subcommand)]
+        command: EncryptionCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PasswordCommand {
+    /// Change the password (MAILSEAL_NEW_PASSWORD or a prompt; the TOTP code if it is on).
+    Change,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TotpCommand {
+    /// Whether two-factor authentication is on (exit status 0 on, 1 off).
+    Status,
+    /// Turn it on: shows a QR code and a recovery kit, then asks for a code from the app.
+    Enable {
+        /// The name authenticator apps show.
+        #[arg(long, default_value = "Mail")]
+        issuer: String,
+    },
+    /// Turn it off (needs a current code).
+    Disable,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CredentialCommand {
+    /// Create one; its secret is printed once.
+    Create {
+        /// A label, e.g. "Thunderbird laptop".
+        #[arg(long)]
+        description: String,
+        /// When it stops working (RFC 3339).
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        expires: Option<SystemTime>,
+        /// An IP address or CIDR range it may be used from (repeat for more).
+        #[arg(long, value_name = "IP")]
+        allow_ip: Vec<String>,
+    },
+    /// List them.
+    List,
+    /// Change the description.
+    Rename {
+        /// Its id.
+        id: String,
+        /// The new description.
+        description: String,
+    },
+    /// Revoke one; it stops working at once.
+    Revoke {
+        /// Its id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum EncryptionCommand {
+    /// Show the settings and the key in use.
+    Show,
+    /// Check a key locally, upload it and switch encryption at rest on.
+    Enable(EnableEncryptionArgs),
+    /// Switch encryption at rest off.
+    Disable,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EnableEncryptionArgs {
+    /// Your S/MIME certificate or OpenPGP public key.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// The content-encryption algorithm.
+    #[arg(long, value_enum, default_value = "aes256")]
+    pub(crate) algorithm: AlgorithmArg,
+    /// Also encrypt messages added by mail programs (IMAP/JMAP).
+    #[arg(long)]
+    pub(crate) encrypt_on_append: bool,
+    /// Let the spam filter learn from messages before they are encrypted.
+    #[arg(long)]
+    pub(crate) allow_spam_training: bool,
+    /// Upload an EC S/MIME certificate although Stalwart 0.16 cannot encrypt to it.
+    #[arg(long)]
+    pub(crate) allow_ec_certificate: bool,
 }
 
 /// Content-encryption algorithms, named as in Stalwart's settings.

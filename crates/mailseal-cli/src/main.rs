@@ -4,6 +4,7 @@
 //! 2 error (unreadable or refused input, bad arguments, I/O). A broken pipe exits 0.
 #![forbid(unsafe_code)]
 
+mod account;
 mod args;
 mod input;
 mod key;
@@ -63,6 +64,7 @@ fn main() -> ExitCode {
         Command::Encrypt(args) => message::encrypt(&args),
         Command::Decrypt(args) => message::decrypt(&args),
         Command::IsEncrypted(args) => message::is_encrypted(&args),
+        Command::Account(args) => account::run(&args),
     };
     match result {
         Ok(status) => status.into(),

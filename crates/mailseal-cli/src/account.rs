@@ -1,0 +1,399 @@
+//! `mailseal account …`: account security on a Stalwart server, through mailseal-jmap.
+//!
+//! Secrets come from the environment or a no-echo prompt, never from arguments (they would
+//! show in the process list): `MAILSEAL_PASSWORD` (current password), `MAILSEAL_NEW_PASSWORD`,
+//! `MAILSEAL_TOTP_CODE`, and `--token-env VAR` for a Bearer token.
+
+use std::io::{self, BufRead, Write};
+
+use serde_json::{Value, json};
+
+use mailseal_jmap::{
+    Client, ConnectOptions, Credential, CredentialKind, CredentialUpdate, EncryptionRequest,
+    Feature, NewCredential, Secret, TotpEnrollment,
+};
+
+use crate::args::{
+    AccountArgs, AccountCommand, CredentialCommand, EncryptionCommand, PasswordCommand, TotpCommand,
+};
+use crate::input::{read_limited, write_error};
+use crate::{CliError, Status};
+
+impl From<mailseal_jmap::Error> for CliError {
+    fn from(e: mailseal_jmap::Error) -> Self {
+        CliError {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// A secret from `var`, or asked for without echo.
+fn secret(var: &str, prompt: &str) -> Result<Secret, CliError> {
+    if let Ok(v) = std::env::var(var) {
+        return Ok(Secret::new(v));
+    }
+    rpassword::prompt_password(prompt)
+        .map(Secret::new)
+        .map_err(|e| CliError {
+            code: "io.read",
+            message: format!("cannot read the secret (set {var} when not on a terminal): {e}"),
+        })
+}
+
+/// A TOTP code from `MAILSEAL_TOTP_CODE`, or a line from the terminal.
+fn code(prompt: &str) -> Result<String, CliError> {
+    if let Ok(v) = std::env::var("MAILSEAL_TOTP_CODE") {
+        return Ok(v);
+    }
+    eprint!("{prompt}");
+    let _ = io::stderr().flush();
+    let mut line = String::new();
+    io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError {
+            code: "io.read",
+            message: format!("cannot read the code: {e}"),
+        })?;
+    Ok(line.trim().to_owned())
+}
+
+fn print(json_mode: bool, value: &Value, human: impl FnOnce() -> String) -> Result<(), CliError> {
+    let mut out = io::stdout().lock();
+    if json_mode {
+        serde_json::to_writer_pretty(&mut out, value)
+            .map_err(io::Error::from)
+            .and_then(|()| writeln!(out))
+            .map_err(write_error)
+    } else {
+        writeln!(out, "{}", human()).map_err(write_error)
+    }
+}
+
+/// `mailseal account`
+pub(crate) fn run(args: &AccountArgs) -> Result<Status, CliError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError {
+            code: "io.runtime",
+            message: e.to_string(),
+        })?;
+    runtime.block_on(run_async(args))
+}
+
+async fn connect(args: &AccountArgs) -> Result<Client, CliError> {
+    let credential = match &args.token_env {
+        Some(var) => Credential::Bearer(Secret::new(std::env::var(var).map_err(|_| CliError {
+            code: "io.read",
+            message: format!("the environment variable {var} is not set"),
+        })?)),
+        None => Credential::Password {
+            user: args.user.clone(),
+            password: secret("MAILSEAL_PASSWORD", "Password: ")?,
+        },
+    };
+    let options = ConnectOptions {
+        allow_insecure_http: args.allow_http,
+        ..ConnectOptions::default()
+    };
+    Ok(Client::connect(&args.server, credential, &options).await?)
+}
+
+fn current_password(client: &Client) -> Result<Secret, CliError> {
+    match client.credential() {
+        Credential::Password { password, .. } => Ok(password.clone()),
+        _ => secret("MAILSEAL_PASSWORD", "Current password: "),
+    }
+}
+
+async fn run_async(args: &AccountArgs) -> Result<Status, CliError> {
+    let mut client = connect(args).await?;
+    let json_mode = args.json;
+    let availability = client.availability().await?;
+    let require = |f: Feature| availability.require(f).map_err(CliError::from);
+
+    match &args.command {
+        AccountCommand::Status => {
+            let features: Vec<Value> = availability
+                .features
+                .iter()
+                .map(|f| {
+                    json!({
+                        "feature": f.feature.as_str(),
+                        "available": f.available,
+                        "missing_permissions": f.missing_permissions,
+                    })
+                })
+                .collect();
+            let message = availability.message();
+            let value = json!({
+                "user": client.session().username,
+                "account_id": client.session().account_id,
+                "signed_in_with": client.credential().method(),
+                "external_directory": availability.external_directory,
+                "features": features,
+                "message": message,
+            });
+            print(json_mode, &value, || {
+                let mut s = format!(
+                    "{} (account {}), signed in with {}\n",
+                    client.session().username,
+                    client.session().account_id,
+                    client.credential().method()
+                );
+                for f in &availability.features {
+                    s.push_str(&format!(
+                        "  {:<20} {}\n",
+                        f.feature.as_str(),
+                        if f.available {
+                            "available"
+                        } else {
+                            "not available"
+                        }
+                    ));
+                }
+                if let Some(m) = &message {
+                    s.push_str(m);
+                }
+                s.trim_end().to_owned()
+            })?;
+            Ok(Status::Success)
+        }
+        AccountCommand::Password {
+            command: PasswordCommand::Change,
+        } => {
+            require(Feature::Password)?;
+            let current = current_password(&client)?;
+            let new = secret("MAILSEAL_NEW_PASSWORD", "New password: ")?;
+            let code = if client.totp_enabled().await? {
+                Some(code("Current authenticator code: ")?)
+            } else {
+                None
+            };
+            client
+                .change_password(&current, &new, code.as_deref())
+                .await?;
+            print(json_mode, &json!({ "changed": true }), || {
+                "Password changed.".to_owned()
+            })?;
+            Ok(Status::Success)
+        }
+        AccountCommand::Totp { command } => {
+            require(Feature::Totp)?;
+            match command {
+                TotpCommand::Status => {
+                    let on = client.totp_enabled().await?;
+                    print(json_mode, &json!({ "enabled": on }), || {
+                        format!(
+                            "Two-factor authentication is {}.",
+                            if on { "on" } else { "off" }
+                        )
+                    })?;
+                    Ok(if on { Status::Success } else { Status::Failure })
+                }
+                TotpCommand::Enable { issuer } => {
+                    let current = current_password(&client)?;
+                    let enrollment =
+                        TotpEnrollment::new(issuer, &client.session().username.clone())?;
+                    eprintln!("Scan this code with your authenticator app:\n");
+                    eprintln!("{}", enrollment.qr_terminal()?);
+                    eprintln!("\n{}", enrollment.recovery_kit().expose());
+                    let new_code = code("Code shown by the app: ")?;
+                    let current_code = if client.totp_enabled().await? {
+                        Some(code("Code from the old authenticator: ")?)
+                    } else {
+                        None
+                    };
+                    client
+                        .enable_totp(&current, &enrollment, &new_code, current_code.as_deref())
+                        .await?;
+                    print(json_mode, &json!({ "enabled": true }), || {
+                        "Two-factor authentication is on. Password sign-in over HTTP Basic now \
+                         needs an app password or OAuth."
+                            .to_owned()
+                    })?;
+                    Ok(Status::Success)
+                }
+                TotpCommand::Disable => {
+                    let current = current_password(&client)?;
+                    let c = code("Current authenticator code: ")?;
+                    client.disable_totp(&current, &c).await?;
+                    print(json_mode, &json!({ "enabled": false }), || {
+                        "Two-factor authentication is off.".to_owned()
+                    })?;
+                    Ok(Status::Success)
+                }
+            }
+        }
+        AccountCommand::Encryption { command } => {
+            require(Feature::EncryptionAtRest)?;
+            match command {
+                EncryptionCommand::Show => {
+                    let s = client.encryption_settings().await?;
+                    let value = json!({
+                        "enabled": s.algorithm.is_some(),
+                        "algorithm": s.algorithm.map(|a| a.as_str()),
+                        "encrypt_on_append": s.encrypt_on_append,
+                        "allow_spam_training": s.allow_spam_training,
+                        "key": s.key.as_ref().map(|k| json!({
+                            "id": k.id,
+                            "description": k.description,
+                            "fingerprints": k.report.as_ref().map(|r| r.fingerprints()),
+                            "expires": k.report.as_ref().and_then(|r| r.expires).map(crate::output::rfc3339),
+                        })),
+                    });
+                    print(json_mode, &value, || match s.algorithm {
+                        None => "Encryption at rest is off.".to_owned(),
+                        Some(a) => format!(
+                            "Encryption at rest is on: {}, key {}",
+                            a.display_name(),
+                            s.key
+                                .as_ref()
+                                .and_then(|k| k.report.as_ref())
+                                .map(|r| r.fingerprints().join(", "))
+                                .unwrap_or_else(|| "(unreadable)".into())
+                        ),
+                    })?;
+                    Ok(Status::Success)
+                }
+                EncryptionCommand::Enable(e) => {
+                    let key = read_limited(&e.key, mailseal_core::MAX_INPUT_LEN)?;
+                    let mut request = EncryptionRequest::new(e.algorithm.into());
+                    request.encrypt_on_append = e.encrypt_on_append;
+                    request.allow_spam_training = e.allow_spam_training;
+                    request.allow_ec_certificate = e.allow_ec_certificate;
+                    if let Some(advice) =
+                        mailseal_jmap::account::encryption::algorithm_advice(request.algorithm)
+                    {
+                        eprintln!("mailseal: note: {advice}");
+                    }
+                    let report = client
+                        .enable_encryption(&key, Some(&args.user), &request)
+                        .await?;
+                    for w in report.warnings() {
+                        eprintln!("mailseal: warning[{}]: {}", w.code, w.message);
+                    }
+                    print(
+                        json_mode,
+                        &json!({ "enabled": true, "fingerprints": report.fingerprints() }),
+                        || {
+                            format!(
+                                "Encryption at rest is on for {}.",
+                                report.fingerprints().join(", ")
+                            )
+                        },
+                    )?;
+                    Ok(Status::Success)
+                }
+                EncryptionCommand::Disable => {
+                    client.disable_encryption().await?;
+                    print(json_mode, &json!({ "enabled": false }), || {
+                        "Encryption at rest is off (messages stored encrypted stay encrypted)."
+                            .to_owned()
+                    })?;
+                    Ok(Status::Success)
+                }
+            }
+        }
+        AccountCommand::AppPassword { command } => {
+            require(Feature::AppPasswords)?;
+            credentials(&client, CredentialKind::AppPassword, command, json_mode).await
+        }
+        AccountCommand::ApiKey { command } => {
+            require(Feature::ApiKeys)?;
+            credentials(&client, CredentialKind::ApiKey, command, json_mode).await
+        }
+    }
+}
+
+async fn credentials(
+    client: &Client,
+    kind: CredentialKind,
+    command: &CredentialCommand,
+    json_mode: bool,
+) -> Result<Status, CliError> {
+    match command {
+        CredentialCommand::Create {
+            description,
+            expires,
+            allow_ip,
+        } => {
+            let new = NewCredential {
+                description: description.clone(),
+                expires_at: *expires,
+                allowed_ips: allow_ip.clone(),
+                ..NewCredential::new(description.clone())
+            };
+            let created = client.create_credential(kind, &new).await?;
+            print(
+                json_mode,
+                &json!({ "id": created.id, "secret": created.secret.expose() }),
+                || {
+                    format!(
+                        "Created {}. Its secret is shown only this once:\n{}",
+                        created.id,
+                        created.secret.expose()
+                    )
+                },
+            )?;
+            Ok(Status::Success)
+        }
+        CredentialCommand::List => {
+            let list = client.list_credentials(kind).await?;
+            let value: Vec<Value> = list
+                .iter()
+                .map(|c| {
+                    json!({
+                        "id": c.id,
+                        "description": c.description,
+                        "created_at": c.created_at,
+                        "expires_at": c.expires_at,
+                        "allowed_ips": c.allowed_ips,
+                    })
+                })
+                .collect();
+            print(json_mode, &Value::Array(value), || {
+                if list.is_empty() {
+                    return "None.".to_owned();
+                }
+                list.iter()
+                    .map(|c| {
+                        format!(
+                            "{:<4} {}  expires {}{}",
+                            c.id,
+                            c.description,
+                            c.expires_at.as_deref().unwrap_or("never"),
+                            if c.allowed_ips.is_empty() {
+                                String::new()
+                            } else {
+                                format!("  from {}", c.allowed_ips.join(", "))
+                            }
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+            Ok(Status::Success)
+        }
+        CredentialCommand::Rename { id, description } => {
+            let update = CredentialUpdate {
+                description: Some(description.clone()),
+                ..CredentialUpdate::default()
+            };
+            client.update_credential(kind, id, &update).await?;
+            print(json_mode, &json!({ "updated": id }), || {
+                format!("Updated {id}.")
+            })?;
+            Ok(Status::Success)
+        }
+        CredentialCommand::Revoke { id } => {
+            client.revoke_credential(kind, id).await?;
+            print(json_mode, &json!({ "revoked": id }), || {
+                format!("Revoked {id}.")
+            })?;
+            Ok(Status::Success)
+        }
+    }
+}
