@@ -65,19 +65,26 @@ pub struct GpgCert {
     pub user_ids: Vec<String>,
 }
 
-/// What GnuPG says about the certificates in `file` (it never imports anything: a throwaway
-/// GNUPGHOME is used).
-pub fn gpg_show_keys(file: &Path) -> Vec<GpgCert> {
+/// Runs `gpg --batch ARGS FILE` with a fresh GNUPGHOME, stops its agent and removes the home.
+fn gpg_in_throwaway_home(args: &[&str], file: &Path) -> String {
     let home = tempdir("gpg");
     let text = run(Command::new("gpg")
         .env("GNUPGHOME", &home)
-        .args(["--batch", "--with-colons", "--show-keys"])
+        .arg("--batch")
+        .args(args)
         .arg(file));
     let _ = Command::new("gpgconf")
         .env("GNUPGHOME", &home)
         .args(["--kill", "all"])
         .status();
     let _ = std::fs::remove_dir_all(&home);
+    text
+}
+
+/// What GnuPG says about the certificates in `file` (it never imports anything: a throwaway
+/// GNUPGHOME is used).
+pub fn gpg_show_keys(file: &Path) -> Vec<GpgCert> {
+    let text = gpg_in_throwaway_home(&["--with-colons", "--show-keys"], file);
     let mut certs: Vec<GpgCert> = Vec::new();
     let mut last = "";
     for line in text.lines() {
@@ -107,16 +114,7 @@ pub fn gpg_show_keys(file: &Path) -> Vec<GpgCert> {
 /// The grouped fingerprint GnuPG prints for the first key in `file`
 /// (`F168 79BE … 6A3F`).
 pub fn gpg_grouped_fingerprint(file: &Path) -> String {
-    let home = tempdir("gpg");
-    let text = run(Command::new("gpg")
-        .env("GNUPGHOME", &home)
-        .args(["--batch", "--fingerprint", "--show-keys"])
-        .arg(file));
-    let _ = Command::new("gpgconf")
-        .env("GNUPGHOME", &home)
-        .args(["--kill", "all"])
-        .status();
-    let _ = std::fs::remove_dir_all(&home);
+    let text = gpg_in_throwaway_home(&["--fingerprint", "--show-keys"], file);
     // The line after "pub ..." holds the fingerprint, indented.
     let mut lines = text.lines();
     while let Some(l) = lines.next() {

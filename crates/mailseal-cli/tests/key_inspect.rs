@@ -1,11 +1,12 @@
 //! `mailseal key inspect`, run as a real process: exit codes, JSON contract, stdin, errors.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde::Deserialize;
+
+mod common;
 
 /// The documented JSON shape (only the fields scripts rely on).
 #[derive(Debug, Deserialize)]
@@ -26,23 +27,11 @@ struct ProblemJson {
 }
 
 fn example(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples/keys")
-        .join(name)
+    common::example(&format!("keys/{name}"))
 }
 
 fn mailseal(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mailseal"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or_default()).unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
+    common::mailseal(args, stdin.unwrap_or_default())
 }
 
 fn json(out: &Output) -> Report {

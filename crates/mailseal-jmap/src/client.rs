@@ -219,6 +219,24 @@ impl Client {
         Ok(out)
     }
 
+    /// Every object of a type: `/query` for the ids, then `/get` (Stalwart's `notFound`
+    /// quirk on `/get` is ignored).
+    pub(crate) async fn query_and_get(&self, object: &str) -> Result<Vec<Value>, Error> {
+        let resp = self.call1(&format!("{object}/query"), json!({})).await?;
+        let ids = resp.get("ids").cloned().unwrap_or(json!([]));
+        if ids.as_array().is_none_or(Vec::is_empty) {
+            return Ok(Vec::new());
+        }
+        let resp = self
+            .call1(&format!("{object}/get"), json!({ "ids": ids }))
+            .await?;
+        Ok(resp
+            .get("list")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default())
+    }
+
     /// One call, one answer.
     pub(crate) async fn call1(&self, name: &str, args: Value) -> Result<Value, Error> {
         self.call(vec![(name, args)])

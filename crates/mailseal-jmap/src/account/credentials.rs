@@ -196,26 +196,7 @@ impl Client {
         &self,
         kind: CredentialKind,
     ) -> Result<Vec<CredentialInfo>, Error> {
-        let resp = self
-            .call1(&format!("{}/query", kind.object()), json!({}))
-            .await?;
-        let ids: Vec<Value> = resp
-            .get("ids")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let resp = self
-            .call1(&format!("{}/get", kind.object()), json!({ "ids": ids }))
-            .await?;
-        // `notFound` may list the ids of other credential kinds (Stalwart quirk): ignored.
-        let list = resp
-            .get("list")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let list = self.query_and_get(kind.object()).await?;
         Ok(list
             .iter()
             .map(|v| {

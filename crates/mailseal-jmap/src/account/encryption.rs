@@ -132,17 +132,7 @@ impl Client {
 
     /// Lists the public keys stored for this account.
     pub async fn public_keys(&self) -> Result<Vec<StoredKey>, Error> {
-        let resp = self.call1("x:PublicKey/query", json!({})).await?;
-        let ids = resp.get("ids").cloned().unwrap_or(json!([]));
-        if ids.as_array().is_none_or(Vec::is_empty) {
-            return Ok(Vec::new());
-        }
-        let resp = self.call1("x:PublicKey/get", json!({ "ids": ids })).await?;
-        let list = resp
-            .get("list")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let list = self.query_and_get("x:PublicKey").await?;
         Ok(list
             .iter()
             .map(|v| {
