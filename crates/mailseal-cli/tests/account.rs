@@ -1,0 +1,134 @@
+//! `mailseal account …` as a real process against the test server on 127.0.0.1.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use serde_json::Value;
+
+use mailseal_testserver::config::ALICE_PASSWORD;
+use mailseal_testserver::{Config, TestServer};
+
+mod common;
+
+const ALICE: &str = "alice@example.org";
+
+/// Runs the binary on a blocking thread so the in-process server keeps serving.
+async fn account(server: &TestServer, args: &[&str], env: &[(&str, &str)]) -> (i32, Value, String) {
+    let url = server.base_url();
+    let mut full: Vec<String> = vec![
+        "account".into(),
+        "--server".into(),
+        url,
+        "--user".into(),
+        ALICE.into(),
+        "--json".into(),
+    ];
+    full.extend(args.iter().map(|s| (*s).to_owned()));
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let out = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = full.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        common::mailseal_env(&args, b"", &env)
+    })
+    .await
+    .unwrap();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (
+        out.status.code().unwrap_or(-1),
+        json,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_app_passwords_and_encryption_through_the_cli() {
+    let s = TestServer::start(Config::default()).await.unwrap();
+    let pw = [("MAILSEAL_PASSWORD", ALICE_PASSWORD)];
+
+    let (code, json, err) = account(&s, &["status"], &pw).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json["account_id"], "c");
+    assert!(
+        json["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["available"] == true)
+    );
+
+    let (code, json, err) = account(
+        &s,
+        &[
+            "app-password",
+            "create",
+            "--description",
+            "CLI laptop",
+            "--allow-ip",
+            "127.0.0.1",
+        ],
+        &pw,
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let id = json["id"].as_str().unwrap().to_owned();
+    assert!(json["secret"].as_str().unwrap().starts_with("app_"));
+
+    let (_, json, _) = account(&s, &["app-password", "list"], &pw).await;
+    assert_eq!(json[0]["description"], "CLI laptop");
+    assert!(json[0].get("secret").is_none(), "lists never show secrets");
+
+    let (code, _, err) = account(&s, &["app-password", "revoke", &id], &pw).await;
+    assert_eq!(code, 0, "{err}");
+    let (_, json, _) = account(&s, &["app-password", "list"], &pw).await;
+    assert_eq!(json.as_array().unwrap().len(), 0);
+
+    let key = common::example("keys/alice.crt.pem");
+    let (code, json, err) = account(
+        &s,
+        &[
+            "encryption",
+            "enable",
+            "--key",
+            key.to_str().unwrap(),
+            "--algorithm",
+            "aes256",
+        ],
+        &pw,
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json["fingerprints"].as_array().unwrap().len(), 1);
+    let (_, json, _) = account(&s, &["encryption", "show"], &pw).await;
+    assert_eq!(json["algorithm"], "aes256");
+
+    let private = common::example("keys/alice.key.pem");
+    let (code, _, err) = account(
+        &s,
+        &["encryption", "enable", "--key", private.to_str().unwrap()],
+        &pw,
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(err.contains("key.private_key"), "{err}");
+
+    let (code, _, _) = account(&s, &["totp", "status"], &pw).await;
+    assert_eq!(code, 1, "TOTP is off: exit 1");
+
+    let (code, _, err) = account(
+        &s,
+        &["password", "change"],
+        &[
+            ("MAILSEAL_PASSWORD", ALICE_PASSWORD),
+            ("MAILSEAL_NEW_PASSWORD", "password1"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(err.contains("jmap.weak_password"), "{err}");
+
+    let (code, _, err) = account(&s, &["status"], &[("MAILSEAL_PASSWORD", "wrong")]).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("jmap.unauthorized"), "{err}");
+    s.stop().await;
+}

@@ -1,0 +1,466 @@
+//! The client against the Stalwart-compatible test server, over real HTTP on 127.0.0.1.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use mailseal_core::Algorithm;
+use mailseal_jmap::account::totp::validate_url;
+use mailseal_jmap::{
+    Client, ConnectOptions, Credential, CredentialKind, CredentialUpdate, EncryptionRequest,
+    Feature, NewCredential, Secret, TotpEnrollment, Unavailable,
+};
+use mailseal_testserver::config::{ALICE_PASSWORD, BOB_PASSWORD, CAROL_PASSWORD};
+use mailseal_testserver::{Config, TestServer};
+
+const ALICE: &str = "alice@example.org";
+
+fn keys(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/keys")
+            .join(name),
+    )
+    .unwrap()
+}
+
+fn fixture_key(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/fixtures/stalwart-0.16.19/keys")
+            .join(name),
+    )
+    .unwrap()
+}
+
+async fn server() -> TestServer {
+    TestServer::start(Config::default()).await.unwrap()
+}
+
+async fn connect(
+    server: &TestServer,
+    user: &str,
+    password: &str,
+) -> Result<Client, mailseal_jmap::Error> {
+    Client::connect(
+        &server.base_url(),
+        Credential::password(user, password),
+        &ConnectOptions::default(),
+    )
+    .await
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[tokio::test]
+async fn availability_names_what_is_missing_and_why() {
+    let s = server().await;
+    let alice = connect(&s, ALICE, ALICE_PASSWORD).await.unwrap();
+    assert_eq!(alice.session().account_id, "c");
+    let a = alice.availability().await.unwrap();
+    assert!(Feature::ALL.iter().all(|f| a.can(*f)), "{a:?}");
+    assert_eq!(a.message(), None);
+
+    let bob = connect(&s, "bob@example.org", BOB_PASSWORD).await.unwrap();
+    let a = bob.availability().await.unwrap();
+    assert!(!a.can(Feature::AppPasswords));
+    let m = a.message().unwrap();
+    assert!(m.starts_with("Account security management is not available for this mail server"));
+    assert!(
+        m.contains("sysAppPasswordCreate") && m.contains("sysAccountPasswordUpdate"),
+        "{m}"
+    );
+    assert_eq!(
+        a.require(Feature::ApiKeys).unwrap_err().code(),
+        "jmap.not_available"
+    );
+
+    let carol = connect(&s, "carol@example.org", CAROL_PASSWORD)
+        .await
+        .unwrap();
+    let a = carol.availability().await.unwrap();
+    assert!(a.external_directory);
+    assert!(!a.can(Feature::Password) && a.can(Feature::AppPasswords));
+    assert!(a.message().unwrap().contains("directory"));
+    s.stop().await;
+
+    let old = TestServer::start(Config::v0_15()).await.unwrap();
+    let client = connect(&old, ALICE, ALICE_PASSWORD).await.unwrap();
+    let a = client.availability().await.unwrap();
+    assert_eq!(a.unavailable, Some(Unavailable::ServerTooOld));
+    assert!(a.message().unwrap().contains("before 0.16"));
+    old.stop().await;
+}
+
+#[tokio::test]
+async fn bad_credentials_and_insecure_urls_are_typed_errors() {
+    let s = server().await;
+    let err = connect(&s, ALICE, "wrong password").await.unwrap_err();
+    assert_eq!(err.code(), "jmap.unauthorized");
+    let err = Client::connect(
+        "http://mail.example.org",
+        Credential::password(ALICE, "x"),
+        &ConnectOptions::default(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), "jmap.insecure_url");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn password_change_checks_locally_then_switches_to_the_new_password() {
+    let s = server().await;
+    let mut alice = connect(&s, ALICE, ALICE_PASSWORD).await.unwrap();
+    let current = Secret::new(ALICE_PASSWORD);
+    for weak in ["Sh0rt!x", "password1"] {
+        let err = alice
+            .change_password(&current, &Secret::new(weak), None)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "jmap.weak_password");
+    }
+    assert_eq!(s.password(ALICE).as_deref(), Some(ALICE_PASSWORD));
+
+    let err = alice
+        .change_password(
+            &Secret::new("not the password"),
+            &Secret::new("a much better passphrase 2026"),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "jmap.set.forbidden", "{err}");
+
+    let new = Secret::new("a much better passphrase 2026");
+    alice.change_password(&current, &new, None).await.unwrap();
+    assert_eq!(s.password(ALICE).as_deref(), Some(new.expose()));
+    // The client now signs in with the new password.
+    assert!(alice.availability().await.is_ok());
+    assert_eq!(
+        connect(&s, ALICE, ALICE_PASSWORD).await.unwrap_err().code(),
+        "jmap.unauthorized"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn totp_lifecycle_with_an_app_password_carrying_the_session() {
+    let s = server().await;
+    let alice = connect(&s, ALICE, ALICE_PASSWORD).await.unwrap();
+    let password = Secret::new(ALICE_PASSWORD);
+    let app = alice
+        .create_credential(
+            CredentialKind::AppPassword,
+            &NewCredential::new("TOTP helper"),
+        )
+        .await
+        .unwrap();
+
+    assert!(!alice.totp_enabled().await.unwrap());
+    let enrollment = TotpEnrollment::new("Example", ALICE).unwrap();
+    let err = alice
+        .enable_totp(&password, &enrollment, "000000", None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        "jmap.invalid_input",
+        "a wrong code from the new app is refused"
+    );
+    assert!(s.otp_url(ALICE).is_none(), "nothing was saved");
+
+    let code = enrollment.code_at(now()).unwrap();
+    alice
+        .enable_totp(&password, &enrollment, &code, None)
+        .await
+        .unwrap();
+    assert_eq!(s.otp_url(ALICE).as_deref(), Some(enrollment.url().expose()));
+
+    // Basic with the password now answers 402.
+    let err = connect(&s, ALICE, ALICE_PASSWORD).await.unwrap_err();
+    assert_eq!(err.code(), "jmap.totp_required");
+
+    // The app password still works and can turn TOTP off with password and code.
+    let via_app = Client::connect(
+        &s.base_url(),
+        Credential::AppPassword {
+            user: ALICE.into(),
+            secret: app.secret.clone(),
+        },
+        &ConnectOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert!(via_app.totp_enabled().await.unwrap());
+    let err = via_app.disable_totp(&password, "123456").await.unwrap_err();
+    assert_eq!(err.code(), "jmap.set.forbidden");
+    let code = enrollment.code_at(now()).unwrap();
+    via_app.disable_totp(&password, &code).await.unwrap();
+    assert!(s.otp_url(ALICE).is_none());
+    assert!(connect(&s, ALICE, ALICE_PASSWORD).await.is_ok());
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn totp_urls_the_server_would_choke_on_are_refused() {
+    // Fixture 05b: an 80-bit secret is accepted on write and locks the user out.
+    assert!(
+        validate_url(
+            "otpauth://totp/Example:alice%40example.org?secret=JBSWY3DPEHPK3PXP&issuer=Example"
+        )
+        .is_err()
+    );
+    // Stalwart 0.15 stores an upper-case scheme as the password.
+    let e = TotpEnrollment::new("Example", ALICE).unwrap();
+    assert!(validate_url(&e.url().expose().replacen("otpauth", "OTPAUTH", 1)).is_err());
+    assert!(validate_url(e.url().expose()).is_ok());
+}
+
+#[tokio::test]
+async fn app_passwords_and_api_keys_full_cycle() {
+    let s = server().await;
+    let alice = connect(&s, ALICE, ALICE_PASSWORD).await.unwrap();
+    for kind in [CredentialKind::AppPassword, CredentialKind::ApiKey] {
+        let mut new = NewCredential::new("Laptop");
+        new.allowed_ips = vec!["10.0.0.0/7".into()];
+        assert_eq!(
+            alice
+                .create_credential(kind, &new)
+                .await
+                .unwrap_err()
+                .code(),
+            "jmap.invalid_input"
+        );
+        new.allowed_ips = vec!["127.0.0.1".into(), "10.0.0.0/8".into()];
+        new.expires_at = Some(SystemTime::now() + Duration::from_secs(86_400 * 30));
+        let created = alice.create_credential(kind, &new).await.unwrap();
+        assert!(format!("{created:?}").contains("redacted"));
+        let prefix = match kind {
+            CredentialKind::AppPassword => "app_",
+            CredentialKind::ApiKey => "API_",
+        };
+        assert!(created.secret.expose().starts_with(prefix));
+
+        let list = alice.list_credentials(kind).await.unwrap();
+        assert_eq!(list.len(), 1, "{list:?}");
+        assert_eq!(list[0].description, "Laptop");
+        assert_eq!(list[0].allowed_ips.len(), 2);
+
+        // The new credential signs in.
+        let credential = match kind {
+            CredentialKind::AppPassword => Credential::AppPassword {
+                user: ALICE.into(),
+                secret: created.secret.clone(),
+            },
+            CredentialKind::ApiKey => Credential::ApiKey(created.secret.clone()),
+        };
+        let other = Client::connect(
+            &s.base_url(),
+            credential.clone(),
+            &ConnectOptions::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(other.session().account_id, "c");
+
+        alice
+            .update_credential(
+                kind,
+                &created.id,
+                &CredentialUpdate {
+                    description: Some("Work laptop".into()),
+                    ..CredentialUpdate::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            alice.list_credentials(kind).await.unwrap()[0].description,
+            "Work laptop"
+        );
+
+        alice.revoke_credential(kind, &created.id).await.unwrap();
+        assert!(alice.list_credentials(kind).await.unwrap().is_empty());
+        let err = Client::connect(&s.base_url(), credential, &ConnectOptions::default())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "jmap.unauthorized");
+        let err = alice
+            .revoke_credential(kind, &created.id)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "jmap.set.not_found");
+    }
+    // Quota: the sixth app password is refused by the server.
+    for i in 0..5 {
+        alice
+            .create_credential(
+                CredentialKind::AppPassword,
+                &NewCredential::new(format!("n{i}")),
+            )
+            .await
+            .unwrap();
+    }
+    let err = alice
+        .create_credential(
+            CredentialKind::AppPassword,
+            &NewCredential::new("one too many"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "jmap.set.over_quota");
+    assert!(err.to_string().contains("quota"), "{err}");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn encryption_at_rest_validates_converts_and_rolls_back() {
+    let s = server().await;
+    let alice = connect(&s, ALICE, ALICE_PASSWORD).await.unwrap();
+
+    // Private keys never leave the process.
+    for private in ["alice.sec.asc", "alice.key.pem"] {
+        let err = alice
+            .enable_encryption(
+                &keys(private),
+                Some(ALICE),
+                &EncryptionRequest::new(Algorithm::Aes256),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "key.private_key");
+    }
+    // AEAD with OpenPGP is refused before upload.
+    let err = alice
+        .enable_encryption(
+            &keys("alice.pub.asc"),
+            Some(ALICE),
+            &EncryptionRequest::new(Algorithm::Aes256Gcm),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "encrypt.aead_with_openpgp");
+    // EC certificates are refused unless explicitly allowed.
+    let err = alice
+        .enable_encryption(
+            &fixture_key("smime-p256.crt.pem"),
+            Some(ALICE),
+            &EncryptionRequest::new(Algorithm::Aes128),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "jmap.not_available");
+    assert!(err.to_string().contains("queue"), "{err}");
+    assert!(s.public_keys(ALICE).is_empty(), "nothing was uploaded");
+
+    // An armored key with a Comment: header is uploaded without it (the server would reject it).
+    let report = alice
+        .enable_encryption(
+            &fixture_key("pgp-rsa3072.pub-comment.asc"),
+            Some(ALICE),
+            &EncryptionRequest::new(Algorithm::Aes256),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        report.fingerprints(),
+        ["FFEF189AAFB5BBF94B8BDB28B091EDC86A1BDDC2"]
+    );
+    let stored = s.public_keys(ALICE);
+    assert_eq!(stored.len(), 1);
+    let settings = alice.encryption_settings().await.unwrap();
+    assert_eq!(settings.algorithm, Some(Algorithm::Aes256));
+    let key = settings.key.unwrap();
+    assert!(!key.key.contains("Comment:"));
+    assert_eq!(
+        key.report.unwrap().fingerprints(),
+        ["FFEF189AAFB5BBF94B8BDB28B091EDC86A1BDDC2"]
+    );
+
+    // A chain is reduced to the end-entity certificate.
+    let mut chain = fixture_key("smime-rsa3072.crt.pem");
+    chain.extend(fixture_key("ca.crt.pem"));
+    alice
+        .enable_encryption(
+            &chain,
+            Some(ALICE),
+            &EncryptionRequest::new(Algorithm::Aes128),
+        )
+        .await
+        .unwrap();
+    let settings = alice.encryption_settings().await.unwrap();
+    let key = settings.key.unwrap();
+    assert_eq!(key.key.matches("BEGIN CERTIFICATE").count(), 1);
+
+    // The old key is still referenced? No: the settings point at the new one, so the old one
+    // can be deleted; the one in use cannot.
+    let keys_now = alice.public_keys().await.unwrap();
+    assert_eq!(keys_now.len(), 2);
+    let in_use = key.id.clone();
+    let err = alice.delete_public_key(&in_use).await.unwrap_err();
+    assert_eq!(err.code(), "jmap.set.object_is_linked");
+    for k in keys_now.iter().filter(|k| k.id != in_use) {
+        alice.delete_public_key(&k.id).await.unwrap();
+    }
+
+    alice.disable_encryption().await.unwrap();
+    assert_eq!(alice.encryption_settings().await.unwrap().algorithm, None);
+    alice.delete_public_key(&in_use).await.unwrap();
+    assert!(alice.public_keys().await.unwrap().is_empty());
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn restricted_users_get_forbidden_from_the_server() {
+    let s = server().await;
+    let bob = connect(&s, "bob@example.org", BOB_PASSWORD).await.unwrap();
+    let err = bob
+        .create_credential(CredentialKind::AppPassword, &NewCredential::new("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "jmap.forbidden");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn ip_restricted_app_password_and_auth_bans_are_reported() {
+    use mailseal_testserver::config::AuthBanConfig;
+    let config = Config {
+        auth_ban: Some(AuthBanConfig {
+            max_failures: 3,
+            window_secs: 600,
+        }),
+        ..Config::default()
+    };
+    let s = TestServer::start(config).await.unwrap();
+    let alice = connect(&s, ALICE, ALICE_PASSWORD).await.unwrap();
+    let mut new = NewCredential::new("Only from the office");
+    new.allowed_ips = vec!["10.9.9.9".into()];
+    let created = alice
+        .create_credential(CredentialKind::AppPassword, &new)
+        .await
+        .unwrap();
+    let err = Client::connect(
+        &s.base_url(),
+        Credential::AppPassword {
+            user: ALICE.into(),
+            secret: created.secret,
+        },
+        &ConnectOptions::default(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), "jmap.http_forbidden", "{err}");
+
+    let mut codes = Vec::new();
+    for _ in 0..5 {
+        codes.push(connect(&s, ALICE, "wrong").await.unwrap_err().code());
+    }
+    assert!(codes.contains(&"jmap.rate_limited"), "{codes:?}");
+    s.stop().await;
+}

@@ -1,0 +1,283 @@
+//! Server configuration: which server version to imitate, the accounts, limits and
+//! optional behaviours.
+//!
+//! A [`Config`] can be written as JSON (every field is optional):
+//!
+//! ```json
+//! {"version": "0.16", "port": 0,
+//!  "users": [{"email": "alice@example.org", "password": "…", "description": "Alice"}],
+//!  "authBan": {"maxFailures": 5, "windowSecs": 3600}}
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+/// The default password of `admin@example.org`.
+pub const ADMIN_PASSWORD: &str = "admin-Test-Server-passphrase-7";
+/// The default password of `alice@example.org`.
+pub const ALICE_PASSWORD: &str = "alice-Golden-Fixture-passphrase-26";
+/// The default password of `bob@example.org` (no self-service permissions).
+pub const BOB_PASSWORD: &str = "bob-Restricted-User-passphrase-11";
+/// The default password of `carol@example.org` (external directory).
+pub const CAROL_PASSWORD: &str = "carol-External-Directory-passphrase-3";
+
+/// The Stalwart version the server imitates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServerVersion {
+    /// Stalwart 0.16.19: the `x:` self-service API and `urn:stalwart:jmap`.
+    #[default]
+    #[serde(rename = "0.16")]
+    V0_16,
+    /// Stalwart 0.15.5 discovery: no `urn:stalwart:jmap`, `GET /api/account` is 404.
+    #[serde(rename = "0.15")]
+    V0_15,
+}
+
+impl std::str::FromStr for ServerVersion {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "0.16" | "0.16.19" => Ok(ServerVersion::V0_16),
+            "0.15" | "0.15.5" => Ok(ServerVersion::V0_15),
+            other => Err(format!(
+                "unknown server version {other:?} (use 0.16 or 0.15)"
+            )),
+        }
+    }
+}
+
+/// The kind of an account.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserKind {
+    /// Default User role.
+    #[default]
+    User,
+    /// Administrator (`x:Account`, `x:Role`, `x:QueuedMessage`, `impersonate`).
+    Admin,
+}
+
+/// One account of the directory. `Debug` masks the password and the TOTP URL.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserConfig {
+    /// Login address, e.g. `alice@example.org`; its domain must be [`Config::domain`].
+    pub email: String,
+    /// Numeric account id; the next free one when absent (alice's `2` is `"c"`).
+    pub id: Option<u32>,
+    /// The password; `None` gives an account without a password credential.
+    pub password: Option<String>,
+    /// Display name (AccountSettings `description`).
+    pub description: Option<String>,
+    /// User or administrator.
+    pub kind: UserKind,
+    /// Whether the account has the 19 self-service permissions (like alice) or not (like
+    /// bob in fixture 11).
+    pub self_service: bool,
+    /// Whether the account belongs to an external directory: `/api/account` hides
+    /// `sysAccountPassword*` and password/TOTP changes answer "Operation not allowed.".
+    pub external_directory: bool,
+    /// A stored TOTP URL (verbatim, not validated, as on the real server).
+    pub otp_url: Option<String>,
+    /// Locale.
+    pub locale: String,
+}
+
+impl std::fmt::Debug for UserConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserConfig")
+            .field("email", &self.email)
+            .field("id", &self.id)
+            .field("password", &self.password.as_ref().map(|_| "****"))
+            .field("description", &self.description)
+            .field("kind", &self.kind)
+            .field("self_service", &self.self_service)
+            .field("external_directory", &self.external_directory)
+            .field("otp_url", &self.otp_url.as_ref().map(|_| "****"))
+            .field("locale", &self.locale)
+            .finish()
+    }
+}
+
+impl Default for UserConfig {
+    fn default() -> Self {
+        Self {
+            email: String::new(),
+            id: None,
+            password: None,
+            description: None,
+            kind: UserKind::User,
+            self_service: true,
+            external_directory: false,
+            otp_url: None,
+            locale: "en_US".to_owned(),
+        }
+    }
+}
+
+impl UserConfig {
+    /// A regular user with every self-service permission.
+    pub fn user(email: &str, password: &str) -> Self {
+        Self {
+            email: email.to_owned(),
+            password: Some(password.to_owned()),
+            ..Self::default()
+        }
+    }
+}
+
+/// Opt-in brute-force protection: after `max_failures` failed logins from one address
+/// within `window_secs`, the failing request answers 429 and the address is banned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuthBanConfig {
+    /// Failures tolerated before the ban.
+    pub max_failures: u32,
+    /// Counting window in seconds.
+    pub window_secs: u64,
+}
+
+/// Quotas and password policy (the server defaults).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct Limits {
+    /// `Authentication.maxAppPasswords`.
+    pub max_app_passwords: usize,
+    /// `Authentication.maxApiKeys`.
+    pub max_api_keys: usize,
+    /// `Email.maxPublicKeys`.
+    pub max_public_keys: usize,
+    /// Minimum password length in bytes.
+    pub password_min_length: usize,
+    /// Maximum password length in bytes.
+    pub password_max_length: usize,
+    /// Minimum zxcvbn score (0 disables the strength check).
+    pub password_min_strength: u8,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_app_passwords: 5,
+            max_api_keys: 5,
+            max_public_keys: 5,
+            password_min_length: 8,
+            password_max_length: 128,
+            password_min_strength: 3,
+        }
+    }
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct Config {
+    /// Which server to imitate.
+    pub version: ServerVersion,
+    /// TCP port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// The mail domain.
+    pub domain: String,
+    /// The accounts.
+    pub users: Vec<UserConfig>,
+    /// Brute-force protection (off by default: the recorded server allow-listed loopback).
+    pub auth_ban: Option<AuthBanConfig>,
+    /// Quotas and password policy.
+    pub limits: Limits,
+    /// Initial clock offset in seconds (see [`crate::TestServer::set_clock_offset`]).
+    pub clock_offset_secs: i64,
+}
+
+impl Default for Config {
+    /// admin (`b`), alice (`c`, every self-service permission), bob (`d`, none) and
+    /// carol (`e`, external directory), with the `*_PASSWORD` constants of this module.
+    fn default() -> Self {
+        Self {
+            version: ServerVersion::V0_16,
+            port: 0,
+            domain: "example.org".to_owned(),
+            users: vec![
+                admin_user(),
+                alice_user(),
+                UserConfig {
+                    id: Some(3),
+                    description: Some("Bob Example (no self-service)".to_owned()),
+                    self_service: false,
+                    ..UserConfig::user("bob@example.org", BOB_PASSWORD)
+                },
+                UserConfig {
+                    id: Some(4),
+                    description: Some("Carol Example (external directory)".to_owned()),
+                    external_directory: true,
+                    ..UserConfig::user("carol@example.org", CAROL_PASSWORD)
+                },
+            ],
+            auth_ban: None,
+            limits: Limits::default(),
+            clock_offset_secs: 0,
+        }
+    }
+}
+
+impl Config {
+    /// The directory of the recorded 0.16.19 server: only `admin@example.org` (`b`) and
+    /// `alice@example.org` (`c`), with the given passwords.
+    pub fn recorded(alice_password: &str, admin_password: &str) -> Self {
+        Self {
+            users: vec![
+                UserConfig {
+                    password: Some(admin_password.to_owned()),
+                    ..admin_user()
+                },
+                UserConfig {
+                    password: Some(alice_password.to_owned()),
+                    ..alice_user()
+                },
+            ],
+            ..Self::default()
+        }
+    }
+
+    /// The same directory imitating the 0.15.5 server.
+    pub fn v0_15() -> Self {
+        Self {
+            version: ServerVersion::V0_15,
+            ..Self::default()
+        }
+    }
+}
+
+fn admin_user() -> UserConfig {
+    UserConfig {
+        id: Some(1),
+        kind: UserKind::Admin,
+        description: Some("System administrator".to_owned()),
+        ..UserConfig::user("admin@example.org", ADMIN_PASSWORD)
+    }
+}
+
+fn alice_user() -> UserConfig {
+    UserConfig {
+        id: Some(2),
+        description: Some("Alice Example (regular user)".to_owned()),
+        ..UserConfig::user("alice@example.org", ALICE_PASSWORD)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_config_with_defaults() {
+        let config: Config =
+            serde_json::from_str(r#"{"version":"0.15","port":0}"#).expect("valid config");
+        assert_eq!(config.version, ServerVersion::V0_15);
+        assert_eq!(config.users.len(), 4);
+        assert_eq!(config.limits.max_app_passwords, 5);
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        assert!(serde_json::from_str::<Config>(r#"{"prot":1}"#).is_err());
+    }
+}

@@ -1,0 +1,61 @@
+//! The state shared by every request of one server.
+
+use std::sync::{Mutex, MutexGuard};
+
+use crate::auth::ban::AuthBan;
+use crate::auth::oauth::OAuthStore;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::directory::Directory;
+
+/// Configuration, clock and stored state of a running server.
+pub struct Shared {
+    /// The configuration the server started with.
+    pub config: Config,
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+    /// The server clock.
+    pub clock: Clock,
+    /// Accounts, credentials, keys.
+    pub directory: Mutex<Directory>,
+    /// Brute-force protection.
+    pub ban: AuthBan,
+    /// OAuth codes (and, later, tokens).
+    pub oauth: OAuthStore,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The configuration and the directory hold passwords: leave them out.
+        f.debug_struct("Shared")
+            .field("base_url", &self.base_url)
+            .field("version", &self.config.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    /// Builds the state for `config`, reachable at `base_url`.
+    pub fn new(config: Config, base_url: String) -> Self {
+        let clock = Clock::default();
+        if config.clock_offset_secs != 0 {
+            clock.set_offset(config.clock_offset_secs);
+        }
+        Self {
+            directory: Mutex::new(Directory::from_config(&config)),
+            ban: AuthBan::new(config.auth_ban),
+            oauth: OAuthStore::default(),
+            clock,
+            base_url,
+            config,
+        }
+    }
+
+    /// Locks the directory. A poisoned lock (a panic in another request) is recovered:
+    /// the state is plain data and stays usable.
+    pub fn directory(&self) -> MutexGuard<'_, Directory> {
+        self.directory
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,664 @@
+//! Replays the recorded Stalwart 0.16.19 transcripts (`shared/fixtures/stalwart-0.16.19/`)
+//! against a fresh test server and compares every response with the recording.
+//!
+//! Requests are sent as recorded, with the README's placeholders replaced:
+//! * `Basic <alice:password>` (and `old`, `new`, `wrong`, `admin`, `bob`) by real
+//!   credentials; `<alice:app password>` and `<api key>` by the secrets this server
+//!   returned earlier in the same file;
+//! * `<current password>`, `<new password>`, `<wrong password>`, `<bob password>` in bodies,
+//!   following alice's password as it changes;
+//! * TOTP codes by codes computed now from the recorded `otpauth://` secret, keeping each
+//!   recorded code's step offset (the offsets are found from the recorded codes);
+//! * ids the server generates (PublicKey ids; the Role and Account the admin creates in
+//!   case 11, whose recorded ids depend on the recording server's history) by the ids this
+//!   server returned for the same creation id.
+//!
+//! Responses must match in status, in the recorded headers (`Content-Type`, `Location`,
+//! `WWW-Authenticate`, and none of these where none was recorded) and in the JSON body.
+//! The README's volatile values are normalised on both sides: `sessionState`, `state`,
+//! `queryState`, `createdAt`, the OAuth `client_code`, generated secrets (which must
+//! still parse and carry the recorded credential and account ids), and the server
+//! address. A `notRequest` detail that echoes the request must equal the bytes sent.
+//! Everything else is compared exactly.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use mailseal_testserver::auth::tokens::{ApiKeyToken, AppPasswordToken};
+use mailseal_testserver::auth::totp::code_at;
+use mailseal_testserver::{Config, PublicKeySeed, TestServer};
+use serde_json::{Map, Value};
+
+const RECORDED_BASE: &str = "http://127.0.0.1:18080";
+const ALICE: &str = "alice@example.org";
+const ORIGINAL: &str = "Original-alice-Passphrase-2026";
+const NEW: &str = "Brand-new-Alice-passphrase-77";
+const WRONG: &str = "definitely-Wrong-passphrase-0";
+const ADMIN: &str = "Admin-golden-Passphrase-1";
+const BOB: &str = "Bob-restricted-Passphrase-11";
+const BOB_NEW: &str = "Bob-changed-Passphrase-12";
+
+fn fixture_dir() -> PathBuf {
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/stalwart-0.16.19");
+    assert!(
+        dir.is_dir(),
+        "the Stalwart fixtures are expected at {} (the shared/ folder beside the clone)",
+        dir.display()
+    );
+    dir
+}
+
+fn load(name: &str) -> Value {
+    let path = fixture_dir().join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Exchanges replayed and how they went.
+struct Report {
+    fixture: String,
+    matched: usize,
+    skipped: Vec<(usize, &'static str)>,
+    mismatches: Vec<String>,
+}
+
+/// Replay state for one fixture.
+struct Replay {
+    server: TestServer,
+    client: reqwest::Client,
+    base: String,
+    /// Recorded id → id this server returned.
+    ids: HashMap<String, String>,
+    /// Password of each user as it currently is.
+    passwords: HashMap<&'static str, String>,
+    /// Secrets of created app passwords, with their create objects, in order.
+    app_passwords: Vec<(Value, String)>,
+    /// Secrets of created API keys, in order.
+    api_keys: Vec<String>,
+    /// Recorded TOTP code → offset in steps (None: a wrong code).
+    totp_codes: HashMap<String, Option<i64>>,
+    /// The otpauth URL the fixture enables.
+    otp_url: Option<String>,
+}
+
+impl Replay {
+    async fn start() -> Self {
+        let server = TestServer::start(Config::recorded(ORIGINAL, ADMIN))
+            .await
+            .unwrap();
+        // A fixed server time in the middle of a TOTP step, not before the capture date.
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            .max(1_795_330_000);
+        server.freeze_clock(UNIX_EPOCH + Duration::from_secs(now - now % 30 + 15));
+        let base = server.base_url();
+        let mut passwords = HashMap::new();
+        passwords.insert("alice", ORIGINAL.to_owned());
+        passwords.insert("admin", ADMIN.to_owned());
+        passwords.insert("bob", BOB.to_owned());
+        Self {
+            server,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base,
+            ids: HashMap::new(),
+            passwords,
+            app_passwords: Vec::new(),
+            api_keys: Vec::new(),
+            totp_codes: HashMap::new(),
+            otp_url: None,
+        }
+    }
+
+    /// Finds the step offsets of the recorded codes from the otpauth URL of the fixture.
+    fn learn_totp(&mut self, fixture: &Value) {
+        let text = fixture["requests"].to_string();
+        let Some(start) = text.find("otpauth://") else {
+            return;
+        };
+        let url: String = text[start..].chars().take_while(|c| *c != '"').collect();
+        let mut codes = Vec::new();
+        for key in ["otpAuth/otpCode\":\"", "otpCode\":\"", "mfaToken\":\""] {
+            for (pos, _) in text.match_indices(key) {
+                let code: String = text[pos + key.len()..].chars().take(6).collect();
+                if !codes.contains(&code) {
+                    codes.push(code);
+                }
+            }
+        }
+        // The capture happened on 2026-11-22 around 05:43 UTC; search ±12 hours.
+        let center: i64 = 1_795_325_000 / 30;
+        let mut best: (usize, i64) = (0, center);
+        for step in center - 1440..center + 1440 {
+            let hits = (-2..=2)
+                .filter(|k| {
+                    let code = code_at(&url, u64::try_from((step + k) * 30).unwrap()).unwrap();
+                    codes.contains(&code)
+                })
+                .count();
+            if hits > best.0 {
+                best = (hits, step);
+            }
+        }
+        let step = best.1;
+        for code in codes {
+            let offset = (-2..=2)
+                .find(|k| code_at(&url, u64::try_from((step + k) * 30).unwrap()).unwrap() == code);
+            self.totp_codes.insert(code, offset);
+        }
+        self.otp_url = Some(url);
+    }
+
+    /// The code to send for a recorded code.
+    fn code_for(&self, recorded: &str) -> Option<String> {
+        let url = self.otp_url.as_deref()?;
+        match self.totp_codes.get(recorded)? {
+            Some(offset) => self.server.totp_code(url, *offset),
+            None => {
+                // A wrong code: one that is not valid in the current window.
+                let window: Vec<String> = (-1..=1)
+                    .filter_map(|k| self.server.totp_code(url, k))
+                    .collect();
+                (0..1000)
+                    .map(|n| format!("{:06}", (123_457 + n * 7919) % 1_000_000))
+                    .find(|c| !window.contains(c))
+            }
+        }
+    }
+
+    fn authorization(&self, placeholder: &str) -> Option<String> {
+        let basic = |user: &str, secret: &str| {
+            let raw = format!("{user}:{secret}");
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(raw)
+            )
+        };
+        Some(match placeholder {
+            "Basic <alice:password>" | "Basic <alice:old password>" => basic(ALICE, ORIGINAL),
+            "Basic <alice:new password>" => basic(ALICE, NEW),
+            "Basic <alice:wrong password>" => basic(ALICE, WRONG),
+            "Basic <admin:password>" => basic("admin@example.org", ADMIN),
+            "Basic <bob:password>" => basic("bob@example.org", &self.passwords["bob"]),
+            "Basic <alice:app password>" => basic(ALICE, &self.app_passwords.first()?.1),
+            "Basic <alice:app password restricted to 10.9.9.9>" => {
+                let (_, secret) = self
+                    .app_passwords
+                    .iter()
+                    .find(|(create, _)| create["allowedIps"].get("10.9.9.9").is_some())?;
+                basic(ALICE, secret)
+            }
+            "Bearer <api key>" => format!("Bearer {}", self.api_keys.first()?),
+            "Basic <alice:api key>" => basic(ALICE, self.api_keys.first()?),
+            _ => return None,
+        })
+    }
+
+    /// Whose password `<current password>` means for a request.
+    fn subject(authorization: Option<&str>) -> &'static str {
+        match authorization {
+            Some(a) if a.contains("<bob:") => "bob",
+            _ => "alice",
+        }
+    }
+
+    fn substitute(&self, value: &mut Value, subject: &'static str) {
+        match value {
+            Value::String(s) => {
+                let current = self.passwords[subject].clone();
+                let other = match subject {
+                    "bob" => if current == BOB { BOB_NEW } else { BOB }.to_owned(),
+                    _ => if current == ORIGINAL { NEW } else { ORIGINAL }.to_owned(),
+                };
+                let replacement = match s.as_str() {
+                    "<current password>" => Some(current),
+                    "<new password>" => Some(other),
+                    "<wrong password>" => Some(WRONG.to_owned()),
+                    "<bob password>" => Some(BOB.to_owned()),
+                    text if text.len() == 6 && text.chars().all(|c| c.is_ascii_digit()) => {
+                        self.code_for(text)
+                    }
+                    text => self.ids.get(text).cloned(),
+                };
+                if let Some(r) = replacement {
+                    *s = r;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| self.substitute(i, subject)),
+            Value::Object(map) => {
+                let entries = std::mem::take(map);
+                for (key, mut inner) in entries {
+                    self.substitute(&mut inner, subject);
+                    let key = self.ids.get(&key).cloned().unwrap_or(key);
+                    map.insert(key, inner);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Learns generated ids and secrets from a JMAP response pair.
+    fn learn(&mut self, request: &Value, recorded: &Value, actual: &Value) {
+        let (Some(rec), Some(act)) = (
+            recorded["methodResponses"].as_array(),
+            actual["methodResponses"].as_array(),
+        ) else {
+            return;
+        };
+        let calls = request["methodCalls"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for (i, (r, a)) in rec.iter().zip(act).enumerate() {
+            let (Some(rc), Some(ac)) = (r[1]["created"].as_object(), a[1]["created"].as_object())
+            else {
+                continue;
+            };
+            for (cid, robj) in rc {
+                let aobj = &ac.get(cid).cloned().unwrap_or_default();
+                if let (Some(rid), Some(aid)) = (robj["id"].as_str(), aobj["id"].as_str())
+                    && rid != aid
+                {
+                    self.ids.insert(rid.to_owned(), aid.to_owned());
+                }
+                if let Some(secret) = aobj["secret"].as_str() {
+                    if secret.starts_with("API_") {
+                        self.api_keys.push(secret.to_owned());
+                    } else {
+                        let create = calls
+                            .get(i)
+                            .map(|c| c[1]["create"][cid].clone())
+                            .unwrap_or_default();
+                        self.app_passwords.push((create, secret.to_owned()));
+                    }
+                }
+            }
+        }
+    }
+
+    fn map_ids(&self, value: &mut Value) {
+        match value {
+            Value::String(s) => {
+                if let Some(id) = self.ids.get(s.as_str()) {
+                    *s = id.clone();
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| self.map_ids(i)),
+            Value::Object(map) => {
+                let entries = std::mem::take(map);
+                for (key, mut inner) in entries {
+                    self.map_ids(&mut inner);
+                    map.insert(self.ids.get(&key).cloned().unwrap_or(key), inner);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn normalise(&self, value: &mut Value, key: Option<&str>) {
+        match value {
+            Value::String(s) => {
+                let recorded_host = RECORDED_BASE.trim_start_matches("http://");
+                let host = self.base.trim_start_matches("http://");
+                *s = s.replace(recorded_host, host);
+                match key {
+                    Some("sessionState" | "state" | "queryState") => *s = "<state>".to_owned(),
+                    Some("createdAt") => {
+                        let valid = time::OffsetDateTime::parse(
+                            s,
+                            &time::format_description::well_known::Rfc3339,
+                        )
+                        .is_ok();
+                        *s = if valid { "<date>" } else { "<bad date>" }.to_owned();
+                    }
+                    Some("client_code") => {
+                        let valid = s.len() == 40 && s.chars().all(|c| c.is_ascii_alphanumeric());
+                        *s = if valid { "<code>" } else { "<bad code>" }.to_owned();
+                    }
+                    Some("secret") if s.starts_with("app") || s.starts_with("API_") => {
+                        *s = if let Some(t) = AppPasswordToken::parse(s) {
+                            format!("<app password {}>", t.credential_id)
+                        } else if let Some(t) = ApiKeyToken::parse(s) {
+                            format!("<api key {}/{}>", t.account_id, t.credential_id)
+                        } else {
+                            "<bad secret>".to_owned()
+                        };
+                    }
+                    _ => {}
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| self.normalise(i, key)),
+            Value::Object(map) => {
+                for (k, inner) in map.iter_mut() {
+                    self.normalise(inner, Some(k.as_str()));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    async fn run(&mut self, name: &str, skip: &[(usize, &'static str)]) -> Report {
+        let fixture = load(name);
+        self.learn_totp(&fixture);
+        let requests = fixture["requests"].as_array().unwrap().clone();
+        let responses = fixture["responses"].as_array().unwrap().clone();
+        let mut report = Report {
+            fixture: name.to_owned(),
+            matched: 0,
+            skipped: Vec::new(),
+            mismatches: Vec::new(),
+        };
+        for (i, (request, recorded)) in requests.iter().zip(&responses).enumerate() {
+            if let Some((_, reason)) = skip.iter().find(|(n, _)| *n == i) {
+                report.skipped.push((i, reason));
+                continue;
+            }
+            match self.exchange(request, recorded).await {
+                Ok(()) => report.matched += 1,
+                Err(e) => report.mismatches.push(format!("[{i}] {e}")),
+            }
+        }
+        report
+    }
+
+    async fn exchange(&mut self, request: &Value, recorded: &Value) -> Result<(), String> {
+        let method =
+            reqwest::Method::from_bytes(request["method"].as_str().unwrap().as_bytes()).unwrap();
+        let path = request["path"].as_str().unwrap();
+        let headers = request["headers"].as_object().cloned().unwrap_or_default();
+        let auth_placeholder = headers.get("Authorization").and_then(Value::as_str);
+        let subject = Self::subject(auth_placeholder);
+        let mut builder = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(placeholder) = auth_placeholder {
+            let value = self
+                .authorization(placeholder)
+                .ok_or_else(|| format!("unknown placeholder {placeholder}"))?;
+            builder = builder.header("Authorization", value);
+        }
+        if let Some(ct) = headers.get("Content-Type").and_then(Value::as_str) {
+            builder = builder.header("Content-Type", ct);
+        }
+        let mut sent_body = request["body"].clone();
+        let body_text = match &mut sent_body {
+            Value::Null => None,
+            Value::String(text) => Some(text.clone()),
+            other => {
+                self.substitute(other, subject);
+                Some(other.to_string())
+            }
+        };
+        if let Some(text) = &body_text {
+            builder = builder.body(text.clone());
+        }
+        let response = builder.send().await.map_err(|e| e.to_string())?;
+
+        // Status and headers
+        let status = response.status().as_u16();
+        let recorded_status = recorded["status"].as_u64().unwrap_or(0);
+        let mut errors = Vec::new();
+        if u64::from(status) != recorded_status {
+            errors.push(format!("status {status}, recorded {recorded_status}"));
+        }
+        let recorded_headers = recorded["headers"].as_object().cloned().unwrap_or_default();
+        for name in ["Content-Type", "Location", "WWW-Authenticate"] {
+            let actual: Vec<String> = response
+                .headers()
+                .get_all(name)
+                .iter()
+                .map(|v| v.to_str().unwrap_or_default().to_owned())
+                .collect();
+            let expected: Vec<String> = match recorded_headers.get(name) {
+                None => Vec::new(),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|v| v.as_str().unwrap_or_default().to_owned())
+                    .collect(),
+                Some(v) => vec![v.as_str().unwrap_or_default().to_owned()],
+            };
+            if actual != expected {
+                errors.push(format!("header {name}: {actual:?}, recorded {expected:?}"));
+            }
+        }
+
+        // Body
+        let text = response.text().await.map_err(|e| e.to_string())?;
+        let mut expected = recorded["body"].clone();
+        let mut actual = if expected.is_object() || expected.is_array() {
+            serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text.clone()))
+        } else {
+            Value::String(text.clone())
+        };
+        if sent_body.is_object() {
+            self.learn(&sent_body, &expected, &actual);
+        }
+        self.map_ids(&mut expected);
+        // A notRequest detail echoes the body as sent.
+        if expected["type"] == "urn:ietf:params:jmap:error:notRequest"
+            && let Some(detail) = expected["detail"].as_str()
+            && let Ok(parsed) = serde_json::from_str::<Value>(detail)
+            && parsed == request["body"]
+            && let Some(text) = &body_text
+        {
+            expected["detail"] = Value::String(text.clone());
+        }
+        self.normalise(&mut expected, None);
+        self.normalise(&mut actual, None);
+        if let Some(diff) = first_difference(&expected, &actual, "") {
+            errors.push(diff);
+        }
+
+        // Follow password changes.
+        if status == 200
+            && let Some(calls) = sent_body["methodCalls"].as_array()
+        {
+            for (call, reply) in calls
+                .iter()
+                .zip(actual["methodResponses"].as_array().into_iter().flatten())
+            {
+                if call[0] == "x:AccountPassword/set"
+                    && reply[1]["updated"].get("singleton").is_some()
+                    && let Some(secret) = call[1]["update"]["singleton"]["secret"].as_str()
+                {
+                    self.passwords.insert(subject, secret.to_owned());
+                }
+            }
+        }
+
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.join("; "))
+        }
+    }
+}
+
+/// The first place where two JSON values differ, as `path: actual vs expected`.
+fn first_difference(expected: &Value, actual: &Value, path: &str) -> Option<String> {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            for key in e.keys().chain(a.keys()) {
+                let p = format!("{path}/{key}");
+                match (e.get(key), a.get(key)) {
+                    (Some(ev), Some(av)) => {
+                        if let Some(d) = first_difference(ev, av, &p) {
+                            return Some(d);
+                        }
+                    }
+                    (Some(ev), None) => return Some(format!("{p}: missing, recorded {ev}")),
+                    (None, Some(av)) => return Some(format!("{p}: {av}, not recorded")),
+                    (None, None) => {}
+                }
+            }
+            None
+        }
+        (Value::Array(e), Value::Array(a)) => {
+            if e.len() != a.len() {
+                return Some(format!("{path}: {} items, recorded {}", a.len(), e.len()));
+            }
+            e.iter()
+                .zip(a)
+                .enumerate()
+                .find_map(|(i, (ev, av))| first_difference(ev, av, &format!("{path}/{i}")))
+        }
+        (e, a) if e == a => None,
+        (e, a) => Some(format!("{path}: {a}, recorded {e}")),
+    }
+}
+
+fn check(report: &Report, exchanges: usize) {
+    let skipped: Vec<String> = report
+        .skipped
+        .iter()
+        .map(|(i, why)| format!("[{i}] {why}"))
+        .collect();
+    println!(
+        "{}: {} of {} exchanges matched, {} skipped{}{}",
+        report.fixture,
+        report.matched,
+        exchanges,
+        report.skipped.len(),
+        if skipped.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", skipped.join("; "))
+        },
+        if report.mismatches.is_empty() {
+            String::new()
+        } else {
+            format!("\n  MISMATCH {}", report.mismatches.join("\n  MISMATCH "))
+        }
+    );
+    assert!(
+        report.mismatches.is_empty(),
+        "{} has mismatches",
+        report.fixture
+    );
+    assert_eq!(report.matched + report.skipped.len(), exchanges);
+}
+
+async fn replay(name: &str) {
+    replay_with(name, |_| {}, &[]).await;
+}
+
+async fn replay_with(name: &str, setup: impl FnOnce(&TestServer), skip: &[(usize, &'static str)]) {
+    let mut replay = Replay::start().await;
+    setup(&replay.server);
+    let report = replay.run(name, skip).await;
+    let exchanges = load(name)["requests"].as_array().map_or(0, Vec::len);
+    check(&report, exchanges);
+    replay.server.stop().await;
+}
+
+/// The two keys case 08 leaves for case 09, with their recorded ids.
+fn seed_case_08_keys(server: &TestServer) {
+    let case_08 = load("08-public-keys.json");
+    for (index, id) in [(0, "jpwj3wd2a1aa"), (3, "jpwj3weea3aa")] {
+        let create = case_08["requests"][index]["body"]["methodCalls"][0][1]["create"]
+            .as_object()
+            .and_then(|m| m.values().next().cloned())
+            .unwrap();
+        server
+            .add_public_key(
+                ALICE,
+                PublicKeySeed {
+                    key: create["key"].as_str().unwrap().to_owned(),
+                    description: create["description"].as_str().unwrap().to_owned(),
+                    email_addresses: vec![ALICE.to_owned()],
+                    id: Some(id.to_owned()),
+                },
+            )
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_01_discovery() {
+    replay("01-discovery.json").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_02_api_account() {
+    replay("02-api-account.json").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_03_self_service_get() {
+    replay("03-self-service-get.json").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_04_password_change() {
+    replay("04-password-change.json").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_05a_totp_lifecycle() {
+    replay("05a-totp-lifecycle.json").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_05b_totp_short_secret() {
+    replay("05b-totp-short-secret.json").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_06_app_passwords() {
+    replay("06-app-passwords.json").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_07_api_keys() {
+    replay("07-api-keys.json").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_08_public_keys() {
+    replay("08-public-keys.json").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_09_account_settings_encryption() {
+    replay_with(
+        "09-account-settings-encryption.json",
+        seed_case_08_keys,
+        &[],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_10_protocol_errors() {
+    replay("10-protocol-errors.json").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_11_restricted_user() {
+    replay("11-restricted-user.json").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_13_final_state() {
+    replay("13-final-state.json").await;
+}
+
+#[test]
+fn map_key_order_is_irrelevant_to_the_comparison() {
+    let a: Value = serde_json::json!({"a": 1, "b": [1, {"c": 2}]});
+    let b: Value = serde_json::json!({"b": [1, {"c": 2}], "a": 1});
+    assert_eq!(first_difference(&a, &b, ""), None);
+    let _ = Map::<String, Value>::new();
+}
