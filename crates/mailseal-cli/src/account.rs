@@ -83,13 +83,29 @@ pub(crate) fn run(args: &AccountArgs) -> Result<Status, CliError> {
     runtime.block_on(run_async(args))
 }
 
+fn env_secret(var: &str) -> Result<Secret, CliError> {
+    std::env::var(var).map(Secret::new).map_err(|_| CliError {
+        code: "io.read",
+        message: format!("the environment variable {var} is not set"),
+    })
+}
+
 async fn connect(args: &AccountArgs) -> Result<Client, CliError> {
-    let credential = match &args.token_env {
-        Some(var) => Credential::Bearer(Secret::new(std::env::var(var).map_err(|_| CliError {
-            code: "io.read",
-            message: format!("the environment variable {var} is not set"),
-        })?)),
-        None => Credential::Password {
+    let credential = match (&args.token_env, &args.app_password_env) {
+        (Some(var), _) => {
+            let token = env_secret(var)?;
+            // Stalwart API keys are recognisable; anything else is an OAuth access token.
+            if token.expose().starts_with("API_") {
+                Credential::ApiKey(token)
+            } else {
+                Credential::Bearer(token)
+            }
+        }
+        (None, Some(var)) => Credential::AppPassword {
+            user: args.user.clone(),
+            secret: env_secret(var)?,
+        },
+        (None, None) => Credential::Password {
             user: args.user.clone(),
             password: secret("MAILSEAL_PASSWORD", "Password: ")?,
         },

@@ -49,8 +49,11 @@ pub(crate) struct AccountArgs {
     #[arg(long, value_name = "EMAIL")]
     pub(crate) user: String,
     /// Sign in with the Bearer token (OAuth access token or API key) in this variable.
-    #[arg(long, value_name = "VAR")]
+    #[arg(long, value_name = "VAR", conflicts_with = "app_password_env")]
     pub(crate) token_env: Option<String>,
+    /// Sign in with the app password in this variable (works while two-factor is on).
+    #[arg(long, value_name = "VAR")]
+    pub(crate) app_password_env: Option<String>,
     /// Allow plain http:// for a server that is not on this machine.
     #[arg(long)]
     pub(crate) allow_http: bool,

@@ -132,3 +132,162 @@ async fn status_app_passwords_and_encryption_through_the_cli() {
     assert!(err.contains("jmap.unauthorized"), "{err}");
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn api_keys_through_the_cli() {
+    let s = TestServer::start(Config::default()).await.unwrap();
+    let pw = [("MAILSEAL_PASSWORD", ALICE_PASSWORD)];
+    let (code, json, err) = account(
+        &s,
+        &["api-key", "create", "--description", "backup script"],
+        &pw,
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let id = json["id"].as_str().unwrap().to_owned();
+    let token = json["secret"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("API_"));
+    // The key signs in as a Bearer token.
+    let url = s.base_url();
+    let t = token.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        common::mailseal_env(
+            &[
+                "account",
+                "--server",
+                &url,
+                "--user",
+                ALICE,
+                "--token-env",
+                "TOKEN",
+                "--json",
+                "status",
+            ],
+            b"",
+            &[("TOKEN", t.as_str())],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["signed_in_with"], "API key");
+    let (code, _, err) = account(&s, &["api-key", "revoke", &id], &pw).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(s.api_keys(ALICE).is_empty());
+    s.stop().await;
+}
+
+/// `totp enable` is interactive: it shows the QR code and the recovery kit on stderr and
+/// reads the code from stdin. The test plays the authenticator app.
+#[tokio::test(flavor = "multi_thread")]
+async fn totp_enable_and_disable_through_the_cli() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+
+    let s = TestServer::start(Config::default()).await.unwrap();
+    let url = s.base_url();
+    let secret = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mailseal"))
+            .args([
+                "account", "--server", &url, "--user", ALICE, "totp", "enable", "--issuer", "Test",
+            ])
+            .env("MAILSEAL_PASSWORD", ALICE_PASSWORD)
+            .env_remove("MAILSEAL_TOTP_CODE")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut secret = String::new();
+        let mut line = String::new();
+        while stderr.read_line(&mut line).unwrap() > 0 {
+            if let Some(s) = line.trim().strip_prefix("Secret (base32): ") {
+                secret = s.to_owned();
+                break;
+            }
+            line.clear();
+        }
+        assert_eq!(secret.len(), 32, "the recovery kit shows a 160-bit secret");
+        let totp = totp_rs::TOTP::new(
+            totp_rs::Algorithm::SHA1,
+            6,
+            1,
+            30,
+            totp_rs::Secret::Encoded(secret.clone()).to_bytes().unwrap(),
+            None,
+            ALICE.to_owned(),
+        )
+        .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{}", totp.generate_current().unwrap()).unwrap();
+        drop(stdin);
+        let status = child.wait().unwrap();
+        assert!(status.success());
+        totp
+    })
+    .await
+    .unwrap();
+    assert!(s.otp_url(ALICE).is_some(), "TOTP was saved");
+
+    let code = secret.generate_current().unwrap();
+    // With TOTP on, the password alone gets 402: the CLI says so with its code.
+    let (status, _, err) = account(
+        &s,
+        &["totp", "status"],
+        &[("MAILSEAL_PASSWORD", ALICE_PASSWORD)],
+    )
+    .await;
+    assert_eq!(status, 2);
+    assert!(err.contains("jmap.totp_required"), "{err}");
+    // Turning it off needs a session that survives two-factor (an app password here).
+    let (app_id, app_secret) = s
+        .add_app_password(
+            ALICE,
+            mailseal_testserver::CredentialSeed {
+                description: "TOTP helper".into(),
+                ..mailseal_testserver::CredentialSeed::default()
+            },
+        )
+        .unwrap();
+    let _ = app_id;
+    let url = s.base_url();
+    let out = tokio::task::spawn_blocking(move || {
+        common::mailseal_env(
+            &[
+                "account",
+                "--server",
+                &url,
+                "--user",
+                ALICE,
+                "--json",
+                "--app-password-env",
+                "APP",
+                "totp",
+                "disable",
+            ],
+            b"",
+            &[
+                ("APP", app_secret.as_str()),
+                ("MAILSEAL_PASSWORD", ALICE_PASSWORD),
+                ("MAILSEAL_TOTP_CODE", code.as_str()),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(s.otp_url(ALICE).is_none(), "TOTP is off again");
+    s.stop().await;
+}
