@@ -9,103 +9,19 @@
 # "generated N files in OUTDIR" line on success, and the failing command with
 # its output on error. Nothing here is secret: every key is throwaway.
 set -euo pipefail
-set -o errtrace # let the ERR trap below fire inside functions too
+set -o errtrace # let the ERR trap (common.sh) fire inside functions too
 shopt -s inherit_errexit # and keep set -e inside $(...)
 umask 077
 
-if (($# != 1)); then
-    echo "usage: $0 OUTDIR" >&2
-    exit 2
-fi
+# shellcheck source-path=SCRIPTDIR source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# Scratch space in OUTDIR/.gen-keys-work (GnuPG home, CA database, CSRs,
+# private keys that are not part of the corpus); removed on exit, whatever
+# happens.
+corpus_setup gen-keys.sh .gen-keys-work gen-keys-gnupg "$@"
+CA_CERT="$OUT/ca.pem"
+CA_KEY="$OUT/ca.key"
 
-mkdir -p "$1"
-OUT=$(cd "$1" && pwd)
-# Scratch space (GnuPG home, CA database, CSRs, private keys that are not part
-# of the corpus); removed on exit, whatever happens.
-WORK="$OUT/.gen-keys-work"
-rm -rf "$WORK"
-mkdir -p "$WORK"
-LOG="$WORK/last-command.log"
-
-# A private GnuPG home inside OUTDIR, so the user's keyring is never touched.
-# gpg-agent puts its sockets there; a Unix socket path must stay under ~108
-# bytes, so fall back to a short temp dir if OUTDIR is deeply nested.
-GNUPGHOME="$WORK/gnupg"
-if ((${#GNUPGHOME} > 80)); then
-    GNUPGHOME=$(mktemp -d "${TMPDIR:-/tmp}/gen-keys-gnupg.XXXXXX")
-fi
-export GNUPGHOME
-mkdir -p "$GNUPGHOME"
-chmod 700 "$GNUPGHOME"
-
-cleanup() {
-    # Stop the gpg-agent (and anything else) started for our GNUPGHOME.
-    gpgconf --homedir "$GNUPGHOME" --kill all >/dev/null 2>&1 || true
-    rm -rf "$GNUPGHOME" "$WORK"
-}
-trap cleanup EXIT
-trap 'echo "gen-keys.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
-
-# --- helpers -------------------------------------------------------------------
-
-die() {
-    echo "gen-keys.sh: $*" >&2
-    exit 1
-}
-
-# run CMD...: run quietly; on failure show the command and everything it printed.
-run() {
-    if ! "$@" >"$LOG" 2>&1 </dev/null; then
-        echo "gen-keys.sh: command failed: $*" >&2
-        cat "$LOG" >&2
-        exit 1
-    fi
-}
-
-# runo FILE CMD...: like run, but CMD's stdout goes to FILE.
-runo() {
-    local file=$1
-    shift
-    if ! "$@" >"$file" 2>"$LOG" </dev/null; then
-        echo "gen-keys.sh: command failed: $* >$file" >&2
-        cat "$LOG" >&2
-        exit 1
-    fi
-}
-
-# gpg, non-interactive, no passphrase. --yes lets several keys share the same
-# user ID (gpg otherwise refuses "A key for ... already exists").
-g() {
-    gpg --batch --yes --no-tty --passphrase '' --pinentry-mode loopback "$@"
-}
-
-# gpg_gen UID ALGO USAGE EXPIRE [extra gpg options...]: create a primary key
-# and print its fingerprint (taken from gpg's machine-readable status output).
-gpg_gen() {
-    local uid=$1 algo=$2 usage=$3 expire=$4
-    shift 4
-    local fpr
-    run g "$@" --status-file "$WORK/gpg-status" --quick-gen-key "$uid" "$algo" "$usage" "$expire"
-    fpr=$(awk '$2 == "KEY_CREATED" { print $4 }' "$WORK/gpg-status")
-    [[ -n $fpr ]] || die "gpg did not report the new key for $uid ($algo)"
-    echo "$fpr"
-}
-
-# gpg_subkey FPR ALGO USAGE EXPIRE [extra gpg options...]
-gpg_subkey() {
-    local fpr=$1 algo=$2 usage=$3 expire=$4
-    shift 4
-    run g "$@" --quick-add-key "$fpr" "$algo" "$usage" "$expire"
-}
-
-# gpg_export FILE FPR...: armored public export.
-gpg_export() {
-    local file=$1
-    shift
-    run g --armor --output "$OUT/$file" --export "$@"
-}
-
-ALICE="Alice Example <alice@example.org>"
 BOB="Bob Example <bob@example.org>"
 
 # gpg's --faked-system-time takes an ISO timestamp; "two years ago" lets us
@@ -272,57 +188,10 @@ PY
 
 # --- X.509: openssl ---------------------------------------------------------------
 
-# One config file for the test CA ("openssl ca" needs a database) and all the
-# certificate profiles.
-write_openssl_config() {
-    mkdir -p "$WORK/ca/newcerts"
-    : >"$WORK/ca/index.txt"
-    cat >"$WORK/openssl.cnf" <<EOF
-[ ca ]
-default_ca = testca
-
-[ testca ]
-database         = $WORK/ca/index.txt
-new_certs_dir    = $WORK/ca/newcerts
-rand_serial      = yes
-unique_subject   = no
-policy           = policy_any
-email_in_dn      = no
-copy_extensions  = none
-default_md       = sha256
-
-[ policy_any ]
-commonName = supplied
-
-[ req ]
-distinguished_name = req_dn
-prompt             = no
-
-[ req_dn ]
-
-[ ext_ca ]
-basicConstraints       = critical,CA:TRUE
-keyUsage               = critical,keyCertSign,cRLSign
-subjectKeyIdentifier   = hash
-authorityKeyIdentifier = keyid
-
-# Leaf defaults: RSA leaves encrypt by key transport...
-[ ext_rsa ]
-basicConstraints       = critical,CA:FALSE
-keyUsage               = critical,digitalSignature,keyEncipherment
-extendedKeyUsage       = emailProtection
-subjectAltName         = email:alice@example.org
-subjectKeyIdentifier   = hash
-authorityKeyIdentifier = keyid
-
-# ...EC and X25519 leaves by key agreement.
-[ ext_ec ]
-basicConstraints       = critical,CA:FALSE
-keyUsage               = critical,keyAgreement
-extendedKeyUsage       = emailProtection
-subjectAltName         = email:alice@example.org
-subjectKeyIdentifier   = hash
-authorityKeyIdentifier = keyid
+# The shared config (common.sh) plus the profiles only this corpus needs.
+write_corpus_openssl_config() {
+    write_openssl_config
+    cat >>"$WORK/openssl.cnf" <<'EOF'
 
 # Signature-only keyUsage (Ed25519 leaf, and the "no encryption usage" cases).
 [ ext_sign_only ]
@@ -343,50 +212,27 @@ authorityKeyIdentifier = keyid
 EOF
 }
 
-# Leaf validity: from one day ago (tolerates clock skew), for two years.
-NOW=$(date -u +%s)
-YESTERDAY=$(date -u -d "@$((NOW - 86400))" '+%Y-%m-%d %H:%M:%S')
-LEAF_START=$(date -u -d "$YESTERDAY UTC" +%Y%m%d%H%M%SZ)
-LEAF_END_EPOCH=$(date -u -d "$YESTERDAY UTC + 2 years" +%s)
-LEAF_END=$(date -u -d "@$LEAF_END_EPOCH" +%Y%m%d%H%M%SZ)
-
 # newkey NAME ALGO [genpkey -pkeyopt values...]: private key in $WORK/NAME.key.
 newkey() {
-    local name=$1 algo=$2 opt
-    local -a args=(genpkey -algorithm "$algo" -out "$WORK/$name.key")
-    shift 2
-    for opt in "$@"; do args+=(-pkeyopt "$opt"); done
-    run openssl "${args[@]}"
+    local name=$1
+    shift
+    new_key "$WORK/$name.key" "$@"
 }
 
-# issue NAME EXTSECTION [openssl ca options...]: CSR for $WORK/NAME.key
-# (CN=Alice Example) signed by the test CA into $OUT/x509-NAME.pem. Defaults
-# to the standard leaf validity and SHA-256; later options override them.
+# issue NAME EXTSECTION [openssl ca options...]: $WORK/NAME.key's certificate,
+# signed by the test CA, into $OUT/x509-NAME.pem (see issue_leaf).
 issue() {
-    local name=$1 ext=$2
-    shift 2
-    run openssl req -new -config "$WORK/openssl.cnf" -key "$WORK/$name.key" \
-        -subj "/CN=Alice Example" -out "$WORK/$name.csr"
-    run openssl ca -batch -notext -config "$WORK/openssl.cnf" \
-        -cert "$OUT/ca.pem" -keyfile "$OUT/ca.key" -in "$WORK/$name.csr" \
-        -extensions "$ext" -startdate "$LEAF_START" -enddate "$LEAF_END" -md sha256 \
-        "$@" -out "$OUT/x509-$name.pem"
+    local name=$1
+    shift
+    issue_leaf "$WORK/$name.key" "$OUT/x509-$name.pem" "$@"
 }
 
 gen_x509_ca() {
-    write_openssl_config
+    write_corpus_openssl_config
     run openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out "$WORK/ca-key.pem"
-    run openssl pkey -in "$WORK/ca-key.pem" -out "$OUT/ca.key"
-    run openssl req -new -config "$WORK/openssl.cnf" -key "$OUT/ca.key" \
-        -subj "/CN=Mailseal Test CA" -out "$WORK/ca.csr"
-    # Self-signed through "openssl ca -selfsign" (rather than "req -x509") to
-    # set explicit dates: 2019..2049 covers every leaf below, including the
-    # expired (2020) and not-yet-valid (2040) ones, so that those are wrong
-    # only because of their own dates.
-    run openssl ca -batch -notext -selfsign -config "$WORK/openssl.cnf" \
-        -keyfile "$OUT/ca.key" -in "$WORK/ca.csr" -extensions ext_ca \
-        -startdate 20190101000000Z -enddate 20491231235959Z -out "$OUT/ca.pem"
-    cp "$OUT/ca.pem" "$OUT/x509-ca.pem"
+    run openssl pkey -in "$WORK/ca-key.pem" -out "$CA_KEY"
+    self_sign_ca "Mailseal Test CA"
+    cp "$CA_CERT" "$OUT/x509-ca.pem"
 }
 
 gen_x509_rsa() {
@@ -410,16 +256,9 @@ gen_x509_ec() {
         issue "p$curve" ext_ec
     done
 
-    # X25519 keys cannot sign, so there is no CSR: "x509 -new -force_pubkey"
-    # puts the public key straight into a CA-signed certificate. openssl 3.0's
-    # x509 command cannot backdate (no -not_before before 3.4), so this leaf
-    # is valid from *now* (not one day ago) until the same end date as the
-    # other leaves.
+    # No CSR for X25519, and valid from *now*: see issue_x25519.
     newkey x25519 X25519
-    run openssl pkey -in "$WORK/x25519.key" -pubout -out "$WORK/x25519.pub"
-    run openssl x509 -new -force_pubkey "$WORK/x25519.pub" -subj "/CN=Alice Example" \
-        -CA "$OUT/ca.pem" -CAkey "$OUT/ca.key" -days $(((LEAF_END_EPOCH - NOW) / 86400)) -sha256 \
-        -extfile "$WORK/openssl.cnf" -extensions ext_ec -out "$OUT/x509-x25519.pem"
+    issue_x25519 "$WORK/x25519.key" "$OUT/x509-x25519.pem"
 
     newkey ed25519 ED25519
     issue ed25519 ext_sign_only

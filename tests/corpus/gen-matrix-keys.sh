@@ -33,75 +33,17 @@
 # command with its output on error. Nothing here is secret: every key is
 # throwaway. Takes a few seconds (RSA-4096 generation dominates).
 set -euo pipefail
-set -o errtrace # let the ERR trap below fire inside functions too
+set -o errtrace # let the ERR trap (common.sh) fire inside functions too
 shopt -s inherit_errexit # and keep set -e inside $(...)
 umask 077
 
-if (($# != 1)); then
-    echo "usage: $0 OUTDIR" >&2
-    exit 2
-fi
-
-mkdir -p "$1"
-OUT=$(cd "$1" && pwd)
-# Scratch space (GnuPG home, CA database, CSRs); removed on exit, whatever happens.
-WORK="$OUT/.gen-matrix-keys-work"
-rm -rf "$WORK"
-mkdir -p "$WORK"
-LOG="$WORK/last-command.log"
-
-# A private GnuPG home, so the user's keyring is never touched. gpg-agent puts
-# its sockets there; a Unix socket path must stay under ~108 bytes, so fall
-# back to a short temp dir if OUTDIR is deeply nested.
-GNUPGHOME="$WORK/gnupg"
-if ((${#GNUPGHOME} > 80)); then
-    GNUPGHOME=$(mktemp -d "${TMPDIR:-/tmp}/gen-matrix-gnupg.XXXXXX")
-fi
-export GNUPGHOME
-mkdir -p "$GNUPGHOME"
-chmod 700 "$GNUPGHOME"
-
-cleanup() {
-    # Stop the gpg-agent (and anything else) started for our GNUPGHOME.
-    gpgconf --homedir "$GNUPGHOME" --kill all >/dev/null 2>&1 || true
-    rm -rf "$GNUPGHOME" "$WORK"
-}
-trap cleanup EXIT
-trap 'echo "gen-matrix-keys.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
-
-# --- helpers -------------------------------------------------------------------
-
-die() {
-    echo "gen-matrix-keys.sh: $*" >&2
-    exit 1
-}
-
-# run CMD...: run quietly; on failure show the command and everything it printed.
-run() {
-    if ! "$@" >"$LOG" 2>&1 </dev/null; then
-        echo "gen-matrix-keys.sh: command failed: $*" >&2
-        cat "$LOG" >&2
-        exit 1
-    fi
-}
-
-# gpg, non-interactive, no passphrase. --yes lets several keys share the same
-# user ID (gpg otherwise refuses "A key for ... already exists").
-g() {
-    gpg --batch --yes --no-tty --passphrase '' --pinentry-mode loopback "$@"
-}
-
-# gpg_gen UID ALGO USAGE EXPIRE: create a primary key and print its fingerprint
-# (taken from gpg's machine-readable status output).
-gpg_gen() {
-    local uid=$1 algo=$2 usage=$3 expire=$4 fpr
-    run g --status-file "$WORK/gpg-status" --quick-gen-key "$uid" "$algo" "$usage" "$expire"
-    fpr=$(awk '$2 == "KEY_CREATED" { print $4 }' "$WORK/gpg-status")
-    [[ -n $fpr ]] || die "gpg did not report the new key for $uid ($algo)"
-    echo "$fpr"
-}
-
-ALICE="Alice Example <alice@example.org>"
+# shellcheck source-path=SCRIPTDIR source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# Scratch space in OUTDIR/.gen-matrix-keys-work (GnuPG home, CA database,
+# CSRs); removed on exit, whatever happens.
+corpus_setup gen-matrix-keys.sh .gen-matrix-keys-work gen-matrix-gnupg "$@"
+CA_CERT="$OUT/ca.crt.pem"
+CA_KEY="$OUT/ca.key.pem"
 
 # --- OpenPGP ----------------------------------------------------------------------
 
@@ -110,8 +52,8 @@ ALICE="Alice Example <alice@example.org>"
 gpg_pair() {
     local name=$1 primary=$2 sub=$3 fpr
     fpr=$(gpg_gen "$ALICE" "$primary" sign,cert never)
-    run g --quick-add-key "$fpr" "$sub" encr never
-    run g --armor --output "$OUT/$name.pub.asc" --export "$fpr"
+    gpg_subkey "$fpr" "$sub" encr never
+    gpg_export "$name.pub.asc" "$fpr"
     # Created with an empty passphrase, so the export is unprotected.
     run g --armor --output "$OUT/$name.sec.asc" --export-secret-keys "$fpr"
 }
@@ -146,95 +88,25 @@ PY
 
 # --- X.509 / S/MIME -----------------------------------------------------------------
 
-write_openssl_config() {
-    mkdir -p "$WORK/ca/newcerts"
-    : >"$WORK/ca/index.txt"
-    cat >"$WORK/openssl.cnf" <<EOF
-[ ca ]
-default_ca = testca
-
-[ testca ]
-database         = $WORK/ca/index.txt
-new_certs_dir    = $WORK/ca/newcerts
-rand_serial      = yes
-unique_subject   = no
-policy           = policy_any
-email_in_dn      = no
-copy_extensions  = none
-default_md       = sha256
-
-[ policy_any ]
-commonName = supplied
-
-[ req ]
-distinguished_name = req_dn
-prompt             = no
-
-[ req_dn ]
-
-[ ext_ca ]
-basicConstraints       = critical,CA:TRUE
-keyUsage               = critical,keyCertSign,cRLSign
-subjectKeyIdentifier   = hash
-authorityKeyIdentifier = keyid
-
-# RSA leaves encrypt by key transport...
-[ ext_rsa ]
-basicConstraints       = critical,CA:FALSE
-keyUsage               = critical,digitalSignature,keyEncipherment
-extendedKeyUsage       = emailProtection
-subjectAltName         = email:alice@example.org
-subjectKeyIdentifier   = hash
-authorityKeyIdentifier = keyid
-
-# ...EC and X25519 leaves by key agreement.
-[ ext_ec ]
-basicConstraints       = critical,CA:FALSE
-keyUsage               = critical,keyAgreement
-extendedKeyUsage       = emailProtection
-subjectAltName         = email:alice@example.org
-subjectKeyIdentifier   = hash
-authorityKeyIdentifier = keyid
-EOF
-}
-
-# Leaf validity: from one day ago (tolerates clock skew), for two years.
-NOW=$(date -u +%s)
-YESTERDAY=$(date -u -d "@$((NOW - 86400))" '+%Y-%m-%d %H:%M:%S')
-LEAF_START=$(date -u -d "$YESTERDAY UTC" +%Y%m%d%H%M%SZ)
-LEAF_END_EPOCH=$(date -u -d "$YESTERDAY UTC + 2 years" +%s)
-LEAF_END=$(date -u -d "@$LEAF_END_EPOCH" +%Y%m%d%H%M%SZ)
-
 gen_ca() {
     write_openssl_config
-    run openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out "$OUT/ca.key.pem"
-    run openssl req -new -config "$WORK/openssl.cnf" -key "$OUT/ca.key.pem" \
-        -subj "/CN=Mailseal Matrix Test CA" -out "$WORK/ca.csr"
-    run openssl ca -batch -notext -selfsign -config "$WORK/openssl.cnf" \
-        -keyfile "$OUT/ca.key.pem" -in "$WORK/ca.csr" -extensions ext_ca \
-        -startdate 20190101000000Z -enddate 20491231235959Z -out "$OUT/ca.crt.pem"
+    run openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out "$CA_KEY"
+    self_sign_ca "Mailseal Matrix Test CA"
 }
 
 # newkey NAME ALGO [genpkey -pkeyopt values...]: unencrypted PKCS#8 private key
-# in $OUT/NAME.key.pem (genpkey always writes PKCS#8).
+# in $OUT/NAME.key.pem.
 newkey() {
-    local name=$1 algo=$2 opt
-    local -a args=(genpkey -algorithm "$algo" -out "$OUT/$name.key.pem")
-    shift 2
-    for opt in "$@"; do args+=(-pkeyopt "$opt"); done
-    run openssl "${args[@]}"
+    local name=$1
+    shift
+    new_key "$OUT/$name.key.pem" "$@"
 }
 
-# issue NAME EXTSECTION: CSR for NAME.key.pem (CN=Alice Example) signed by the
-# test CA into $OUT/NAME.crt.pem.
+# issue NAME EXTSECTION: NAME.key.pem's certificate, signed by the test CA,
+# into $OUT/NAME.crt.pem (see issue_leaf).
 issue() {
     local name=$1 ext=$2
-    run openssl req -new -config "$WORK/openssl.cnf" -key "$OUT/$name.key.pem" \
-        -subj "/CN=Alice Example" -out "$WORK/$name.csr"
-    run openssl ca -batch -notext -config "$WORK/openssl.cnf" \
-        -cert "$OUT/ca.crt.pem" -keyfile "$OUT/ca.key.pem" -in "$WORK/$name.csr" \
-        -extensions "$ext" -startdate "$LEAF_START" -enddate "$LEAF_END" -md sha256 \
-        -out "$OUT/$name.crt.pem"
+    issue_leaf "$OUT/$name.key.pem" "$OUT/$name.crt.pem" "$ext"
 }
 
 # p12 NAME: legacy PKCS#12 (openssl 3.0 -legacy: RC2-40 certificate bag,
@@ -262,16 +134,9 @@ gen_smime_ec() {
         issue "smime-p$curve" ext_ec
     done
 
-    # X25519 keys cannot sign, so there is no CSR: "x509 -new -force_pubkey"
-    # puts the public key straight into a CA-signed certificate. openssl 3.0's
-    # x509 command cannot backdate, so this leaf is valid from *now* until the
-    # same end date as the other leaves.
+    # No CSR for X25519, and valid from *now*: see issue_x25519.
     newkey smime-x25519 X25519
-    run openssl pkey -in "$OUT/smime-x25519.key.pem" -pubout -out "$WORK/x25519.pub"
-    run openssl x509 -new -force_pubkey "$WORK/x25519.pub" -subj "/CN=Alice Example" \
-        -CA "$OUT/ca.crt.pem" -CAkey "$OUT/ca.key.pem" \
-        -days $(((LEAF_END_EPOCH - NOW) / 86400)) -sha256 \
-        -extfile "$WORK/openssl.cnf" -extensions ext_ec -out "$OUT/smime-x25519.crt.pem"
+    issue_x25519 "$OUT/smime-x25519.key.pem" "$OUT/smime-x25519.crt.pem"
 }
 
 # --- main ------------------------------------------------------------------------
