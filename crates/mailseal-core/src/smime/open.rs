@@ -224,15 +224,12 @@ fn recover_cek(
     }
     // Those addressed to our certificate first, then the others.
     candidates.sort_by_key(|(m, _)| !*m);
-    let mut saw_supported = false;
     for (_, info) in &candidates {
         let cek = match info {
             RecipientInfo::Ktri(k) if key.id() == Id::RSA => {
-                saw_supported = true;
                 rsa_unwrap(key, &k.key_enc_alg, k.enc_key.as_bytes())
             }
             RecipientInfo::Kari(k) if matches!(key.id(), Id::EC | Id::X25519) => {
-                saw_supported = true;
                 let OriginatorIdentifierOrKey::OriginatorKey(orig) = &k.originator else {
                     continue;
                 };
@@ -262,7 +259,6 @@ fn recover_cek(
             return Ok(cek);
         }
     }
-    let _ = saw_supported;
     Err(DecryptError::NoMatchingKey)
 }
 
