@@ -75,26 +75,8 @@ pub fn build(version: ServerVersion, base_url: &str, account: Option<&SessionAcc
 
 /// The capability URNs a request may list in `using` on this version.
 pub fn known_capabilities(version: ServerVersion) -> &'static [&'static str] {
-    const COMMON: &[&str] = &[
-        "urn:ietf:params:jmap:core",
-        "urn:ietf:params:jmap:mail",
-        "urn:ietf:params:jmap:submission",
-        "urn:ietf:params:jmap:vacationresponse",
-        "urn:ietf:params:jmap:contacts",
-        "urn:ietf:params:jmap:contacts:parse",
-        "urn:ietf:params:jmap:calendars",
-        "urn:ietf:params:jmap:calendars:parse",
-        "urn:ietf:params:jmap:websocket",
-        "urn:ietf:params:jmap:sieve",
-        "urn:ietf:params:jmap:blob",
-        "urn:ietf:params:jmap:quota",
-        "urn:ietf:params:jmap:principals",
-        "urn:ietf:params:jmap:principals:owner",
-        "urn:ietf:params:jmap:principals:availability",
-        "urn:ietf:params:jmap:filenode",
-        "urn:ietf:params:jmap:mail:share",
-    ];
-    const V0_16: &[&str] = &[
+    // 0.15 knows the first `V0_15_LEN` of these; 0.16 adds the last three.
+    const ALL: &[&str] = &[
         "urn:ietf:params:jmap:core",
         "urn:ietf:params:jmap:mail",
         "urn:ietf:params:jmap:submission",
@@ -116,9 +98,10 @@ pub fn known_capabilities(version: ServerVersion) -> &'static [&'static str] {
         "urn:ietf:params:jmap:emailpush",
         "urn:stalwart:jmap",
     ];
+    const V0_15_LEN: usize = ALL.len() - 3;
     match version {
-        ServerVersion::V0_16 => V0_16,
-        ServerVersion::V0_15 => COMMON,
+        ServerVersion::V0_16 => ALL,
+        ServerVersion::V0_15 => ALL.split_at(V0_15_LEN).0,
     }
 }
 
