@@ -2,21 +2,25 @@
 //!
 //! Secrets come from the environment or a no-echo prompt, never from arguments (they would
 //! show in the process list): `MAILSEAL_PASSWORD` (current password), `MAILSEAL_NEW_PASSWORD`,
-//! `MAILSEAL_TOTP_CODE`, and `--token-env VAR` for a Bearer token.
+//! `MAILSEAL_TOTP_CODE`, and `--token-env VAR` for a Bearer token. OAuth tokens from
+//! `account login --save FILE` are kept in that file (mode 0600) and used with
+//! `--token-file FILE`.
 
 use std::io::{self, BufRead, Write};
+use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use mailseal_jmap::{
-    Client, ConnectOptions, Credential, CredentialKind, CredentialUpdate, EncryptionRequest,
-    Feature, NewCredential, Secret, TotpEnrollment,
+    Client, CodeProvider, ConnectOptions, Credential, CredentialKind, CredentialUpdate,
+    DeviceSignIn, EncryptionRequest, Feature, NewCredential, OAuthTokens, Secret, TotpEnrollment,
 };
 
 use crate::args::{
     AccountArgs, AccountCommand, CredentialCommand, EncryptionCommand, PasswordCommand, TotpCommand,
 };
-use crate::input::{read_limited, write_error};
+use crate::input::{read_limited, write_atomically, write_error};
 use crate::{CliError, Status};
 
 impl From<mailseal_jmap::Error> for CliError {
@@ -90,9 +94,39 @@ fn env_secret(var: &str) -> Result<Secret, CliError> {
     })
 }
 
+fn connect_options(args: &AccountArgs) -> ConnectOptions {
+    ConnectOptions {
+        allow_insecure_http: args.allow_http,
+        ..ConnectOptions::default()
+    }
+}
+
+/// Asks for the two-factor code when the server wants one (`--code`).
+fn code_provider() -> Arc<dyn CodeProvider> {
+    Arc::new(|_user: &str| code("Two-factor code: ").ok().map(Secret::new))
+}
+
+/// Tokens saved by `account login --save`.
+fn read_tokens(path: &Path) -> Result<OAuthTokens, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CliError {
+        code: "io.read",
+        message: format!("cannot read {}: {e}", path.display()),
+    })?;
+    let text = zeroize::Zeroizing::new(text);
+    Ok(OAuthTokens::from_json(&text)?)
+}
+
+/// Saves tokens to `path`, readable by the owner only, replacing the file atomically.
+fn save_tokens(path: &Path, tokens: &OAuthTokens) -> Result<(), CliError> {
+    write_atomically(path, true, |file| {
+        file.write_all(tokens.to_json().expose().as_bytes())
+            .map_err(write_error)
+    })
+}
+
 async fn connect(args: &AccountArgs) -> Result<Client, CliError> {
-    let credential = match (&args.token_env, &args.app_password_env) {
-        (Some(var), _) => {
+    let credential = match (&args.token_env, &args.app_password_env, &args.token_file) {
+        (Some(var), _, _) => {
             let token = env_secret(var)?;
             // Stalwart API keys are recognisable; anything else is an OAuth access token.
             if token.expose().starts_with("API_") {
@@ -101,36 +135,103 @@ async fn connect(args: &AccountArgs) -> Result<Client, CliError> {
                 Credential::Bearer(token)
             }
         }
-        (None, Some(var)) => Credential::AppPassword {
+        (None, Some(var), _) => Credential::AppPassword {
             user: args.user.clone(),
             secret: env_secret(var)?,
         },
-        (None, None) => Credential::Password {
-            user: args.user.clone(),
-            password: secret("MAILSEAL_PASSWORD", "Password: ")?,
-        },
+        (None, None, Some(path)) => Credential::OAuth(read_tokens(path)?),
+        (None, None, None) => {
+            let password = secret("MAILSEAL_PASSWORD", "Password: ")?;
+            if args.code {
+                Credential::password_and_code(args.user.clone(), password, code_provider())
+            } else {
+                Credential::Password {
+                    user: args.user.clone(),
+                    password,
+                }
+            }
+        }
     };
-    let options = ConnectOptions {
-        allow_insecure_http: args.allow_http,
-        ..ConnectOptions::default()
-    };
-    Ok(Client::connect(&args.server, credential, &options).await?)
+    Ok(Client::connect(&args.server, credential, &connect_options(args)).await?)
 }
 
 fn current_password(client: &Client) -> Result<Secret, CliError> {
-    match client.credential() {
-        Credential::Password { password, .. } => Ok(password.clone()),
-        _ => secret("MAILSEAL_PASSWORD", "Current password: "),
+    match client.credential().password_of() {
+        Some((_, password)) => Ok(password.clone()),
+        None => secret("MAILSEAL_PASSWORD", "Current password: "),
     }
 }
 
+/// `mailseal account login`: OAuth sign-in with the password (and a code when asked), or
+/// the device flow; the tokens go to `save`.
+async fn login(args: &AccountArgs, save: &Path, device: bool) -> Result<Status, CliError> {
+    let options = connect_options(args);
+    let tokens = if device {
+        let flow = DeviceSignIn::start(&args.server, &args.user, &options).await?;
+        eprintln!(
+            "To sign in, open {} and enter the code {}",
+            flow.verification_uri_complete()
+                .unwrap_or(flow.verification_uri()),
+            flow.user_code()
+        );
+        flow.wait().await?
+    } else {
+        let password = secret("MAILSEAL_PASSWORD", "Password: ")?;
+        Client::sign_in(
+            &args.server,
+            &args.user,
+            &password,
+            Some(code_provider()),
+            &options,
+        )
+        .await?
+    };
+    save_tokens(save, &tokens)?;
+    let expires = crate::output::rfc3339(tokens.expires_at());
+    let value = json!({
+        "user": tokens.user(),
+        "signed_in_with": "oauth",
+        "expires": expires,
+        "refreshable": tokens.refresh_token().is_some(),
+        "saved_to": save.display().to_string(),
+    });
+    print(args.json, &value, || {
+        format!(
+            "Signed in as {} through the server's OAuth service; tokens saved to {} (the \
+             access token expires {expires} and is refreshed by itself). Use --token-file {}.",
+            tokens.user(),
+            save.display(),
+            save.display()
+        )
+    })?;
+    Ok(Status::Success)
+}
+
 async fn run_async(args: &AccountArgs) -> Result<Status, CliError> {
-    let mut client = connect(args).await?;
+    if let AccountCommand::Login { save, device } = &args.command {
+        return login(args, save, *device).await;
+    }
+    let client = connect(args).await?;
+    let result = run_command(args, &client).await;
+    // The client may have refreshed the saved tokens, or signed in again: keep the new ones.
+    if let (Some(path), Some(tokens)) = (&args.token_file, client.oauth_tokens())
+        && read_tokens(path).ok().as_ref() != Some(&tokens)
+    {
+        save_tokens(path, &tokens)?;
+    }
+    result
+}
+
+async fn run_command(args: &AccountArgs, client: &Client) -> Result<Status, CliError> {
     let json_mode = args.json;
     let availability = client.availability().await?;
     let require = |f: Feature| availability.require(f).map_err(CliError::from);
 
     match &args.command {
+        AccountCommand::Login { .. } => Err(CliError {
+            code: "cli.usage",
+            message: "login runs before connecting".into(),
+        }),
         AccountCommand::Status => {
             let features: Vec<Value> = availability
                 .features
@@ -147,7 +248,7 @@ async fn run_async(args: &AccountArgs) -> Result<Status, CliError> {
             let value = json!({
                 "user": client.session().username,
                 "account_id": client.session().account_id,
-                "signed_in_with": client.credential().method(),
+                "signed_in_with": client.sign_in_method().as_str(),
                 "external_directory": availability.external_directory,
                 "features": features,
                 "message": message,
@@ -157,7 +258,7 @@ async fn run_async(args: &AccountArgs) -> Result<Status, CliError> {
                     "{} (account {}), signed in with {}\n",
                     client.session().username,
                     client.session().account_id,
-                    client.credential().method()
+                    client.sign_in_method().describe()
                 );
                 for f in &availability.features {
                     s.push_str(&format!(
@@ -181,7 +282,7 @@ async fn run_async(args: &AccountArgs) -> Result<Status, CliError> {
             command: PasswordCommand::Change,
         } => {
             require(Feature::Password)?;
-            let current = current_password(&client)?;
+            let current = current_password(client)?;
             let new = secret("MAILSEAL_NEW_PASSWORD", "New password: ")?;
             let code = if client.totp_enabled().await? {
                 Some(code("Current authenticator code: ")?)
@@ -210,7 +311,7 @@ async fn run_async(args: &AccountArgs) -> Result<Status, CliError> {
                     Ok(if on { Status::Success } else { Status::Failure })
                 }
                 TotpCommand::Enable { issuer } => {
-                    let current = current_password(&client)?;
+                    let current = current_password(client)?;
                     let enrollment =
                         TotpEnrollment::new(issuer, &client.session().username.clone())?;
                     eprintln!("Scan this code with your authenticator app:\n");
@@ -226,14 +327,15 @@ async fn run_async(args: &AccountArgs) -> Result<Status, CliError> {
                         .enable_totp(&current, &enrollment, &new_code, current_code.as_deref())
                         .await?;
                     print(json_mode, &json!({ "enabled": true }), || {
-                        "Two-factor authentication is on. Password sign-in over HTTP Basic now \
-                         needs an app password or OAuth."
+                        "Two-factor authentication is on. The server now refuses the password \
+                         alone: sign in with --code (password and code), `account login`, or \
+                         an app password."
                             .to_owned()
                     })?;
                     Ok(Status::Success)
                 }
                 TotpCommand::Disable => {
-                    let current = current_password(&client)?;
+                    let current = current_password(client)?;
                     let c = code("Current authenticator code: ")?;
                     client.disable_totp(&current, &c).await?;
                     print(json_mode, &json!({ "enabled": false }), || {
@@ -315,11 +417,11 @@ async fn run_async(args: &AccountArgs) -> Result<Status, CliError> {
         }
         AccountCommand::AppPassword { command } => {
             require(Feature::AppPasswords)?;
-            credentials(&client, CredentialKind::AppPassword, command, json_mode).await
+            credentials(client, CredentialKind::AppPassword, command, json_mode).await
         }
         AccountCommand::ApiKey { command } => {
             require(Feature::ApiKeys)?;
-            credentials(&client, CredentialKind::ApiKey, command, json_mode).await
+            credentials(client, CredentialKind::ApiKey, command, json_mode).await
         }
     }
 }

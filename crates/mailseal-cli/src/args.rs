@@ -54,6 +54,18 @@ pub(crate) struct AccountArgs {
     /// Sign in with the app password in this variable (works while two-factor is on).
     #[arg(long, value_name = "VAR")]
     pub(crate) app_password_env: Option<String>,
+    /// Sign in with the OAuth tokens saved by `account login --save FILE`; tokens the
+    /// client refreshes are written back.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["token_env", "app_password_env"]
+    )]
+    pub(crate) token_file: Option<PathBuf>,
+    /// When the server asks for a two-factor code, ask for it (MAILSEAL_TOTP_CODE or a
+    /// prompt) and sign in through the server's OAuth service instead of failing.
+    #[arg(long)]
+    pub(crate) code: bool,
     /// Allow plain http:// for a server that is not on this machine.
     #[arg(long)]
     pub(crate) allow_http: bool,
@@ -66,6 +78,16 @@ pub(crate) struct AccountArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum AccountCommand {
+    /// Sign in through the server's OAuth service (password, and the two-factor code when
+    /// it is on) and save the tokens for `--token-file`.
+    Login {
+        /// Where to save the tokens (created with mode 0600; keep it secret).
+        #[arg(long, value_name = "FILE")]
+        save: PathBuf,
+        /// Approve the sign-in on another device (shows a code and a web address to open).
+        #[arg(long)]
+        device: bool,
+    },
     /// Which account-security features this account may use here.
     Status,
     /// The account password.

@@ -1,7 +1,9 @@
-//! Reading the input file or standard input, with the same size bound the library applies.
+//! Reading the input file or standard input, with the same size bound the library applies,
+//! and writing output files atomically.
 
+use std::fs::File;
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::CliError;
 
@@ -13,7 +15,7 @@ pub(crate) fn read_limited(path: &Path, limit: usize) -> Result<Vec<u8>, CliErro
     let res = if path.as_os_str() == "-" {
         io::stdin().lock().take(cap).read_to_end(&mut buf)
     } else {
-        std::fs::File::open(path).and_then(|f| f.take(cap).read_to_end(&mut buf))
+        File::open(path).and_then(|f| f.take(cap).read_to_end(&mut buf))
     };
     res.map_err(|e| CliError {
         code: "io.read",
@@ -35,4 +37,40 @@ pub(crate) fn write_error(e: io::Error) -> CliError {
             message: format!("cannot write the output: {e}"),
         }
     }
+}
+
+/// Writes `path` through a temporary file beside it that is moved into place only when
+/// `write` succeeds (and the data is on disk): a failure never leaves a half-written file.
+/// `private` creates the file readable by its owner only (mode 0600).
+pub(crate) fn write_atomically<T>(
+    path: &Path,
+    private: bool,
+    write: impl FnOnce(&mut File) -> Result<T, CliError>,
+) -> Result<T, CliError> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp: PathBuf = dir.join(format!(".{name}.mailseal-{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        if private {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&tmp).map_err(write_error)?;
+        let t = write(&mut file)?;
+        file.sync_all().map_err(write_error)?;
+        std::fs::rename(&tmp, path).map_err(write_error)?;
+        Ok(t)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use mailseal_core::{EncryptOptions, MAX_INPUT_LEN, Outcome, Policy, PrivateKey, RecipientKey};
 
@@ -34,28 +34,12 @@ fn with_output<T>(
         out.flush().map_err(write_error)?;
         return Ok(t);
     };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp: PathBuf = dir.join(format!(".{name}.mailseal-{}.tmp", std::process::id()));
-    let result = (|| {
-        let file = File::create(&tmp).map_err(write_error)?;
+    crate::input::write_atomically(path, false, |file| {
         let mut out = BufWriter::with_capacity(256 * 1024, file);
         let t = write(&mut out)?;
-        let file = out.into_inner().map_err(|e| write_error(e.into_error()))?;
-        file.sync_all().map_err(write_error)?;
-        std::fs::rename(&tmp, path).map_err(write_error)?;
+        out.into_inner().map_err(|e| write_error(e.into_error()))?;
         Ok(t)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    })
 }
 
 /// `mailseal encrypt`

@@ -12,6 +12,17 @@ const ALICE: &str = "alice@example.org";
 
 /// Runs the binary on a blocking thread so the in-process server keeps serving.
 async fn account(server: &TestServer, args: &[&str], env: &[(&str, &str)]) -> (i32, Value, String) {
+    account_io(server, args, b"", env).await
+}
+
+/// [`account`] with `stdin` for the prompts.
+async fn account_io(
+    server: &TestServer,
+    args: &[&str],
+    stdin: &[u8],
+    env: &[(&str, &str)],
+) -> (i32, Value, String) {
+    let stdin = stdin.to_vec();
     let url = server.base_url();
     let mut full: Vec<String> = vec![
         "account".into(),
@@ -29,7 +40,7 @@ async fn account(server: &TestServer, args: &[&str], env: &[(&str, &str)]) -> (i
     let out = tokio::task::spawn_blocking(move || {
         let args: Vec<&str> = full.iter().map(String::as_str).collect();
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        common::mailseal_env(&args, b"", &env)
+        common::mailseal_env(&args, &stdin, &env)
     })
     .await
     .unwrap();
@@ -176,7 +187,7 @@ async fn api_keys_through_the_cli() {
         String::from_utf8_lossy(&out.stderr)
     );
     let status: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(status["signed_in_with"], "API key");
+    assert_eq!(status["signed_in_with"], "api_key");
     let (code, _, err) = account(&s, &["api-key", "revoke", &id], &pw).await;
     assert_eq!(code, 0, "{err}");
     assert!(s.api_keys(ALICE).is_empty());
@@ -289,5 +300,90 @@ async fn totp_enable_and_disable_through_the_cli() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(s.otp_url(ALICE).is_none(), "TOTP is off again");
+    s.stop().await;
+}
+
+/// Two-factor on: the password alone is refused with a clear message; `--code` asks for the
+/// code (environment or prompt) and signs in through OAuth; `login --save` keeps tokens that
+/// `--token-file` uses without the password.
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_with_two_factor_through_the_cli() {
+    use mailseal_jmap::TotpEnrollment;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let s = TestServer::start(Config::default()).await.unwrap();
+    let enrollment = TotpEnrollment::new("Example", ALICE).unwrap();
+    s.set_otp_url(ALICE, Some(enrollment.url().expose()))
+        .unwrap();
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    let pw = [("MAILSEAL_PASSWORD", ALICE_PASSWORD)];
+
+    let (code, _, err) = account(&s, &["status"], &pw).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("jmap.totp_required") || err.contains("two-factor"),
+        "{err}"
+    );
+
+    // --code with the code on the terminal (stdin here).
+    let line = format!("{}\n", enrollment.code_at(now()).unwrap());
+    let (code, status, err) = account_io(&s, &["--code", "status"], line.as_bytes(), &pw).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(status["signed_in_with"], "oauth");
+    assert!(
+        err.contains("Two-factor code"),
+        "the prompt was shown: {err}"
+    );
+
+    // A wrong code fails with the server's verdict.
+    let (code, _, err) = account_io(&s, &["--code", "status"], b"000000\n", &pw).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("jmap.unauthorized"), "{err}");
+
+    // login --save, then --token-file without any password.
+    let dir = std::env::temp_dir().join(format!("mailseal-login-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tokens.json");
+    let file_arg = file.to_str().unwrap();
+    let totp = enrollment.code_at(now()).unwrap();
+    let (code, out, err) = account(
+        &s,
+        &["login", "--save", file_arg],
+        &[
+            ("MAILSEAL_PASSWORD", ALICE_PASSWORD),
+            ("MAILSEAL_TOTP_CODE", &totp),
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out["signed_in_with"], "oauth");
+    assert_eq!(out["refreshable"], true);
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(saved.contains("access_token"));
+    assert!(!saved.contains(ALICE_PASSWORD));
+    assert!(!out.to_string().contains("sw1."), "tokens are not printed");
+
+    let (code, totp_status, err) =
+        account(&s, &["--token-file", file_arg, "totp", "status"], &[]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(totp_status["enabled"], true);
+
+    // Refreshed tokens are written back (the server thinks two hours have passed).
+    s.set_clock_offset(7200);
+    let (code, _, err) = account(&s, &["--token-file", file_arg, "status"], &[]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_ne!(
+        std::fs::read_to_string(&file).unwrap(),
+        saved,
+        "refreshed tokens saved"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
     s.stop().await;
 }

@@ -2,17 +2,23 @@
 //! (§3) and the mapping of every HTTP- and method-level error.
 
 use std::net::IpAddr;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 use url::Url;
 
-use crate::credential::Credential;
+use crate::credential::{Credential, SignInMethod, basic_header, bearer_header};
 use crate::error::{Error, SetError};
+use crate::oauth::{self, Endpoints, OAuthOptions, OAuthTokens};
+use crate::secret::Secret;
 
 /// Stalwart's capability for the `x:` management methods (0.16 and later).
 pub const STALWART_CAPABILITY: &str = "urn:stalwart:jmap";
 const USING: [&str; 2] = ["urn:ietf:params:jmap:core", STALWART_CAPABILITY];
+
+/// How long before its expiry an access token is refreshed.
+const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
 /// How to connect.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +28,8 @@ pub struct ConnectOptions {
     pub allow_insecure_http: bool,
     /// The limit for each request.
     pub timeout: Duration,
+    /// How the client presents itself to the server's OAuth sign-in.
+    pub oauth: OAuthOptions,
 }
 
 impl Default for ConnectOptions {
@@ -29,6 +37,7 @@ impl Default for ConnectOptions {
         ConnectOptions {
             allow_insecure_http: false,
             timeout: Duration::from_secs(30),
+            oauth: OAuthOptions::default(),
         }
     }
 }
@@ -46,13 +55,76 @@ pub struct Session {
     pub stalwart_jmap: bool,
 }
 
+/// How requests are signed right now.
+#[derive(Clone)]
+enum Active {
+    /// A fixed `Authorization` header (Basic, API key, bare bearer token).
+    Fixed {
+        header: Secret,
+        method: SignInMethod,
+    },
+    /// OAuth tokens, refreshed before they expire.
+    OAuth(OAuthTokens),
+}
+
+impl Active {
+    fn of(credential: &Credential) -> Active {
+        let method = credential.initial_method();
+        match credential {
+            Credential::Password { user, password }
+            | Credential::PasswordAndCode { user, password, .. } => Active::Fixed {
+                header: basic_header(user, password.expose()),
+                method,
+            },
+            Credential::AppPassword { user, secret } => Active::Fixed {
+                header: basic_header(user, secret.expose()),
+                method,
+            },
+            Credential::ApiKey(token) | Credential::Bearer(token) => Active::Fixed {
+                header: bearer_header(token),
+                method,
+            },
+            Credential::OAuth(tokens) => Active::OAuth(tokens.clone()),
+        }
+    }
+
+    fn method(&self) -> SignInMethod {
+        match self {
+            Active::Fixed { method, .. } => *method,
+            Active::OAuth(_) => SignInMethod::OAuth,
+        }
+    }
+}
+
+/// The credential the caller gave and how it is being used.
+struct AuthState {
+    credential: Credential,
+    active: Active,
+}
+
 /// A signed-in connection to a Stalwart server.
-#[derive(Debug)]
+///
+/// The client signs its requests by itself: it refreshes OAuth tokens before they expire,
+/// moves a password session to the server's OAuth sign-in when two-factor authentication
+/// needs it (asking the [`CodeProvider`](crate::CodeProvider) for the code), and signs in
+/// again with the password after a password change revoked its tokens.
 pub struct Client {
     http: reqwest::Client,
     base: Url,
-    credential: Credential,
+    oauth: OAuthOptions,
+    auth: Mutex<AuthState>,
+    endpoints: Mutex<Option<Endpoints>>,
     session: Session,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base.as_str())
+            .field("session", &self.session)
+            .field("sign_in_method", &self.sign_in_method())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Whether `url` points at this machine.
@@ -65,6 +137,32 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// Checks `base_url` (https, or http only for loopback unless allowed) and builds the HTTP
+/// client: certificates verified, no redirects followed, a timeout on every request.
+pub(crate) fn http_client(
+    base_url: &str,
+    options: &ConnectOptions,
+) -> Result<(reqwest::Client, Url), Error> {
+    let base =
+        Url::parse(base_url).map_err(|e| Error::invalid(format!("bad URL {base_url}: {e}")))?;
+    match base.scheme() {
+        "https" => {}
+        "http" if is_loopback(&base) || options.allow_insecure_http => {}
+        "http" => {
+            return Err(Error::InsecureUrl {
+                url: base_url.to_owned(),
+            });
+        }
+        other => return Err(Error::invalid(format!("unsupported URL scheme {other}"))),
+    }
+    let http = reqwest::Client::builder()
+        .timeout(options.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .https_only(!options.allow_insecure_http && !is_loopback(&base))
+        .build()?;
+    Ok((http, base))
+}
+
 impl Client {
     /// Connects: finds the session through `/.well-known/jmap`, signs in with `credential`
     /// and picks the personal account.
@@ -73,27 +171,16 @@ impl Client {
         credential: Credential,
         options: &ConnectOptions,
     ) -> Result<Client, Error> {
-        let base =
-            Url::parse(base_url).map_err(|e| Error::invalid(format!("bad URL {base_url}: {e}")))?;
-        match base.scheme() {
-            "https" => {}
-            "http" if is_loopback(&base) || options.allow_insecure_http => {}
-            "http" => {
-                return Err(Error::InsecureUrl {
-                    url: base_url.to_owned(),
-                });
-            }
-            other => return Err(Error::invalid(format!("unsupported URL scheme {other}"))),
-        }
-        let http = reqwest::Client::builder()
-            .timeout(options.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .https_only(!options.allow_insecure_http && !is_loopback(&base))
-            .build()?;
+        let (http, base) = http_client(base_url, options)?;
         let mut client = Client {
             http,
             base,
-            credential,
+            oauth: options.oauth.clone(),
+            auth: Mutex::new(AuthState {
+                active: Active::of(&credential),
+                credential,
+            }),
+            endpoints: Mutex::new(None),
             session: Session {
                 username: String::new(),
                 account_id: String::new(),
@@ -105,19 +192,83 @@ impl Client {
         Ok(client)
     }
 
+    /// Signs in through the server's OAuth service with the password (and a code from the
+    /// provider when two-factor authentication is on), without connecting a client: for
+    /// apps that keep the tokens and connect later with [`Credential::OAuth`].
+    pub async fn sign_in(
+        base_url: &str,
+        user: &str,
+        password: &Secret,
+        codes: Option<Arc<dyn crate::CodeProvider>>,
+        options: &ConnectOptions,
+    ) -> Result<OAuthTokens, Error> {
+        let (http, base) = http_client(base_url, options)?;
+        let endpoints = oauth::discover(&http, &base).await?;
+        oauth::sign_in(
+            &http,
+            &endpoints,
+            &options.oauth,
+            user,
+            password,
+            codes.as_ref(),
+        )
+        .await
+    }
+
     /// The session.
     pub fn session(&self) -> &Session {
         &self.session
     }
 
-    /// The credential in use.
-    pub fn credential(&self) -> &Credential {
-        &self.credential
+    fn state(&self) -> MutexGuard<'_, AuthState> {
+        self.auth
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Replaces the credential (after a password change or a new sign-in).
-    pub fn set_credential(&mut self, credential: Credential) {
-        self.credential = credential;
+    /// The credential the client was given (or last set).
+    pub fn credential(&self) -> Credential {
+        self.state().credential.clone()
+    }
+
+    /// How requests are signed right now: this changes when the client moves a password
+    /// session to OAuth.
+    pub fn sign_in_method(&self) -> SignInMethod {
+        self.state().active.method()
+    }
+
+    /// The current OAuth tokens, when the client uses OAuth: save them (in the keychain) after
+    /// each session, since the client refreshes them.
+    pub fn oauth_tokens(&self) -> Option<OAuthTokens> {
+        match &self.state().active {
+            Active::OAuth(tokens) => Some(tokens.clone()),
+            Active::Fixed { .. } => None,
+        }
+    }
+
+    /// Replaces the credential (a new sign-in); requests use it from now on.
+    pub fn set_credential(&self, credential: Credential) {
+        let mut state = self.state();
+        state.active = Active::of(&credential);
+        state.credential = credential;
+    }
+
+    /// Takes the new password after a successful change: Basic sessions use it at once;
+    /// OAuth sessions, whose tokens the server has just revoked, sign in again with it when
+    /// the next request is refused.
+    pub(crate) fn password_changed(&self, new: &Secret) {
+        let mut state = self.state();
+        let Some(updated) = state.credential.with_password(new) else {
+            return;
+        };
+        if let Active::Fixed {
+            method: SignInMethod::Password,
+            ..
+        } = state.active
+        {
+            state.active = Active::of(&updated);
+        }
+        state.credential = updated;
     }
 
     /// A URL on the server.
@@ -152,18 +303,165 @@ impl Client {
         parse_session(&value)
     }
 
+    /// The server's OAuth endpoints (read once).
+    async fn endpoints(&self) -> Result<Endpoints, Error> {
+        if let Some(e) = self
+            .endpoints
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+        {
+            return Ok(e);
+        }
+        let found = oauth::discover(&self.http, &self.base).await?;
+        *self
+            .endpoints
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(found.clone());
+        Ok(found)
+    }
+
+    /// The `Authorization` header for the next request; refreshes OAuth tokens that are
+    /// about to expire.
+    async fn authorization(&self) -> Result<Secret, Error> {
+        let active = self.state().active.clone();
+        match active {
+            Active::Fixed { header, .. } => Ok(header),
+            Active::OAuth(tokens) => {
+                if tokens.expires_within(REFRESH_MARGIN, SystemTime::now())
+                    && tokens.refresh_token().is_some()
+                {
+                    let fresh = self.refresh_or_sign_in(&tokens).await?;
+                    return Ok(bearer_header(fresh.access_token()));
+                }
+                Ok(bearer_header(tokens.access_token()))
+            }
+        }
+    }
+
+    /// Refreshes `tokens`; when the server no longer accepts them (revoked by a password
+    /// change, or expired), signs in again with the password if the credential has one.
+    async fn refresh_or_sign_in(&self, tokens: &OAuthTokens) -> Result<OAuthTokens, Error> {
+        let refreshed = match tokens.refresh_token() {
+            Some(_) => {
+                let endpoints = self.endpoints().await?;
+                oauth::refresh(&self.http, &endpoints, tokens).await
+            }
+            None => Err(Error::SignInRequired {
+                reason: "the OAuth access token is no longer accepted".into(),
+            }),
+        };
+        let fresh = match refreshed {
+            Ok(fresh) => fresh,
+            Err(e @ Error::Transport { .. }) => return Err(e),
+            Err(refusal) => {
+                if self.state().credential.password_of().is_none() {
+                    return Err(Error::SignInRequired {
+                        reason: format!(
+                            "the server no longer accepts this sign-in ({refusal}); a password                              change signs out every OAuth session, and a refresh token lasts                              30 days: sign in again with the password"
+                        ),
+                    });
+                }
+                return self.sign_in_oauth().await;
+            }
+        };
+        self.state().active = Active::OAuth(fresh.clone());
+        Ok(fresh)
+    }
+
+    /// Moves this session to the server's OAuth sign-in now, with the credential's password
+    /// (and a code from its provider when the server asks for one). Returns the new tokens.
+    pub async fn sign_in_oauth(&self) -> Result<OAuthTokens, Error> {
+        let credential = self.state().credential.clone();
+        let Some((user, password)) = credential.password_of() else {
+            return Err(Error::NotAvailable {
+                reason: "signing in through OAuth needs the account password".into(),
+            });
+        };
+        let endpoints = self.endpoints().await?;
+        let tokens = oauth::sign_in(
+            &self.http,
+            &endpoints,
+            &self.oauth,
+            user,
+            password,
+            credential.codes(),
+        )
+        .await?;
+        self.state().active = Active::OAuth(tokens.clone());
+        Ok(tokens)
+    }
+
+    /// After a 402 (two-factor authentication on, HTTP Basic with the password): signs in
+    /// with a code, through OAuth on 0.16, or as `password$code` Basic on 0.15 (whose 402
+    /// says so).
+    async fn answer_mfa(&self, detail: &str) -> Result<(), Error> {
+        let credential = self.state().credential.clone();
+        let (Some((user, password)), Some(codes)) = (credential.password_of(), credential.codes())
+        else {
+            return Err(Error::TotpRequired {
+                detail: detail.to_owned(),
+            });
+        };
+        if detail.contains("$totp_token") {
+            let code = oauth::ask_code(codes, user).await?;
+            let secret =
+                zeroize::Zeroizing::new(format!("{}${}", password.expose(), code.expose()));
+            self.state().active = Active::Fixed {
+                header: basic_header(user, &secret),
+                method: SignInMethod::PasswordWithCode,
+            };
+            return Ok(());
+        }
+        self.sign_in_oauth().await.map(|_| ())
+    }
+
+    /// Sends a request built by `build` with the current authorization; on a 401 or 402 that
+    /// the credential can answer (refresh, sign in again, ask for a code), retries once.
+    async fn send<F>(&self, build: F) -> Result<Value, Error>
+    where
+        F: Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    {
+        let mut retried = false;
+        loop {
+            let header = self.authorization().await?;
+            let resp = build(&self.http)
+                .header(reqwest::header::AUTHORIZATION, header.expose())
+                .send()
+                .await?;
+            let method = self.sign_in_method();
+            match read_json(resp).await {
+                Err(Error::Unauthorized { .. }) if !retried && method == SignInMethod::OAuth => {
+                    retried = true;
+                    let tokens = self.oauth_tokens();
+                    match tokens {
+                        Some(tokens) => {
+                            self.refresh_or_sign_in(&tokens).await?;
+                        }
+                        None => {
+                            self.sign_in_oauth().await?;
+                        }
+                    }
+                }
+                Err(Error::Unauthorized { .. })
+                    if !retried && method == SignInMethod::PasswordWithCode =>
+                {
+                    // A `password$code` credential is good only while the code is current.
+                    retried = true;
+                    self.answer_mfa("$totp_token").await?;
+                }
+                Err(Error::TotpRequired { detail }) if !retried => {
+                    retried = true;
+                    self.answer_mfa(&detail).await?;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// An authenticated GET returning JSON, with the HTTP errors mapped.
     pub(crate) async fn get_json(&self, url: Url) -> Result<Value, Error> {
-        let resp = self
-            .http
-            .get(url)
-            .header(
-                reqwest::header::AUTHORIZATION,
-                self.credential.header().expose(),
-            )
-            .send()
-            .await?;
-        read_json(resp).await
+        self.send(|http| http.get(url.clone())).await
     }
 
     /// Sends one JMAP request with `calls` (method name, arguments) and returns each
@@ -184,17 +482,7 @@ impl Client {
         let body = json!({ "using": USING, "methodCalls": method_calls });
         let url = Url::parse(&self.session.api_url)
             .map_err(|e| Error::protocol(format!("bad apiUrl: {e}")))?;
-        let resp = self
-            .http
-            .post(url)
-            .header(
-                reqwest::header::AUTHORIZATION,
-                self.credential.header().expose(),
-            )
-            .json(&body)
-            .send()
-            .await?;
-        let value = read_json(resp).await?;
+        let value = self.send(|http| http.post(url.clone()).json(&body)).await?;
         let responses = value
             .get("methodResponses")
             .and_then(Value::as_array)

@@ -1,11 +1,36 @@
 //! How the client signs in.
 
+use std::fmt;
+use std::sync::Arc;
+
 use base64::Engine as _;
 
+use crate::oauth::OAuthTokens;
 use crate::secret::Secret;
 
+/// Asks the user for the current two-factor (TOTP) code, when the server wants one.
+///
+/// Called from a blocking thread, so a prompt on the terminal or a dialog that waits for the
+/// user is fine. `None` means the user gave up.
+pub trait CodeProvider: Send + Sync {
+    /// The current code from the authenticator app for `user`.
+    fn totp_code(&self, user: &str) -> Option<Secret>;
+}
+
+impl<F> CodeProvider for F
+where
+    F: Fn(&str) -> Option<Secret> + Send + Sync,
+{
+    fn totp_code(&self, user: &str) -> Option<Secret> {
+        self(user)
+    }
+}
+
 /// A credential for the server.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The client picks HTTP Basic or OAuth by itself and reports which it used
+/// ([`Client::sign_in_method`](crate::Client::sign_in_method)).
+#[derive(Clone)]
 #[non_exhaustive]
 pub enum Credential {
     /// The account password, sent with HTTP Basic. Fails with
@@ -25,8 +50,45 @@ pub enum Credential {
     },
     /// An API key (`API_…`), sent as a Bearer token.
     ApiKey(Secret),
-    /// An OAuth access token, sent as a Bearer token.
+    /// An OAuth access token alone, sent as a Bearer token; it cannot be refreshed.
     Bearer(Secret),
+    /// OAuth tokens from an earlier sign-in (e.g. restored from the keychain); refreshed
+    /// by the client before they expire.
+    OAuth(OAuthTokens),
+    /// The account password, with a way to ask for the two-factor code. Uses HTTP Basic
+    /// while two-factor authentication is off; when the server wants a code, signs in
+    /// through the server's OAuth service on 0.16 (`password$code` Basic on 0.15), asking
+    /// `codes` for the code.
+    PasswordAndCode {
+        /// The account address.
+        user: String,
+        /// The password.
+        password: Secret,
+        /// Asks the user for the current code.
+        codes: Arc<dyn CodeProvider>,
+    },
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credential::Password { user, .. } => f
+                .debug_struct("Password")
+                .field("user", user)
+                .finish_non_exhaustive(),
+            Credential::AppPassword { user, .. } => f
+                .debug_struct("AppPassword")
+                .field("user", user)
+                .finish_non_exhaustive(),
+            Credential::ApiKey(_) => f.write_str("ApiKey(<redacted>)"),
+            Credential::Bearer(_) => f.write_str("Bearer(<redacted>)"),
+            Credential::OAuth(tokens) => f.debug_tuple("OAuth").field(tokens).finish(),
+            Credential::PasswordAndCode { user, .. } => f
+                .debug_struct("PasswordAndCode")
+                .field("user", user)
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 impl Credential {
@@ -38,33 +100,116 @@ impl Credential {
         }
     }
 
-    /// The `Authorization` header value.
-    pub(crate) fn header(&self) -> Secret {
-        match self {
-            Credential::Password {
-                user,
-                password: secret,
-            }
-            | Credential::AppPassword { user, secret } => {
-                let raw = zeroize::Zeroizing::new(format!("{user}:{}", secret.expose()));
-                Secret::new(format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(raw.as_bytes())
-                ))
-            }
-            Credential::ApiKey(token) | Credential::Bearer(token) => {
-                Secret::new(format!("Bearer {}", token.expose()))
-            }
+    /// The account password with a provider of two-factor codes.
+    pub fn password_and_code(
+        user: impl Into<String>,
+        password: impl Into<Secret>,
+        codes: Arc<dyn CodeProvider>,
+    ) -> Self {
+        Credential::PasswordAndCode {
+            user: user.into(),
+            password: password.into(),
+            codes,
         }
     }
 
-    /// Which sign-in method this is, for people: `password`, `app password`, …
-    pub fn method(&self) -> &'static str {
+    /// The account name and password, when this credential holds them.
+    pub fn password_of(&self) -> Option<(&str, &Secret)> {
         match self {
-            Credential::Password { .. } => "password",
-            Credential::AppPassword { .. } => "app password",
-            Credential::ApiKey(_) => "API key",
-            Credential::Bearer(_) => "OAuth token",
+            Credential::Password { user, password }
+            | Credential::PasswordAndCode { user, password, .. } => Some((user, password)),
+            _ => None,
         }
     }
+
+    /// The code provider, when this credential has one.
+    pub(crate) fn codes(&self) -> Option<&Arc<dyn CodeProvider>> {
+        match self {
+            Credential::PasswordAndCode { codes, .. } => Some(codes),
+            _ => None,
+        }
+    }
+
+    /// The same credential with another password (after a password change).
+    pub(crate) fn with_password(&self, new: &Secret) -> Option<Credential> {
+        match self {
+            Credential::Password { user, .. } => Some(Credential::Password {
+                user: user.clone(),
+                password: new.clone(),
+            }),
+            Credential::PasswordAndCode { user, codes, .. } => Some(Credential::PasswordAndCode {
+                user: user.clone(),
+                password: new.clone(),
+                codes: Arc::clone(codes),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The method the client starts with for this credential.
+    pub(crate) fn initial_method(&self) -> SignInMethod {
+        match self {
+            Credential::Password { .. } | Credential::PasswordAndCode { .. } => {
+                SignInMethod::Password
+            }
+            Credential::AppPassword { .. } => SignInMethod::AppPassword,
+            Credential::ApiKey(_) => SignInMethod::ApiKey,
+            Credential::Bearer(_) | Credential::OAuth(_) => SignInMethod::OAuth,
+        }
+    }
+}
+
+/// How the client signs its requests at the moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SignInMethod {
+    /// The account password over HTTP Basic.
+    Password,
+    /// The password with a two-factor code appended (`password$code`, HTTP Basic; Stalwart
+    /// 0.15 and older).
+    PasswordWithCode,
+    /// An app password over HTTP Basic.
+    AppPassword,
+    /// An API key (Bearer).
+    ApiKey,
+    /// An OAuth access token from the server's own sign-in (Bearer).
+    OAuth,
+}
+
+impl SignInMethod {
+    /// A stable name: `password`, `password+code`, `app_password`, `api_key`, `oauth`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignInMethod::Password => "password",
+            SignInMethod::PasswordWithCode => "password+code",
+            SignInMethod::AppPassword => "app_password",
+            SignInMethod::ApiKey => "api_key",
+            SignInMethod::OAuth => "oauth",
+        }
+    }
+
+    /// For people: `password`, `app password`, `OAuth sign-in`, …
+    pub fn describe(self) -> &'static str {
+        match self {
+            SignInMethod::Password => "password",
+            SignInMethod::PasswordWithCode => "password and two-factor code",
+            SignInMethod::AppPassword => "app password",
+            SignInMethod::ApiKey => "API key",
+            SignInMethod::OAuth => "OAuth sign-in",
+        }
+    }
+}
+
+/// `Basic base64(user:secret)`.
+pub(crate) fn basic_header(user: &str, secret: &str) -> Secret {
+    let raw = zeroize::Zeroizing::new(format!("{user}:{secret}"));
+    Secret::new(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw.as_bytes())
+    ))
+}
+
+/// `Bearer token`.
+pub(crate) fn bearer_header(token: &Secret) -> Secret {
+    Secret::new(format!("Bearer {}", token.expose()))
 }

@@ -88,6 +88,20 @@ pub enum Error {
         /// Whether it was a timeout.
         timeout: bool,
     },
+    /// The OAuth service refused (RFC 6749 §5.2): `invalid_grant` for a revoked or expired
+    /// refresh token, `invalid_client`, `access_denied` for a code already used, …
+    OAuth {
+        /// The OAuth error code as sent.
+        error: String,
+        /// The server's description, if any (Stalwart sends none).
+        description: Option<String>,
+    },
+    /// The user must sign in again: the tokens were revoked (a password change revokes every
+    /// OAuth token), or a two-factor code is needed and none was given.
+    SignInRequired {
+        /// Why, in words.
+        reason: String,
+    },
     /// The server's answer was not what the protocol says.
     Protocol {
         /// What was unexpected.
@@ -131,6 +145,16 @@ impl Error {
             Error::Key(e) => e.code(),
             Error::Transport { timeout: true, .. } => "jmap.timeout",
             Error::Transport { .. } => "jmap.transport",
+            Error::OAuth { error, .. } => match error.as_str() {
+                "invalid_grant" => "jmap.oauth.invalid_grant",
+                "invalid_client" => "jmap.oauth.invalid_client",
+                "invalid_request" => "jmap.oauth.invalid_request",
+                "access_denied" => "jmap.oauth.access_denied",
+                "expired_token" => "jmap.oauth.expired_token",
+                "authorization_pending" => "jmap.oauth.authorization_pending",
+                _ => "jmap.oauth.error",
+            },
+            Error::SignInRequired { .. } => "jmap.sign_in_required",
             Error::Protocol { .. } => "jmap.protocol",
         }
     }
@@ -214,6 +238,17 @@ impl fmt::Display for Error {
                     write!(f, "cannot reach the server: {detail}")
                 }
             }
+            Error::OAuth { error, description } => {
+                write!(f, "the server's sign-in service refused ({error})")?;
+                if let Some(d) = description {
+                    write!(f, ": {d}")?;
+                }
+                if error == "invalid_grant" {
+                    f.write_str("; the sign-in was revoked or has expired: sign in again")?;
+                }
+                Ok(())
+            }
+            Error::SignInRequired { reason } => write!(f, "sign in again: {reason}"),
             Error::Protocol { detail } => write!(f, "unexpected answer from the server: {detail}"),
         }
     }

@@ -2,6 +2,9 @@
 //! availability, password, two-factor authentication (TOTP), app passwords, API keys and
 //! encryption at rest (`x:` methods, `urn:stalwart:jmap`).
 //!
+//! Signing in survives two-factor authentication: the client moves a password session to
+//! the server's own OAuth sign-in when it must ([`oauth`], [`Credential::PasswordAndCode`]).
+//!
 //! Every error has a stable code ([`Error::code`]); secrets are [`Secret`]s, zeroized and
 //! redacted in `Debug`.
 #![forbid(unsafe_code)]
@@ -11,6 +14,7 @@ pub mod account;
 mod client;
 mod credential;
 mod error;
+pub mod oauth;
 mod secret;
 
 pub use account::availability::{Availability, Feature, FeatureStatus, Unavailable};
@@ -21,6 +25,7 @@ pub use account::encryption::{EncryptionRequest, EncryptionSettings, StoredKey};
 pub use account::password::PasswordState;
 pub use account::totp::TotpEnrollment;
 pub use client::{Client, ConnectOptions, STALWART_CAPABILITY, Session, check_ip_range};
-pub use credential::Credential;
+pub use credential::{CodeProvider, Credential, SignInMethod};
 pub use error::{Error, SetError};
+pub use oauth::{DeviceSignIn, OAuthOptions, OAuthTokens, approve_device};
 pub use secret::Secret;

@@ -115,7 +115,7 @@ async fn bad_credentials_and_insecure_urls_are_typed_errors() {
 #[tokio::test]
 async fn password_change_checks_locally_then_switches_to_the_new_password() {
     let s = server().await;
-    let mut alice = connect(&s, ALICE, ALICE_PASSWORD).await.unwrap();
+    let alice = connect(&s, ALICE, ALICE_PASSWORD).await.unwrap();
     let current = Secret::new(ALICE_PASSWORD);
     for weak in ["Sh0rt!x", "password1"] {
         let err = alice

@@ -8,7 +8,6 @@
 use serde_json::{Map, Value, json};
 
 use crate::client::{Client, set_error};
-use crate::credential::Credential;
 use crate::error::Error;
 use crate::secret::Secret;
 
@@ -119,9 +118,13 @@ impl Client {
     }
 
     /// Changes the password. `totp_code` is required when two-factor authentication is on.
-    /// On success, a client signed in with the password switches to the new one.
+    /// On success, a client signed in with the password switches to the new one. The server
+    /// then revokes every OAuth token of the account (the client sees only a generic 401):
+    /// a client that holds the password signs in again by itself with the new one (asking
+    /// its code provider for a code); one that holds only tokens answers
+    /// [`Error::SignInRequired`] on its next request.
     pub async fn change_password(
-        &mut self,
+        &self,
         current: &Secret,
         new: &Secret,
         totp_code: Option<&str>,
@@ -147,13 +150,7 @@ impl Client {
             patch.insert("otpAuth/otpCode".into(), Value::String(code.to_owned()));
         }
         self.update_password_object(current, patch).await?;
-        if let Credential::Password { user, .. } = self.credential() {
-            let user = user.clone();
-            self.set_credential(Credential::Password {
-                user,
-                password: new.clone(),
-            });
-        }
+        self.password_changed(new);
         Ok(())
     }
 }

@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use totp_rs::{Algorithm, TOTP};
 
 use crate::client::Client;
+use crate::credential::SignInMethod;
 use crate::error::Error;
 use crate::secret::Secret;
 
@@ -228,8 +229,11 @@ impl Client {
     /// When TOTP is already on this rotates the secret, and `current_code` (from the old
     /// authenticator) is required.
     ///
-    /// Once TOTP is on, signing in with the password over HTTP Basic stops working: use an
-    /// app password or the OAuth sign-in for later requests.
+    /// Once TOTP is on, the server refuses the password over HTTP Basic (402). So that this
+    /// client stays signed in, a session that uses the password moves to the server's OAuth
+    /// sign-in *before* the secret is saved; if it cannot, nothing is saved and the error
+    /// says to sign in with an app password first. Sessions on an app password, API key or
+    /// OAuth tokens are not affected.
     pub async fn enable_totp(
         &self,
         current_password: &Secret,
@@ -252,6 +256,18 @@ impl Client {
                 )
             })?;
             otp.insert("otpCode".into(), Value::String(code.to_owned()));
+        }
+        if self.sign_in_method() == SignInMethod::Password {
+            self.sign_in_oauth()
+                .await
+                .map_err(|e| Error::NotAvailable {
+                    reason: format!(
+                        "two-factor authentication was not turned on: once it is on, the server \
+                     refuses the password without a code, and this session could not move to \
+                     the server's OAuth sign-in first ({e}); sign in with an app password and \
+                     try again"
+                    ),
+                })?;
         }
         let mut patch = Map::new();
         patch.insert("otpAuth".into(), Value::Object(otp));
