@@ -167,6 +167,43 @@ impl Default for Limits {
     }
 }
 
+/// Lifetimes of the OAuth codes and tokens (`/api/auth`, `/auth/token`, `/auth/device`),
+/// in seconds; the defaults are the real server's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct OAuthConfig {
+    /// Access token lifetime (`expires_in`), 3600.
+    pub access_token_ttl_secs: u64,
+    /// Refresh token lifetime, 30 days.
+    pub refresh_token_ttl_secs: u64,
+    /// A `refresh_token` grant issues a new refresh token only when the old one has at
+    /// most this long left, 4 days.
+    pub refresh_token_renew_secs: u64,
+    /// Authorization code (`client_code`) lifetime, also that of an approved device code,
+    /// 600.
+    pub client_code_ttl_secs: u64,
+    /// Device and user code lifetime (`/auth/device` `expires_in`), 1800.
+    pub device_code_ttl_secs: u64,
+    /// The polling `interval` `/auth/device` announces, 5 (faster polling is not refused).
+    pub device_interval_secs: u64,
+    /// `id_token` lifetime, 900.
+    pub id_token_ttl_secs: u64,
+}
+
+impl Default for OAuthConfig {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 3600,
+            refresh_token_ttl_secs: 30 * 86_400,
+            refresh_token_renew_secs: 4 * 86_400,
+            client_code_ttl_secs: 600,
+            device_code_ttl_secs: 1800,
+            device_interval_secs: 5,
+            id_token_ttl_secs: 900,
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
@@ -185,6 +222,8 @@ pub struct Config {
     pub limits: Limits,
     /// Initial clock offset in seconds (see [`crate::TestServer::set_clock_offset`]).
     pub clock_offset_secs: i64,
+    /// OAuth code and token lifetimes.
+    pub oauth: OAuthConfig,
 }
 
 impl Default for Config {
@@ -214,6 +253,7 @@ impl Default for Config {
             auth_ban: None,
             limits: Limits::default(),
             clock_offset_secs: 0,
+            oauth: OAuthConfig::default(),
         }
     }
 }

@@ -35,6 +35,9 @@ pub struct Directory {
     pub public_keys: BTreeMap<u64, PublicKey>,
     /// The last public key id handed out (ids only grow).
     pub last_public_key_id: u64,
+    /// Delivered and queued mail ([`crate::TestServer::deliver`]).
+    #[serde(default)]
+    pub mail: crate::delivery::MailStore,
 }
 
 /// A user or administrator account.
@@ -330,6 +333,7 @@ impl Directory {
             roles,
             public_keys: BTreeMap::new(),
             last_public_key_id: 0,
+            mail: crate::delivery::MailStore::default(),
         };
         let mut next_id = 1;
         for user in &config.users {

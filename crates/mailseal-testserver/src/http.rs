@@ -1,6 +1,7 @@
 //! The HTTP front: routing by path like Stalwart's `parse_http_request`, authentication,
 //! and the endpoints `/.well-known/jmap`, `/jmap/session`, `/jmap/`, `/api/account` and
-//! `/api/auth`. Everything else is 404 problem+json.
+//! `/api/auth`; the OAuth discovery documents, `GET /authorize` (302) and `/auth/…` are in
+//! [`crate::auth::oauth::endpoints`]. Everything else is 404 problem+json.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -71,6 +72,28 @@ async fn dispatch(
         ("api", "account", _) if shared.config.version == ServerVersion::V0_16 => {
             account_api(&shared, &parts.headers, ip)
         }
+        (
+            ".well-known",
+            name @ ("oauth-authorization-server"
+            | "openid-configuration"
+            | "oauth-protected-resource"),
+            &Method::GET,
+        ) => auth::oauth::endpoints::discovery(&shared, name).map_or_else(
+            || Problem::not_found().into_response(),
+            |document| json_response(&document),
+        ),
+        ("authorize", "", &Method::GET) => {
+            // Not the authorization endpoint (that is /login): the generic redirect.
+            let mut response = StatusCode::FOUND.into_response();
+            response
+                .headers_mut()
+                .insert(header::LOCATION, HeaderValue::from_static("/authorize/"));
+            response
+        }
+        ("auth", endpoint, _) => {
+            auth::oauth::endpoints::dispatch(&shared, endpoint, &method, &parts.headers, body, ip)
+                .await
+        }
         _ => Problem::not_found().into_response(),
     }
 }
@@ -85,19 +108,32 @@ pub fn json_response(value: &Value) -> Response {
     response
 }
 
-/// Authenticates a request; the error is the HTTP answer.
-fn authenticate(shared: &Shared, headers: &HeaderMap, ip: IpAddr) -> Result<AccessToken, Problem> {
+/// Authenticates a request; the error is the HTTP answer. In 0.15 mode a Basic secret may
+/// be `password$code` and the 402 has the 0.15 text.
+pub(crate) fn authenticate(
+    shared: &Shared,
+    headers: &HeaderMap,
+    ip: IpAddr,
+) -> Result<AccessToken, Problem> {
     let header = headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok());
     let now = shared.clock.unix();
+    let v0_15 = shared.config.version == ServerVersion::V0_15;
     let result = parse_authorization(header).and_then(|credentials| {
         let dir = shared.directory();
+        let credentials = if v0_15 {
+            auth::split_totp_suffix(&dir, credentials)
+        } else {
+            credentials
+        };
         auth::authenticate(&dir, &shared.oauth, &credentials, ip, now)
     });
     result.map_err(|failure| {
         if failure.counts_toward_ban() && shared.ban.record_failure(ip, now) {
             Problem::too_many_auth_attempts()
+        } else if v0_15 && failure == auth::AuthFailure::MfaRequired {
+            Problem::totp_required_v0_15()
         } else {
             failure.problem()
         }

@@ -191,7 +191,7 @@ fn run_call(
         (O::Role, V::Get) => objects::role::get(ctx, account_id, GetArgs::parse(&args)?),
         (O::Role, V::Set) => objects::role::set(ctx, account_id, set_args()?),
         (O::Role, V::Query) => objects::role::query(ctx, account_id, QueryArgs::parse(&args)?),
-        (O::QueuedMessage, verb) => objects::queued_message::call(account_id, verb, &args),
+        (O::QueuedMessage, verb) => objects::queued_message::call(ctx, account_id, verb, &args),
         (O::Core, _) | (_, V::Echo) | (O::AccountPassword | O::AccountSettings, V::Query) => {
             Err(MethodError::UnknownMethod(call.name.clone()))
         }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod datetime;
+pub mod delivery;
 pub mod directory;
 pub mod http;
 pub mod ids;
@@ -20,4 +21,5 @@ pub mod session;
 pub mod state;
 
 pub use config::{Config, ServerVersion, UserConfig};
+pub use delivery::Delivery;
 pub use server::{CredentialSeed, Error, PublicKeySeed, TestServer};

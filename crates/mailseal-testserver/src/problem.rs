@@ -67,6 +67,17 @@ impl Problem {
         )
     }
 
+    /// 402 as Stalwart 0.15 words it: the password is right, TOTP is on and no
+    /// `password$code` suffix was given.
+    pub fn totp_required_v0_15() -> Self {
+        Self::blank(
+            402,
+            "TOTP code required",
+            "A TOTP code is required to authenticate this account. Try authenticating again \
+             using 'secret$totp_token'.",
+        )
+    }
+
     /// 403 (an app password or API key used from an address it does not allow).
     pub fn forbidden() -> Self {
         Self::blank(

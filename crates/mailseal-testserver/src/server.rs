@@ -133,6 +133,11 @@ impl TestServer {
         &self.shared.config
     }
 
+    /// The shared state (for the accessors defined in other modules).
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
     /// Stops the server and waits until it has closed its socket.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -182,6 +187,67 @@ impl TestServer {
     /// How many OAuth authorization codes `/api/auth` has issued and not yet used.
     pub fn oauth_code_count(&self) -> usize {
         self.shared.oauth.code_count()
+    }
+
+    /// How many OAuth access and refresh tokens of the account are still valid at the
+    /// server's time (not expired, not revoked); 0 for an unknown account.
+    pub fn oauth_active_tokens(&self, email: &str) -> usize {
+        let Some(account_id) = self.shared.directory().account_id_by_login(email) else {
+            return 0;
+        };
+        self.shared
+            .oauth
+            .active_tokens(account_id, self.shared.clock.unix())
+    }
+
+    /// Issues an OAuth access token and a refresh token for the account directly, as a
+    /// successful `/auth/token` exchange would (lifetimes from [`Config::oauth`]); returns
+    /// `(access_token, refresh_token)`.
+    pub fn oauth_issue_tokens(&self, email: &str) -> Result<(String, String), Error> {
+        use crate::auth::oauth::TokenKind;
+        let (account_id, name) = {
+            let dir = self.shared.directory();
+            let id = dir
+                .account_id_by_login(email)
+                .ok_or_else(|| Error::UnknownUser(email.to_owned()))?;
+            let name = dir
+                .accounts
+                .get(&id)
+                .map(|account| dir.email_of(account))
+                .ok_or_else(|| Error::UnknownUser(email.to_owned()))?;
+            (id, name)
+        };
+        let now = self.shared.clock.unix();
+        let ttl = self.shared.config.oauth;
+        let oauth = &self.shared.oauth;
+        Ok((
+            oauth.issue_token(
+                TokenKind::Access,
+                account_id,
+                &name,
+                now,
+                ttl.access_token_ttl_secs,
+            ),
+            oauth.issue_token(
+                TokenKind::Refresh,
+                account_id,
+                &name,
+                now,
+                ttl.refresh_token_ttl_secs,
+            ),
+        ))
+    }
+
+    /// Revokes every OAuth access and refresh token of the account, as a password change
+    /// does.
+    pub fn oauth_revoke_tokens(&self, email: &str) -> Result<(), Error> {
+        let account_id = self
+            .shared
+            .directory()
+            .account_id_by_login(email)
+            .ok_or_else(|| Error::UnknownUser(email.to_owned()))?;
+        self.shared.oauth.revoke_account(account_id);
+        Ok(())
     }
 
     // ---- raw state ---------------------------------------------------------------------
@@ -246,7 +312,8 @@ impl TestServer {
         self.account(email)?.password().map(|p| p.secret.clone())
     }
 
-    /// Replaces the account's password (no policy check).
+    /// Replaces the account's password (no policy check). Like every password change, this
+    /// revokes the account's OAuth tokens.
     pub fn set_password(&self, email: &str, password: &str) -> Result<(), Error> {
         self.with_account(email, |dir, id| {
             let pw = dir
@@ -255,6 +322,7 @@ impl TestServer {
                 .and_then(Account::password_mut)
                 .ok_or_else(|| Error::InvalidSeed("the account has no password".to_owned()))?;
             pw.secret = password.to_owned();
+            self.shared.oauth.revoke_account(id);
             Ok(())
         })
     }

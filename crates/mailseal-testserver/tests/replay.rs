@@ -13,6 +13,21 @@
 //!   case 11, whose recorded ids depend on the recording server's history) by the ids this
 //!   server returned for the same creation id.
 //!
+//! Where the recording delivered mail over SMTP between two requests (step 12, see
+//! `messages/results.json`), the harness calls `TestServer::deliver` at that point with the
+//! server clock frozen at the recorded queueing time, and maps the recorded QueuedMessage id
+//! and blobId to the ones this server handed out.
+//!
+//! Case 14 (OAuth): `Bearer <access token>`, `<refreshed access token>`, `<device access
+//! token>` and `<refresh token>` are the tokens this server returned for the first
+//! `authorization_code` exchange, the `refresh_token` grant and the device grant, and
+//! `Basic <golden-native-client:>` is that client id with an empty secret. Codes, tokens,
+//! device and user codes and the registered `swc1.…` client id in later request bodies (JSON
+//! or form) are replaced by the ones this server returned for the recorded ones; the PKCE
+//! verifiers and challenges are sent as recorded. In answers, tokens are compared by shape
+//! and account, an `id_token` by header, claims and lifetime, `exp`/`iat` by their difference,
+//! and `client_id_issued_at` only as a number.
+//!
 //! Responses must match in status, in the recorded headers (`Content-Type`, `Location`,
 //! `WWW-Authenticate`, and none of these where none was recorded) and in the JSON body.
 //! The README's volatile values are normalised on both sides: `sessionState`, `state`,
@@ -35,7 +50,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use mailseal_testserver::auth::tokens::{ApiKeyToken, AppPasswordToken};
 use mailseal_testserver::auth::totp::code_at;
-use mailseal_testserver::{Config, PublicKeySeed, TestServer};
+use mailseal_testserver::{Config, Delivery, PublicKeySeed, TestServer};
 use serde_json::{Map, Value};
 
 const RECORDED_BASE: &str = "http://127.0.0.1:18080";
@@ -89,6 +104,21 @@ struct Replay {
     totp_codes: HashMap<String, Option<i64>>,
     /// The otpauth URL the fixture enables.
     otp_url: Option<String>,
+    /// Messages to deliver before a request (step 12).
+    deliveries: Vec<PlannedDelivery>,
+    /// Recorded OAuth secret (code, token, device/user code, registered client id) → the
+    /// one this server returned; replaced in JSON strings and inside form bodies.
+    secrets: HashMap<String, String>,
+    /// Case 14's bearer tokens by placeholder name (`access`, `refresh`, `refreshed`,
+    /// `device`).
+    tokens: HashMap<&'static str, String>,
+}
+
+/// A message the recording delivered over SMTP before request `before`.
+struct PlannedDelivery {
+    before: usize,
+    /// Entry of `messages/results.json` (`original`, `envelopeFrom`, `delivered`, `queue`).
+    recorded: Value,
 }
 
 impl Replay {
@@ -121,7 +151,78 @@ impl Replay {
             api_keys: Vec::new(),
             totp_codes: HashMap::new(),
             otp_url: None,
+            deliveries: Vec::new(),
+            secrets: HashMap::new(),
+            tokens: HashMap::new(),
         }
+    }
+
+    /// Plans the SMTP deliveries of `setting` (`messages/results.json`): message n before
+    /// request `before[n - 1]`.
+    fn plan_deliveries(&mut self, setting: &str, before: &[usize]) {
+        let results = load("messages/results.json");
+        let entry = results
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["setting"] == setting)
+            .unwrap_or_else(|| panic!("no setting {setting} in results.json"));
+        let messages = entry["messages"].as_array().unwrap();
+        assert_eq!(messages.len(), before.len());
+        for (message, &before) in messages.iter().zip(before) {
+            self.deliveries.push(PlannedDelivery {
+                before,
+                recorded: message.clone(),
+            });
+        }
+    }
+
+    /// Delivers the messages planned before request `index`, checking the outcome against
+    /// the recording and learning the queue ids and blobIds.
+    fn deliver_before(&mut self, index: usize) -> Result<(), String> {
+        let planned: Vec<Value> = self
+            .deliveries
+            .iter()
+            .filter(|d| d.before == index)
+            .map(|d| d.recorded.clone())
+            .collect();
+        for recorded in planned {
+            let queued = recorded["queue"].get(0);
+            if let Some(at) = queued.and_then(|q| q["createdAt"].as_str()) {
+                let at =
+                    time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+                        .unwrap();
+                self.server.freeze_clock(at.into());
+            }
+            let original = recorded["original"].as_str().unwrap();
+            let message = std::fs::read(fixture_dir().join(original)).unwrap();
+            let return_path = recorded["envelopeFrom"].as_str().unwrap();
+            let outcome = self
+                .server
+                .deliver(ALICE, return_path, &message)
+                .map_err(|e| e.to_string())?;
+            match (outcome, queued, recorded["delivered"].as_bool()) {
+                (
+                    Delivery::Queued {
+                        queue_id, blob_id, ..
+                    },
+                    Some(q),
+                    Some(false),
+                ) => {
+                    self.ids
+                        .insert(q["id"].as_str().unwrap().to_owned(), queue_id);
+                    self.ids
+                        .insert(q["blobId"].as_str().unwrap().to_owned(), blob_id);
+                }
+                (Delivery::Stored { .. }, None, Some(true)) => {}
+                (outcome, _, delivered) => {
+                    return Err(format!(
+                        "delivery of {original}: {outcome:?}, recorded delivered = {delivered:?}"
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Finds the step offsets of the recorded codes from the otpauth URL of the fixture.
@@ -142,19 +243,22 @@ impl Replay {
         }
         // The capture happened on 2026-11-22 around 05:43 UTC; search ±12 hours.
         let center: i64 = 1_795_325_000 / 30;
-        let mut best: (usize, i64) = (0, center);
+        // Most recorded codes in the window; on a tie (a single code, as in case 14) the
+        // window where they sit nearest its centre.
+        let mut best: (usize, i64, i64) = (0, i64::MIN, center);
         for step in center - 1440..center + 1440 {
-            let hits = (-2..=2)
+            let matching: Vec<i64> = (-2..=2)
                 .filter(|k| {
                     let code = code_at(&url, u64::try_from((step + k) * 30).unwrap()).unwrap();
                     codes.contains(&code)
                 })
-                .count();
-            if hits > best.0 {
-                best = (hits, step);
+                .collect();
+            let spread = -matching.iter().map(|k| k.abs()).sum::<i64>();
+            if (matching.len(), spread) > (best.0, best.1) {
+                best = (matching.len(), spread, step);
             }
         }
-        let step = best.1;
+        let step = best.2;
         for code in codes {
             let offset = (-2..=2)
                 .find(|k| code_at(&url, u64::try_from((step + k) * 30).unwrap()).unwrap() == code);
@@ -204,6 +308,13 @@ impl Replay {
             }
             "Bearer <api key>" => format!("Bearer {}", self.api_keys.first()?),
             "Basic <alice:api key>" => basic(ALICE, self.api_keys.first()?),
+            "Bearer <access token>" => format!("Bearer {}", self.tokens.get("access")?),
+            "Bearer <refreshed access token>" => {
+                format!("Bearer {}", self.tokens.get("refreshed")?)
+            }
+            "Bearer <device access token>" => format!("Bearer {}", self.tokens.get("device")?),
+            "Bearer <refresh token>" => format!("Bearer {}", self.tokens.get("refresh")?),
+            "Basic <golden-native-client:>" => basic("golden-native-client", ""),
             _ => return None,
         })
     }
@@ -232,7 +343,11 @@ impl Replay {
                     text if text.len() == 6 && text.chars().all(|c| c.is_ascii_digit()) => {
                         self.code_for(text)
                     }
-                    text => self.ids.get(text).cloned(),
+                    text => self
+                        .ids
+                        .get(text)
+                        .or_else(|| self.secrets.get(text))
+                        .cloned(),
                 };
                 if let Some(r) = replacement {
                     *s = r;
@@ -309,6 +424,117 @@ impl Replay {
         }
     }
 
+    /// Learns the OAuth secrets of a response (recorded → returned), and case 14's bearer
+    /// tokens from `/auth/token` answers by grant type.
+    fn learn_secrets(&mut self, path: &str, form: Option<&str>, recorded: &Value, actual: &Value) {
+        for key in [
+            "client_code",
+            "access_token",
+            "refresh_token",
+            "id_token",
+            "device_code",
+            "user_code",
+            "client_id",
+        ] {
+            if let (Some(r), Some(a)) = (recorded[key].as_str(), actual[key].as_str()) {
+                self.secrets.insert(r.to_owned(), a.to_owned());
+            }
+        }
+        if path != "/auth/token" {
+            return;
+        }
+        let (Some(access), Some(form)) = (actual["access_token"].as_str(), form) else {
+            return;
+        };
+        let grant = form
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("grant_type="))
+            .unwrap_or_default();
+        match grant {
+            "authorization_code" if !self.tokens.contains_key("access") => {
+                self.tokens.insert("access", access.to_owned());
+                if let Some(refresh) = actual["refresh_token"].as_str() {
+                    self.tokens.insert("refresh", refresh.to_owned());
+                }
+            }
+            "refresh_token" => {
+                self.tokens.insert("refreshed", access.to_owned());
+            }
+            "urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code" => {
+                self.tokens.insert("device", access.to_owned());
+            }
+            _ => {}
+        }
+    }
+
+    /// A form body with the recorded OAuth secrets replaced.
+    fn replace_secrets(&self, text: &str) -> String {
+        self.secrets
+            .iter()
+            .fold(text.to_owned(), |text, (recorded, actual)| {
+                text.replace(recorded.as_str(), actual)
+            })
+    }
+
+    /// An `sw1.` token as `<token ACCOUNT>`: the shape of fixture 14 (about 95 characters,
+    /// the last dot-separated part the account name in base64url).
+    fn token_shape(token: &str) -> String {
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let parts: Vec<&str> = token.split('.').collect();
+        match parts.as_slice() {
+            ["sw1", body, name]
+                if engine.decode(body).is_ok_and(|b| b.len() >= 32)
+                    && (80..=110).contains(&token.len()) =>
+            {
+                match engine
+                    .decode(name)
+                    .ok()
+                    .and_then(|n| String::from_utf8(n).ok())
+                {
+                    Some(name) => format!("<token {name}>"),
+                    None => "<bad token>".to_owned(),
+                }
+            }
+            _ => "<bad token>".to_owned(),
+        }
+    }
+
+    /// An `id_token` as its header and claims, the times replaced by the lifetime
+    /// (`exp - iat`, with `nbf == iat`), a registered client id by `<client id>`, and the
+    /// recorded host by this server's.
+    fn jwt_shape(&self, jwt: &str) -> String {
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let parts: Vec<&str> = jwt.split('.').collect();
+        let decode = |part: &str| -> Option<Value> {
+            serde_json::from_slice(&engine.decode(part).ok()?).ok()
+        };
+        let ([header, claims, signature], true) = (parts.as_slice(), parts.len() == 3) else {
+            return "<bad jwt>".to_owned();
+        };
+        let (Some(header), Some(mut claims)) = (decode(header), decode(claims)) else {
+            return "<bad jwt>".to_owned();
+        };
+        let signature_ok = engine.decode(signature).is_ok_and(|s| s.len() == 64);
+        if let Some(map) = claims.as_object_mut() {
+            let iat = map.remove("iat").and_then(|v| v.as_i64());
+            let nbf = map.remove("nbf").and_then(|v| v.as_i64());
+            let exp = map.remove("exp").and_then(|v| v.as_i64());
+            let lifetime = match (iat, nbf, exp) {
+                (Some(iat), Some(nbf), Some(exp)) if nbf == iat => Value::from(exp - iat),
+                _ => Value::from("<bad times>"),
+            };
+            map.insert("<lifetime>".to_owned(), lifetime);
+            if map["aud"]
+                .as_str()
+                .is_some_and(|aud| aud.starts_with("swc1."))
+            {
+                map.insert("aud".to_owned(), Value::from("<client id>"));
+            }
+        }
+        self.normalise(&mut claims, None);
+        format!("<jwt {header} {claims} signature ok: {signature_ok}>")
+    }
+
     fn normalise(&self, value: &mut Value, key: Option<&str>) {
         match value {
             Value::String(s) => {
@@ -329,6 +555,38 @@ impl Replay {
                         let valid = s.len() == 40 && s.chars().all(|c| c.is_ascii_alphanumeric());
                         *s = if valid { "<code>" } else { "<bad code>" }.to_owned();
                     }
+                    Some("device_code") => {
+                        let valid = s.len() == 40 && s.chars().all(|c| c.is_ascii_alphanumeric());
+                        *s = if valid { "<device code>" } else { "<bad code>" }.to_owned();
+                    }
+                    Some("user_code" | "verification_uri_complete") => {
+                        let (head, code) = s.rsplit_once('=').unwrap_or(("", s.as_str()));
+                        let valid = code.len() == 9
+                            && code.char_indices().all(|(i, c)| {
+                                if i == 4 {
+                                    c == '-'
+                                } else {
+                                    "ABCDEFGHJKLMNPQRSTUVWXYZ23456789".contains(c)
+                                }
+                            });
+                        let code = if valid { "<user code>" } else { "<bad code>" };
+                        *s = if head.is_empty() {
+                            code.to_owned()
+                        } else {
+                            format!("{head}={code}")
+                        };
+                    }
+                    Some("access_token" | "refresh_token") => *s = Self::token_shape(s),
+                    Some("id_token") => *s = self.jwt_shape(s),
+                    Some("client_id") if s.starts_with("swc1.") => {
+                        let valid = s.len() == 109;
+                        *s = if valid {
+                            "<client id>"
+                        } else {
+                            "<bad client id>"
+                        }
+                        .to_owned();
+                    }
                     Some("secret") if s.starts_with("app") || s.starts_with("API_") => {
                         *s = if let Some(t) = AppPasswordToken::parse(s) {
                             format!("<app password {}>", t.credential_id)
@@ -343,6 +601,22 @@ impl Replay {
             }
             Value::Array(items) => items.iter_mut().for_each(|i| self.normalise(i, key)),
             Value::Object(map) => {
+                // Introspection: compare the lifetime, not the times.
+                if let (Some(exp), Some(iat)) = (
+                    map.get("exp").and_then(Value::as_i64),
+                    map.get("iat").and_then(Value::as_i64),
+                ) {
+                    map.remove("exp");
+                    map.remove("iat");
+                    map.insert("<lifetime>".to_owned(), Value::from(exp - iat));
+                }
+                if let Some(issued) = map.get_mut("client_id_issued_at") {
+                    *issued = Value::from(if issued.is_i64() {
+                        "<time>"
+                    } else {
+                        "<bad time>"
+                    });
+                }
                 for (k, inner) in map.iter_mut() {
                     self.normalise(inner, Some(k.as_str()));
                 }
@@ -363,6 +637,9 @@ impl Replay {
             mismatches: Vec::new(),
         };
         for (i, (request, recorded)) in requests.iter().zip(&responses).enumerate() {
+            if let Err(e) = self.deliver_before(i) {
+                report.mismatches.push(format!("[{i}] {e}"));
+            }
             if let Some((_, reason)) = skip.iter().find(|(n, _)| *n == i) {
                 report.skipped.push((i, reason));
                 continue;
@@ -395,7 +672,7 @@ impl Replay {
         let mut sent_body = request["body"].clone();
         let body_text = match &mut sent_body {
             Value::Null => None,
-            Value::String(text) => Some(text.clone()),
+            Value::String(text) => Some(self.replace_secrets(text)),
             other => {
                 self.substitute(other, subject);
                 Some(other.to_string())
@@ -445,6 +722,7 @@ impl Replay {
         if sent_body.is_object() {
             self.learn(&sent_body, &expected, &actual);
         }
+        self.learn_secrets(path, body_text.as_deref(), &expected, &actual);
         self.map_ids(&mut expected);
         // A notRequest detail echoes the body as sent.
         if expected["type"] == "urn:ietf:params:jmap:error:notRequest"
@@ -650,9 +928,29 @@ async fn replay_11_restricted_user() {
     replay("11-restricted-user.json").await;
 }
 
+/// Message 1 waits in the queue at request [1] and is destroyed by [2]; message 2 arrives
+/// after that (05:45:32, recorded in [3]).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_12_smime_ec_p256_aes128() {
+    let name = "12-smime-ec-p256-aes128.json";
+    let mut replay = Replay::start().await;
+    replay.plan_deliveries("smime-ec-p256-aes128", &[1, 3]);
+    let report = replay.run(name, &[]).await;
+    let exchanges = load(name)["requests"].as_array().map_or(0, Vec::len);
+    check(&report, exchanges);
+    assert!(replay.server.queued_messages().is_empty());
+    assert!(replay.server.stored_messages(ALICE).is_empty());
+    replay.server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replay_13_final_state() {
     replay("13-final-state.json").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_14_oauth_signin_with_totp() {
+    replay("14-oauth-signin-with-totp.json").await;
 }
 
 #[test]

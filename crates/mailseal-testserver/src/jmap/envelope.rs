@@ -38,7 +38,7 @@ pub enum ObjectType {
     Account,
     /// `x:Role` (administration).
     Role,
-    /// `x:QueuedMessage` (administration; always empty here).
+    /// `x:QueuedMessage` (administration; filled by `TestServer::deliver`).
     QueuedMessage,
 }
 

@@ -178,6 +178,11 @@ pub fn set(ctx: &mut Context<'_>, caller: u32, args: SetArgs) -> Result<Value, M
                 if account != *existing {
                     account.revision += 1;
                 }
+                let secret = |a: &Account| a.password().map(|p| p.secret.clone());
+                if secret(&account) != secret(existing) {
+                    // A password change revokes the account's OAuth tokens.
+                    ctx.shared.oauth.revoke_account(account.id);
+                }
                 ctx.dir.accounts.insert(account.id, account);
                 response.updated(id);
             }
