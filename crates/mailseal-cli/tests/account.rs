@@ -123,6 +123,40 @@ async fn status_app_passwords_and_encryption_through_the_cli() {
     assert_eq!(code, 2);
     assert!(err.contains("key.private_key"), "{err}");
 
+    // An EC certificate is refused (its mail would wait in the queue for days), and an AEAD
+    // algorithm is accepted with the advice to use aes256.
+    let ec = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/stalwart-0.16.19/keys/smime-p256.crt.pem");
+    let (code, _, err) = account(
+        &s,
+        &["encryption", "enable", "--key", ec.to_str().unwrap()],
+        &pw,
+    )
+    .await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("queue"), "{err}");
+    let cert = common::example("keys/alice.crt.pem");
+    let (code, _, err) = account(
+        &s,
+        &[
+            "encryption",
+            "enable",
+            "--key",
+            cert.to_str().unwrap(),
+            "--algorithm",
+            "aes256-gcm",
+        ],
+        &pw,
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("Outlook") && err.contains("aes256 works everywhere"),
+        "{err}"
+    );
+    let (_, json, _) = account(&s, &["encryption", "show"], &pw).await;
+    assert_eq!(json["algorithm"], "aes256-gcm");
+
     let (code, _, _) = account(&s, &["totp", "status"], &pw).await;
     assert_eq!(code, 1, "TOTP is off: exit 1");
 

@@ -21,7 +21,7 @@ pub use account::availability::{Availability, Feature, FeatureStatus, Unavailabl
 pub use account::credentials::{
     CreatedCredential, CredentialInfo, CredentialKind, CredentialUpdate, NewCredential, Permissions,
 };
-pub use account::encryption::{EncryptionRequest, EncryptionSettings, StoredKey};
+pub use account::encryption::{EncryptionRequest, EncryptionSettings, StoredKey, algorithm_advice};
 pub use account::password::PasswordState;
 pub use account::totp::TotpEnrollment;
 pub use client::{Client, ConnectOptions, STALWART_CAPABILITY, Session, check_ip_range};

@@ -10,9 +10,10 @@ use mailseal_jmap::{
     Feature, NewCredential, Secret, TotpEnrollment, Unavailable,
 };
 use mailseal_testserver::config::{ALICE_PASSWORD, BOB_PASSWORD, CAROL_PASSWORD};
-use mailseal_testserver::{Config, TestServer};
+use mailseal_testserver::{Config, Delivery, TestServer};
 
 const ALICE: &str = "alice@example.org";
+const HELLO: &[u8] = include_bytes!("../../../examples/messages/hello.eml");
 
 fn keys(name: &str) -> Vec<u8> {
     std::fs::read(
@@ -335,6 +336,18 @@ async fn encryption_at_rest_validates_converts_and_rolls_back() {
             .unwrap_err();
         assert_eq!(err.code(), "key.private_key");
     }
+    // Nothing of them reached the server: not a key, not a line of the secret material.
+    assert!(s.public_keys(ALICE).is_empty());
+    let state = s.state_json().to_string();
+    for private in ["alice.sec.asc", "alice.key.pem"] {
+        let text = String::from_utf8(keys(private)).unwrap();
+        for line in text
+            .lines()
+            .filter(|l| l.len() > 40 && !l.starts_with("-----"))
+        {
+            assert!(!state.contains(line), "{private} leaked to the server");
+        }
+    }
     // AEAD with OpenPGP is refused before upload.
     let err = alice
         .enable_encryption(
@@ -357,6 +370,31 @@ async fn encryption_at_rest_validates_converts_and_rolls_back() {
     assert_eq!(err.code(), "jmap.not_available");
     assert!(err.to_string().contains("queue"), "{err}");
     assert!(s.public_keys(ALICE).is_empty(), "nothing was uploaded");
+    assert!(
+        matches!(
+            s.deliver(ALICE, "sender@example.net", HELLO).unwrap(),
+            Delivery::Stored { .. }
+        ),
+        "mail is still stored"
+    );
+
+    // The override exists for servers that fixed it; on this one (like Stalwart 0.16.19,
+    // fixture 12-smime-ec-p256-aes128) the next delivery then waits in the queue.
+    let mut allow = EncryptionRequest::new(Algorithm::Aes128);
+    allow.allow_ec_certificate = true;
+    alice
+        .enable_encryption(&fixture_key("smime-p256.crt.pem"), Some(ALICE), &allow)
+        .await
+        .unwrap();
+    match s.deliver(ALICE, "sender@example.net", HELLO).unwrap() {
+        Delivery::Queued { reason, .. } => assert!(reason.contains("public key"), "{reason}"),
+        other => panic!("expected the recorded temporary failure, got {other:?}"),
+    }
+    assert_eq!(s.queued_messages().len(), 1);
+    alice.disable_encryption().await.unwrap();
+    for k in alice.public_keys().await.unwrap() {
+        alice.delete_public_key(&k.id).await.unwrap();
+    }
 
     // An armored key with a Comment: header is uploaded without it (the server would reject it).
     let report = alice

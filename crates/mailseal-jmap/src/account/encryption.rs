@@ -41,6 +41,21 @@ impl EncryptionRequest {
             allow_ec_certificate: false,
         }
     }
+
+    /// What the user should hear about the chosen algorithm before switching on (AEAD
+    /// algorithms that common mail programs cannot open), if anything; see
+    /// [`algorithm_advice`].
+    ///
+    /// ```
+    /// use mailseal_core::Algorithm;
+    /// use mailseal_jmap::EncryptionRequest;
+    /// assert!(EncryptionRequest::new(Algorithm::Aes256).advice().is_none());
+    /// let advice = EncryptionRequest::new(Algorithm::ChaCha20Poly1305).advice().unwrap();
+    /// assert!(advice.contains("OpenSSL 3.0") && advice.contains("aes256"));
+    /// ```
+    pub fn advice(&self) -> Option<&'static str> {
+        algorithm_advice(self.algorithm)
+    }
 }
 
 /// A public key stored on the server.
