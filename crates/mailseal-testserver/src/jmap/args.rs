@@ -179,6 +179,29 @@ impl QueryArgs {
         })
     }
 
+    /// The `/query` response for numeric `ids` sorted by `id` only, newest (highest) first
+    /// unless the request asks for ascending order, as Stalwart lists public keys and queued
+    /// messages; sorting on any other property is `unsupportedSort`.
+    pub fn respond_ids_newest_first(
+        &self,
+        account_id: &str,
+        mut ids: Vec<u64>,
+    ) -> Result<Value, MethodError> {
+        match self.sort.first().map(|(p, asc)| (p.as_str(), *asc)) {
+            None | Some(("id", false)) => ids.sort_unstable_by(|a, b| b.cmp(a)),
+            Some(("id", true)) => ids.sort_unstable(),
+            Some((other, _)) => {
+                return Err(MethodError::UnsupportedSort(format!(
+                    "Property {other} is not supported for sorting"
+                )));
+            }
+        }
+        self.respond(
+            account_id,
+            ids.into_iter().map(crate::ids::encode_id).collect(),
+        )
+    }
+
     /// The `/query` response for the sorted `ids`.
     pub fn respond(&self, account_id: &str, ids: Vec<String>) -> Result<Value, MethodError> {
         let total = ids.len();

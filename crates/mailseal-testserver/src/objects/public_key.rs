@@ -90,26 +90,14 @@ pub fn query(
             "Filter on property {key} is not supported or invalid"
         )));
     }
-    let mut ids: Vec<u64> = ctx
+    let ids: Vec<u64> = ctx
         .dir
         .public_keys
         .values()
         .filter(|k| k.account_id == account_id)
         .map(|k| k.id)
         .collect();
-    match args.sort.first().map(|(p, asc)| (p.as_str(), *asc)) {
-        None | Some(("id", false)) => ids.sort_unstable_by(|a, b| b.cmp(a)),
-        Some(("id", true)) => ids.sort_unstable(),
-        Some((other, _)) => {
-            return Err(MethodError::UnsupportedSort(format!(
-                "Property {other} is not supported for sorting"
-            )));
-        }
-    }
-    args.respond(
-        &account_jmap_id(account_id),
-        ids.into_iter().map(encode_id).collect(),
-    )
+    args.respond_ids_newest_first(&account_jmap_id(account_id), ids)
 }
 
 /// `x:PublicKey/set`.

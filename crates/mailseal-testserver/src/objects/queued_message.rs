@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::datetime;
 use crate::delivery::{QUEUE_NAME, QueuedMessage, RECEIVED_FROM_IP, RECEIVED_VIA_PORT};
-use crate::ids::{decode_id, encode_id};
+use crate::ids::decode_id;
 use crate::jmap::Context;
 use crate::jmap::args::{GetArgs, GetResponse, QueryArgs, SetArgs, SetResponse};
 use crate::jmap::envelope::Verb;
@@ -115,20 +115,8 @@ pub fn query(
             "Filter on property {key} is not supported or invalid"
         )));
     }
-    let mut ids: Vec<u64> = ctx.dir.mail.queue.keys().copied().collect();
-    match args.sort.first().map(|(p, asc)| (p.as_str(), *asc)) {
-        None | Some(("id", false)) => ids.sort_unstable_by(|a, b| b.cmp(a)),
-        Some(("id", true)) => ids.sort_unstable(),
-        Some((other, _)) => {
-            return Err(MethodError::UnsupportedSort(format!(
-                "Property {other} is not supported for sorting"
-            )));
-        }
-    }
-    args.respond(
-        &account_jmap_id(account_id),
-        ids.into_iter().map(encode_id).collect(),
-    )
+    let ids: Vec<u64> = ctx.dir.mail.queue.keys().copied().collect();
+    args.respond_ids_newest_first(&account_jmap_id(account_id), ids)
 }
 
 /// `x:QueuedMessage/set`: destroy only.
