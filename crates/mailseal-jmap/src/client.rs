@@ -431,16 +431,20 @@ impl Client {
                 .await?;
             let method = self.sign_in_method();
             match read_json(resp).await {
-                Err(Error::Unauthorized { .. }) if !retried && method == SignInMethod::OAuth => {
+                Err(e @ Error::Unauthorized { .. })
+                    if !retried && method == SignInMethod::OAuth =>
+                {
                     retried = true;
                     let tokens = self.oauth_tokens();
                     match tokens {
                         Some(tokens) => {
                             self.refresh_or_sign_in(&tokens).await?;
                         }
-                        None => {
+                        // A bare access token: sign in again only with a password at hand.
+                        None if self.state().credential.password_of().is_some() => {
                             self.sign_in_oauth().await?;
                         }
+                        None => return Err(e),
                     }
                 }
                 Err(Error::Unauthorized { .. })

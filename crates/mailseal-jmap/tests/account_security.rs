@@ -102,6 +102,17 @@ async fn bad_credentials_and_insecure_urls_are_typed_errors() {
     let s = server().await;
     let err = connect(&s, ALICE, "wrong password").await.unwrap_err();
     assert_eq!(err.code(), "jmap.unauthorized");
+    for token in ["sw1.not-a-token", "API_not_a_key"] {
+        let credential = if token.starts_with("API_") {
+            Credential::ApiKey(Secret::new(token))
+        } else {
+            Credential::Bearer(Secret::new(token))
+        };
+        let err = Client::connect(&s.base_url(), credential, &ConnectOptions::default())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "jmap.unauthorized", "{token}");
+    }
     let err = Client::connect(
         "http://mail.example.org",
         Credential::password(ALICE, "x"),
