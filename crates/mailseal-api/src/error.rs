@@ -1,0 +1,229 @@
+//! The one public error of the facade: a family ([`ErrorKind`]), the stable code of the
+//! underlying mailseal-core or mailseal-jmap error, and a sentence for people.
+
+use std::fmt;
+
+/// The family of an [`ApiError`]: what the caller can do about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "python",
+    pyo3::pyclass(eq, eq_int, frozen, from_py_object, module = "mailseal._mailseal")
+)]
+pub enum ErrorKind {
+    /// The key could not be read, is a private key, or cannot be used.
+    InvalidKey,
+    /// Encryption cannot be done (nothing was written in clear).
+    Encryption,
+    /// Decryption failed (wrong key, wrong password, damaged message).
+    Decryption,
+    /// An argument is invalid (bad name, weak password, bad TOTP URL, bad message).
+    InvalidInput,
+    /// The server did not accept the sign-in, or the user must sign in again.
+    Authentication,
+    /// The feature is not available to this user on this server, or refused for safety.
+    NotAvailable,
+    /// The server refused the request or answered something unexpected.
+    Server,
+    /// The server could not be reached, or did not answer in time.
+    Transport,
+}
+
+impl ErrorKind {
+    /// A stable name: `invalid_key`, `encryption`, `decryption`, `invalid_input`,
+    /// `authentication`, `not_available`, `server`, `transport`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ErrorKind::InvalidKey => "invalid_key",
+            ErrorKind::Encryption => "encryption",
+            ErrorKind::Decryption => "decryption",
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::Authentication => "authentication",
+            ErrorKind::NotAvailable => "not_available",
+            ErrorKind::Server => "server",
+            ErrorKind::Transport => "transport",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything that can go wrong behind the facade, one variant per [`ErrorKind`].
+///
+/// `code` is the stable dotted code of mailseal-core or mailseal-jmap (e.g.
+/// `key.private_key`, `jmap.totp_required`, `jmap.sign_in_required`); `message` is for
+/// people and may change. Messages never contain secrets or key material.
+///
+/// ```
+/// use mailseal_api::{ErrorKind, inspect_key};
+/// let err = inspect_key(b"-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n".to_vec(), None, None)
+///     .unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::InvalidKey);
+/// assert_eq!(err.code(), "key.private_key");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// See [`ErrorKind::InvalidKey`].
+    #[error("{message}")]
+    InvalidKey {
+        /// The stable code.
+        code: String,
+        /// A sentence for people.
+        message: String,
+    },
+    /// See [`ErrorKind::Encryption`].
+    #[error("{message}")]
+    Encryption {
+        /// The stable code.
+        code: String,
+        /// A sentence for people.
+        message: String,
+    },
+    /// See [`ErrorKind::Decryption`].
+    #[error("{message}")]
+    Decryption {
+        /// The stable code.
+        code: String,
+        /// A sentence for people.
+        message: String,
+    },
+    /// See [`ErrorKind::InvalidInput`].
+    #[error("{message}")]
+    InvalidInput {
+        /// The stable code.
+        code: String,
+        /// A sentence for people.
+        message: String,
+    },
+    /// See [`ErrorKind::Authentication`].
+    #[error("{message}")]
+    Authentication {
+        /// The stable code.
+        code: String,
+        /// A sentence for people.
+        message: String,
+    },
+    /// See [`ErrorKind::NotAvailable`].
+    #[error("{message}")]
+    NotAvailable {
+        /// The stable code.
+        code: String,
+        /// A sentence for people.
+        message: String,
+    },
+    /// See [`ErrorKind::Server`].
+    #[error("{message}")]
+    Server {
+        /// The stable code.
+        code: String,
+        /// A sentence for people.
+        message: String,
+    },
+    /// See [`ErrorKind::Transport`].
+    #[error("{message}")]
+    Transport {
+        /// The stable code.
+        code: String,
+        /// A sentence for people.
+        message: String,
+    },
+}
+
+impl ApiError {
+    /// An error of `kind` with `code` and `message`.
+    pub fn new(kind: ErrorKind, code: impl Into<String>, message: impl Into<String>) -> Self {
+        let (code, message) = (code.into(), message.into());
+        match kind {
+            ErrorKind::InvalidKey => ApiError::InvalidKey { code, message },
+            ErrorKind::Encryption => ApiError::Encryption { code, message },
+            ErrorKind::Decryption => ApiError::Decryption { code, message },
+            ErrorKind::InvalidInput => ApiError::InvalidInput { code, message },
+            ErrorKind::Authentication => ApiError::Authentication { code, message },
+            ErrorKind::NotAvailable => ApiError::NotAvailable { code, message },
+            ErrorKind::Server => ApiError::Server { code, message },
+            ErrorKind::Transport => ApiError::Transport { code, message },
+        }
+    }
+
+    /// An invalid argument (code `api.invalid_input`).
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        ApiError::new(ErrorKind::InvalidInput, "api.invalid_input", message)
+    }
+
+    /// The family.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ApiError::InvalidKey { .. } => ErrorKind::InvalidKey,
+            ApiError::Encryption { .. } => ErrorKind::Encryption,
+            ApiError::Decryption { .. } => ErrorKind::Decryption,
+            ApiError::InvalidInput { .. } => ErrorKind::InvalidInput,
+            ApiError::Authentication { .. } => ErrorKind::Authentication,
+            ApiError::NotAvailable { .. } => ErrorKind::NotAvailable,
+            ApiError::Server { .. } => ErrorKind::Server,
+            ApiError::Transport { .. } => ErrorKind::Transport,
+        }
+    }
+
+    /// The stable dotted code, e.g. `key.private_key` or `jmap.totp_required`.
+    pub fn code(&self) -> &str {
+        self.parts().0
+    }
+
+    /// The sentence for people.
+    pub fn message(&self) -> &str {
+        self.parts().1
+    }
+
+    fn parts(&self) -> (&str, &str) {
+        match self {
+            ApiError::InvalidKey { code, message }
+            | ApiError::Encryption { code, message }
+            | ApiError::Decryption { code, message }
+            | ApiError::InvalidInput { code, message }
+            | ApiError::Authentication { code, message }
+            | ApiError::NotAvailable { code, message }
+            | ApiError::Server { code, message }
+            | ApiError::Transport { code, message } => (code, message),
+        }
+    }
+}
+
+fn core_kind(e: &mailseal_core::Error) -> ErrorKind {
+    use mailseal_core::Error as E;
+    match e {
+        E::Key(_) | E::Unusable { .. } => ErrorKind::InvalidKey,
+        E::Encrypt(_) => ErrorKind::Encryption,
+        E::Decrypt(_) => ErrorKind::Decryption,
+        _ => ErrorKind::InvalidInput,
+    }
+}
+
+impl From<mailseal_core::Error> for ApiError {
+    fn from(e: mailseal_core::Error) -> Self {
+        ApiError::new(core_kind(&e), e.code(), e.to_string())
+    }
+}
+
+impl From<mailseal_jmap::Error> for ApiError {
+    fn from(e: mailseal_jmap::Error) -> Self {
+        use mailseal_jmap::Error as E;
+        let kind = match &e {
+            E::Key(inner) => core_kind(inner),
+            E::Unauthorized { .. }
+            | E::TotpRequired { .. }
+            | E::HttpForbidden { .. }
+            | E::OAuth { .. }
+            | E::SignInRequired { .. } => ErrorKind::Authentication,
+            E::NotAvailable { .. } => ErrorKind::NotAvailable,
+            E::WeakPassword { .. } | E::InvalidInput { .. } | E::InsecureUrl { .. } => {
+                ErrorKind::InvalidInput
+            }
+            E::Transport { .. } => ErrorKind::Transport,
+            _ => ErrorKind::Server,
+        };
+        ApiError::new(kind, e.code(), e.to_string())
+    }
+}

@@ -1,0 +1,365 @@
+//! Keys and messages: inspection, encryption at rest, decryption, detection.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use mailseal_core as core;
+
+use crate::error::ApiError;
+
+/// Seconds since the Unix epoch (negative before 1970).
+pub(crate) fn unix(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => i64::try_from(e.duration().as_secs()).map_or(i64::MIN, |s| -s),
+    }
+}
+
+fn from_unix(secs: i64) -> SystemTime {
+    if secs >= 0 {
+        UNIX_EPOCH + Duration::from_secs(secs.unsigned_abs())
+    } else {
+        UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
+    }
+}
+
+/// The kind of key material.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "python",
+    pyo3::pyclass(eq, eq_int, frozen, from_py_object, module = "mailseal._mailseal")
+)]
+pub enum KeyFormat {
+    /// OpenPGP certificates (PGP/MIME encryption).
+    OpenPgp,
+    /// X.509 certificates (S/MIME encryption).
+    X509,
+}
+
+impl KeyFormat {
+    /// `"openpgp"` or `"x509"`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            KeyFormat::OpenPgp => "openpgp",
+            KeyFormat::X509 => "x509",
+        }
+    }
+}
+
+impl From<core::KeyFormat> for KeyFormat {
+    fn from(f: core::KeyFormat) -> Self {
+        match f {
+            core::KeyFormat::OpenPgp => KeyFormat::OpenPgp,
+            core::KeyFormat::X509 => KeyFormat::X509,
+        }
+    }
+}
+
+/// How bad a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "python",
+    pyo3::pyclass(eq, eq_int, frozen, from_py_object, module = "mailseal._mailseal")
+)]
+pub enum Severity {
+    /// The key (or the certificate named) cannot be used.
+    Error,
+    /// The key can be used, but the user should know this.
+    Warning,
+}
+
+impl Severity {
+    /// `"error"` or `"warning"`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// What a certificate of the input is used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "python",
+    pyo3::pyclass(eq, eq_int, frozen, from_py_object, module = "mailseal._mailseal")
+)]
+pub enum CertificateRole {
+    /// Mail will be encrypted to it.
+    Recipient,
+    /// A CA certificate kept for display, never encrypted to.
+    Chain,
+    /// Not used (an error, or another address).
+    Unused,
+}
+
+impl CertificateRole {
+    /// `"recipient"`, `"chain"` or `"unused"`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CertificateRole::Recipient => "recipient",
+            CertificateRole::Chain => "chain",
+            CertificateRole::Unused => "unused",
+        }
+    }
+}
+
+/// One thing found while validating a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "python",
+    pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")
+)]
+pub struct KeyProblem {
+    /// The stable code, e.g. `key.expired`.
+    pub code: String,
+    /// Error or warning.
+    pub severity: Severity,
+    /// A sentence for people, saying what to do.
+    pub message: String,
+    /// The fingerprint (uppercase hex) of the certificate or subkey concerned, if one.
+    pub subject: Option<String>,
+    /// The date the problem is about (Unix seconds), if one.
+    pub date: Option<i64>,
+}
+
+/// One certificate of the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "python",
+    pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")
+)]
+pub struct CertificateSummary {
+    /// Whether mail is encrypted to it.
+    pub role: CertificateRole,
+    /// The primary key fingerprint (OpenPGP) or SHA-256 fingerprint (X.509), uppercase hex.
+    pub fingerprint: String,
+    /// When encryption to it stops working (Unix seconds), if it expires.
+    pub expires: Option<i64>,
+    /// The key algorithm, e.g. `RSA 3072` or `EC P-256`.
+    pub algorithm: String,
+    /// The user IDs (OpenPGP) or e-mail addresses (X.509).
+    pub names: Vec<String>,
+    /// The subject name (X.509 only).
+    pub subject: Option<String>,
+}
+
+/// What validation found out about a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "python",
+    pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")
+)]
+pub struct KeyInspection {
+    /// OpenPGP or X.509.
+    pub format: KeyFormat,
+    /// Whether mail can be encrypted to it.
+    pub usable: bool,
+    /// The fingerprints (uppercase hex) of the certificates that will be used.
+    pub fingerprints: Vec<String>,
+    /// When encryption to it stops working (Unix seconds), or `None`.
+    pub expires: Option<i64>,
+    /// Everything worth telling, errors first.
+    pub problems: Vec<KeyProblem>,
+    /// Every certificate read, in input order.
+    pub certificates: Vec<CertificateSummary>,
+}
+
+impl From<&core::Problem> for KeyProblem {
+    fn from(p: &core::Problem) -> Self {
+        KeyProblem {
+            code: p.code.as_str().to_owned(),
+            severity: match p.severity {
+                core::Severity::Error => Severity::Error,
+                core::Severity::Warning => Severity::Warning,
+            },
+            message: p.message.clone(),
+            subject: p.subject.clone(),
+            date: p.date.map(unix),
+        }
+    }
+}
+
+impl From<&core::CertificateReport> for CertificateSummary {
+    fn from(c: &core::CertificateReport) -> Self {
+        let (algorithm, names, subject) = match &c.details {
+            core::CertificateDetails::OpenPgp(d) => {
+                (d.primary.algorithm.clone(), d.user_ids.clone(), None)
+            }
+            core::CertificateDetails::X509(d) => (
+                d.key_algorithm.clone(),
+                d.emails.clone(),
+                Some(d.subject.clone()),
+            ),
+            _ => (String::new(), Vec::new(), None),
+        };
+        CertificateSummary {
+            role: match c.role {
+                core::CertificateRole::Recipient => CertificateRole::Recipient,
+                core::CertificateRole::Chain => CertificateRole::Chain,
+                core::CertificateRole::Unused => CertificateRole::Unused,
+            },
+            fingerprint: c.fingerprint.to_hex(),
+            expires: c.expires.map(unix),
+            algorithm,
+            names,
+            subject,
+        }
+    }
+}
+
+impl From<&core::KeyReport> for KeyInspection {
+    fn from(r: &core::KeyReport) -> Self {
+        KeyInspection {
+            format: r.format.into(),
+            usable: r.usable,
+            fingerprints: r.fingerprints(),
+            expires: r.expires.map(unix),
+            problems: r.problems.iter().map(KeyProblem::from).collect(),
+            certificates: r
+                .certificates
+                .iter()
+                .map(CertificateSummary::from)
+                .collect(),
+        }
+    }
+}
+
+fn policy(email: Option<String>, at: Option<i64>) -> core::Policy {
+    let mut p = core::Policy::standard();
+    if let Some(e) = email {
+        p = p.with_email(e);
+    }
+    if let Some(t) = at {
+        p = p.at(from_unix(t));
+    }
+    p
+}
+
+/// Reads a certificate or public key (PEM, DER, PKCS#7, armored or binary OpenPGP) and
+/// checks it as an encryption-at-rest recipient for `email` (if given) at `at` (Unix
+/// seconds, default now). An unusable key is an answer (`usable` false, with the problems);
+/// unreadable input and private keys are errors.
+///
+/// ```
+/// let key = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/keys/alice.pub.asc"))?;
+/// let info = mailseal_api::inspect_key(key, Some("alice@example.org".into()), None)?;
+/// assert!(info.usable);
+/// assert_eq!(info.fingerprints, ["5D0FF481F8F86AF58893C65388E4B12B1581017E"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn inspect_key(
+    key: Vec<u8>,
+    email: Option<String>,
+    at: Option<i64>,
+) -> Result<KeyInspection, ApiError> {
+    let key = core::RecipientKey::from_bytes(&key)?;
+    Ok(KeyInspection::from(&key.inspect(&policy(email, at))))
+}
+
+fn algorithm(name: &str) -> Result<core::Algorithm, ApiError> {
+    name.parse::<core::Algorithm>().map_err(ApiError::from)
+}
+
+/// What the user should hear about an algorithm before choosing it (AEAD algorithms that
+/// common mail programs cannot open), or `None`. `name` is `aes128`, `aes256`,
+/// `aes256-gcm` or `chacha20-poly1305`.
+pub fn algorithm_advice(name: String) -> Result<Option<String>, ApiError> {
+    Ok(mailseal_jmap::algorithm_advice(algorithm(&name)?).map(str::to_owned))
+}
+
+/// How to encrypt a message at rest. (Python passes these as keyword arguments.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncryptOptions {
+    /// `aes128`, `aes256` (the default), `aes256-gcm` or `chacha20-poly1305`.
+    pub algorithm: String,
+    /// OpenPGP container: `auto` (the default), `seipdv1` or `seipdv2`.
+    pub pgp_format: String,
+    /// RSA-OAEP for RSA recipients with the CBC algorithms too.
+    pub oaep: bool,
+    /// The address the key should belong to (picks certificates from a keyring).
+    pub email: Option<String>,
+}
+
+impl Default for EncryptOptions {
+    fn default() -> Self {
+        EncryptOptions {
+            algorithm: "aes256".into(),
+            pgp_format: "auto".into(),
+            oaep: false,
+            email: None,
+        }
+    }
+}
+
+/// An encrypted message and what was done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "python",
+    pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")
+)]
+pub struct EncryptResult {
+    /// The message as it will be stored.
+    pub message: Vec<u8>,
+    /// Whether the message was already encrypted (and is returned unchanged).
+    pub already_encrypted: bool,
+    /// The algorithm used, e.g. `aes256`.
+    pub algorithm: String,
+    /// The key's warnings (it is usable; the user should know these).
+    pub warnings: Vec<KeyProblem>,
+    /// Advice about the algorithm (see [`algorithm_advice`]), if any.
+    pub advice: Option<String>,
+}
+
+/// Encrypts `message` to the public key `key` as Stalwart stores mail at rest. An
+/// already-encrypted message comes back unchanged (`already_encrypted`). Never returns the
+/// plaintext: if encryption cannot be done, the result is an error.
+pub fn encrypt(
+    message: Vec<u8>,
+    key: Vec<u8>,
+    options: EncryptOptions,
+) -> Result<EncryptResult, ApiError> {
+    let alg = algorithm(&options.algorithm)?;
+    let pgp_format = match options.pgp_format.to_ascii_lowercase().as_str() {
+        "auto" | "" => core::PgpFormat::Auto,
+        "seipdv1" => core::PgpFormat::Seipdv1,
+        "seipdv2" => core::PgpFormat::Seipdv2,
+        other => {
+            return Err(ApiError::invalid(format!(
+                "unknown OpenPGP format {other:?}: use auto, seipdv1 or seipdv2"
+            )));
+        }
+    };
+    let recipients =
+        core::RecipientKey::from_bytes(&key)?.validate(&policy(options.email, None))?;
+    let mut opts = core::EncryptOptions::new(alg);
+    opts.pgp_format = pgp_format;
+    opts.rsa_oaep = options.oaep;
+    let out = core::encrypt(&message, &recipients, &opts)?;
+    Ok(EncryptResult {
+        message: out.message,
+        already_encrypted: out.outcome == core::Outcome::AlreadyEncrypted,
+        algorithm: alg.as_str().to_owned(),
+        warnings: recipients
+            .report()
+            .warnings()
+            .map(KeyProblem::from)
+            .collect(),
+        advice: mailseal_jmap::algorithm_advice(alg).map(str::to_owned),
+    })
+}
+
+/// Decrypts a stored message with the owner's private key (OpenPGP secret key, PEM private
+/// key with its certificate, or PKCS#12), unlocking it with `password` when it is protected.
+pub fn decrypt(
+    message: Vec<u8>,
+    private_key: Vec<u8>,
+    password: Option<String>,
+) -> Result<Vec<u8>, ApiError> {
+    let key = core::PrivateKey::from_bytes(&private_key, password.as_deref())?;
+    Ok(core::decrypt(&message, &key)?)
+}
+
+/// Whether a message is encrypted (PGP/MIME, S/MIME enveloped data, inline PGP).
+pub fn is_encrypted(message: Vec<u8>) -> bool {
+    core::is_encrypted(&message)
+}

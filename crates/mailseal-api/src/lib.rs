@@ -1,0 +1,88 @@
+//! The FFI-shaped facade of mailseal: the one surface the language bindings use.
+//!
+//! Everything here is owned data (`String`, `Vec<u8>`, integers, `Option`, `Vec`, simple
+//! enums) or an opaque handle that keeps its secrets inside ([`AccountSession`],
+//! [`OAuthTokens`], [`TotpEnrollment`], [`CreatedCredential`]). Every fallible call returns
+//! [`ApiError`], whose [`code`](ApiError::code) is the stable code of mailseal-core or
+//! mailseal-jmap. Times are Unix seconds.
+//!
+//! The `python` feature adds the pyo3 class attributes and `#[pymethods]` (in `py`) to these
+//! same types, for `bindings/python`; a later `uniffi` feature adds its derives to them too,
+//! so no type is defined twice.
+//!
+//! - Keys and messages: [`inspect_key`], [`encrypt`], [`decrypt`], [`is_encrypted`],
+//!   [`algorithm_advice`].
+//! - Account security (blocking, on a crate-global tokio runtime): [`AccountSession`],
+//!   [`validate_totp_url`].
+#![forbid(unsafe_code)]
+
+mod account;
+mod error;
+mod keys;
+#[cfg(feature = "python")]
+mod py;
+
+pub use account::{
+    AccountSession, Availability, CodeProvider, CreatedCredential, CredentialInfo,
+    EncryptionEnabled, EncryptionOptions, EncryptionSettings, FeatureStatus, OAuthTokens,
+    StoredKey, TotpEnrollment, validate_totp_url,
+};
+pub use error::{ApiError, ErrorKind};
+pub use keys::{
+    CertificateRole, CertificateSummary, EncryptOptions, EncryptResult, KeyFormat, KeyInspection,
+    KeyProblem, Severity, algorithm_advice, decrypt, encrypt, inspect_key, is_encrypted,
+};
+#[cfg(feature = "python")]
+pub use py::PyCodeProvider;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    const ALICE_PUB: &[u8] = include_bytes!("../../../examples/keys/alice.pub.asc");
+    const ALICE_SEC: &[u8] = include_bytes!("../../../examples/keys/alice.sec.asc");
+    const HELLO: &[u8] = include_bytes!("../../../examples/messages/hello.eml");
+
+    #[test]
+    fn round_trip_and_codes() {
+        let out = encrypt(
+            HELLO.to_vec(),
+            ALICE_PUB.to_vec(),
+            EncryptOptions::default(),
+        )
+        .unwrap();
+        assert!(!out.already_encrypted);
+        assert!(is_encrypted(out.message.clone()));
+        assert_eq!(
+            decrypt(out.message, ALICE_SEC.to_vec(), None).unwrap(),
+            HELLO
+        );
+        let err = inspect_key(ALICE_SEC.to_vec(), None, None).unwrap_err();
+        assert_eq!(
+            (err.kind(), err.code()),
+            (ErrorKind::InvalidKey, "key.private_key")
+        );
+        let err = algorithm_advice("rot13".into()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(
+            algorithm_advice("aes256-gcm".into())
+                .unwrap()
+                .unwrap()
+                .contains("aes256")
+        );
+    }
+
+    #[test]
+    fn totp_urls_are_checked() {
+        let err = validate_totp_url(
+            "otpauth://totp/Example:alice%40example.org?secret=JBSWY3DPEHPK3PXP&issuer=Example"
+                .into(),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "jmap.invalid_input");
+        let e = TotpEnrollment::new("Example".into(), "alice@example.org".into()).unwrap();
+        assert!(validate_totp_url(e.otpauth_url()).is_ok());
+        assert!(!format!("{e:?}").contains(&e.secret_base32()));
+    }
+}
