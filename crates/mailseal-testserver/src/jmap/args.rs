@@ -181,12 +181,18 @@ impl QueryArgs {
 
     /// The `/query` response for numeric `ids` sorted by `id` only, newest (highest) first
     /// unless the request asks for ascending order, as Stalwart lists public keys and queued
-    /// messages; sorting on any other property is `unsupportedSort`.
+    /// messages; any filter is `unsupportedFilter`, sorting on another property
+    /// `unsupportedSort`.
     pub fn respond_ids_newest_first(
         &self,
         account_id: &str,
         mut ids: Vec<u64>,
     ) -> Result<Value, MethodError> {
+        if let Some(key) = self.filter.as_ref().and_then(|f| f.keys().next()) {
+            return Err(MethodError::UnsupportedFilter(format!(
+                "Filter on property {key} is not supported or invalid"
+            )));
+        }
         match self.sort.first().map(|(p, asc)| (p.as_str(), *asc)) {
             None | Some(("id", false)) => ids.sort_unstable_by(|a, b| b.cmp(a)),
             Some(("id", true)) => ids.sort_unstable(),

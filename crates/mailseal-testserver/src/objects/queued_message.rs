@@ -110,11 +110,6 @@ pub fn query(
     account_id: u32,
     args: QueryArgs,
 ) -> Result<Value, MethodError> {
-    if let Some(key) = args.filter.as_ref().and_then(|f| f.keys().next()) {
-        return Err(MethodError::UnsupportedFilter(format!(
-            "Filter on property {key} is not supported or invalid"
-        )));
-    }
     let ids: Vec<u64> = ctx.dir.mail.queue.keys().copied().collect();
     args.respond_ids_newest_first(&account_jmap_id(account_id), ids)
 }
