@@ -543,7 +543,7 @@ fn str_field(v: &Value, name: &str) -> Option<String> {
     v.get(name).and_then(Value::as_str).map(str::to_owned)
 }
 
-fn parse_session(v: &Value) -> Result<Session, Error> {
+pub(crate) fn parse_session(v: &Value) -> Result<Session, Error> {
     let accounts = v
         .get("accounts")
         .and_then(Value::as_object)

@@ -14,6 +14,9 @@ pub mod account;
 mod client;
 mod credential;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod oauth;
 mod secret;
 

@@ -426,14 +426,27 @@ async fn token_request(
         .await?;
     let status = resp.status();
     let bytes = zeroize::Zeroizing::new(resp.bytes().await?.to_vec());
-    let answer: TokenAnswer = serde_json::from_slice(&bytes).unwrap_or_default();
     if !status.is_success() {
+        let answer: TokenAnswer = serde_json::from_slice(&bytes).unwrap_or_default();
         return Err(oauth_error(
             status.as_u16(),
             answer.error.as_deref(),
             answer.error_description.as_deref(),
         ));
     }
+    parse_token_answer(&bytes, user, client_id, previous_refresh)
+}
+
+/// Reads a successful token answer into tokens for `user`; the refresh token is kept from
+/// `previous_refresh` when the answer has none (Stalwart's refresh grant).
+pub(crate) fn parse_token_answer(
+    bytes: &[u8],
+    user: &str,
+    client_id: &str,
+    previous_refresh: Option<&Secret>,
+) -> Result<OAuthTokens, Error> {
+    let answer: TokenAnswer =
+        serde_json::from_slice(bytes).map_err(|e| Error::protocol(format!("token answer: {e}")))?;
     let access_token = answer
         .access_token
         .as_deref()
@@ -692,6 +705,28 @@ mod tests {
         assert!(!t.expires_within(Duration::from_secs(60), at(900)));
         assert!(t.expires_within(Duration::from_secs(60), at(940)));
         assert!(t.expires_within(Duration::ZERO, at(1000)));
+    }
+
+    #[test]
+    fn a_refresh_answer_keeps_the_refresh_token() {
+        let old = Secret::new("sw1.refresh");
+        let t = parse_token_answer(
+            br#"{"access_token":"sw1.new","token_type":"bearer","expires_in":3600}"#,
+            "alice@example.org",
+            "mailseal",
+            Some(&old),
+        )
+        .unwrap();
+        assert_eq!(t.access_token().expose(), "sw1.new");
+        assert_eq!(t.refresh_token(), Some(&old));
+        assert!(t.expires_within(Duration::from_secs(3601), SystemTime::now()));
+        assert!(!t.expires_within(Duration::from_secs(3500), SystemTime::now()));
+        for bad in [&b"{}"[..], b"[]", b"{\"access_token\":7}", b"\xff"] {
+            assert_eq!(
+                parse_token_answer(bad, "a", "c", None).unwrap_err().code(),
+                "jmap.protocol"
+            );
+        }
     }
 
     #[test]
