@@ -12,7 +12,7 @@ use mailseal_jmap::{
     SignInMethod, TotpEnrollment, approve_device,
 };
 use mailseal_testserver::config::{ALICE_PASSWORD, OAuthConfig};
-use mailseal_testserver::{Config, TestServer};
+use mailseal_testserver::{Config, CredentialSeed, TestServer};
 
 const ALICE: &str = "alice@example.org";
 
@@ -113,6 +113,57 @@ async fn enabling_totp_moves_a_password_session_to_oauth_and_it_stays_signed_in(
     alice.disable_totp(&password, &code).await.unwrap();
     assert!(s.otp_url(ALICE).is_none());
     assert!(!alice.totp_enabled().await.unwrap());
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn enabling_totp_saves_nothing_when_the_session_cannot_move_to_oauth() {
+    let s = TestServer::start(Config {
+        oauth: OAuthConfig {
+            enabled: false,
+            ..OAuthConfig::default()
+        },
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let alice = connect(&s, Credential::password(ALICE, ALICE_PASSWORD))
+        .await
+        .unwrap();
+    let password = Secret::new(ALICE_PASSWORD);
+    let enrollment = TotpEnrollment::new("Example", ALICE).unwrap();
+    let code = enrollment.code_at(now()).unwrap();
+    let err = alice
+        .enable_totp(&password, &enrollment, &code, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "jmap.not_available", "{err}");
+    assert!(err.to_string().contains("app password"), "{err}");
+    assert!(s.otp_url(ALICE).is_none(), "nothing was saved");
+    assert_eq!(alice.sign_in_method(), SignInMethod::Password);
+    assert!(
+        !alice.totp_enabled().await.unwrap(),
+        "the session still works"
+    );
+
+    // A session on an app password is not affected by two-factor authentication.
+    let (_, secret) = s
+        .add_app_password(ALICE, CredentialSeed::default())
+        .unwrap();
+    let app = connect(
+        &s,
+        Credential::AppPassword {
+            user: ALICE.into(),
+            secret: Secret::new(secret),
+        },
+    )
+    .await
+    .unwrap();
+    app.enable_totp(&password, &enrollment, &code, None)
+        .await
+        .unwrap();
+    assert_eq!(app.sign_in_method(), SignInMethod::AppPassword);
+    assert!(app.totp_enabled().await.unwrap());
     s.stop().await;
 }
 

@@ -172,6 +172,9 @@ impl Default for Limits {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct OAuthConfig {
+    /// Whether the OAuth service answers at all, true. False imitates a server whose OAuth
+    /// endpoints are not reachable (e.g. not passed on by a proxy): they answer 404.
+    pub enabled: bool,
     /// Access token lifetime (`expires_in`), 3600.
     pub access_token_ttl_secs: u64,
     /// Refresh token lifetime, 30 days.
@@ -193,6 +196,7 @@ pub struct OAuthConfig {
 impl Default for OAuthConfig {
     fn default() -> Self {
         Self {
+            enabled: true,
             access_token_ttl_secs: 3600,
             refresh_token_ttl_secs: 30 * 86_400,
             refresh_token_renew_secs: 4 * 86_400,

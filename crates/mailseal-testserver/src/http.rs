@@ -31,6 +31,18 @@ pub fn router(shared: Arc<Shared>) -> Router {
     Router::new().fallback(dispatch).with_state(shared)
 }
 
+/// Whether a path belongs to the OAuth service (discovery, `/api/auth`, `/auth/…`).
+fn is_oauth_path(first: &str, second: &str) -> bool {
+    matches!(
+        (first, second),
+        (
+            ".well-known",
+            "oauth-authorization-server" | "openid-configuration" | "oauth-protected-resource"
+        ) | ("api", "auth")
+            | ("auth" | "authorize", _)
+    )
+}
+
 async fn dispatch(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -46,6 +58,9 @@ async fn dispatch(
     let first = segments.next().unwrap_or_default();
     let second = segments.next().unwrap_or_default();
     let method = parts.method.clone();
+    if !shared.config.oauth.enabled && is_oauth_path(first, second) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
 
     match (first, second, &method) {
         ("jmap", "", &Method::POST) => jmap_api(&shared, &parts.headers, body, ip).await,
