@@ -148,11 +148,6 @@ impl ApiError {
         }
     }
 
-    /// An invalid argument (code `api.invalid_input`).
-    pub(crate) fn invalid(message: impl Into<String>) -> Self {
-        ApiError::new(ErrorKind::InvalidInput, "api.invalid_input", message)
-    }
-
     /// The family.
     pub fn kind(&self) -> ErrorKind {
         match self {

@@ -22,6 +22,40 @@ fn from_unix(secs: i64) -> SystemTime {
     }
 }
 
+/// A facade enum that mirrors a mailseal-core enum (core carries no FFI attributes): the
+/// conversions both ways, and `as_str` giving core's stable name, so the names live in one
+/// place.
+macro_rules! mirror_core_enum {
+    ($api:ident, $core:ident, $($variant:ident),+ $(,)?) => {
+        impl From<core::$core> for $api {
+            fn from(v: core::$core) -> Self {
+                match v {
+                    $(core::$core::$variant => $api::$variant,)+
+                }
+            }
+        }
+
+        impl From<$api> for core::$core {
+            fn from(v: $api) -> Self {
+                match v {
+                    $($api::$variant => core::$core::$variant,)+
+                }
+            }
+        }
+
+        impl $api {
+            /// The stable name, as mailseal-core spells it (e.g. in `key inspect --json`).
+            pub fn as_str(&self) -> &'static str {
+                core::$core::from(*self).as_str()
+            }
+        }
+    };
+}
+
+mirror_core_enum!(KeyFormat, KeyFormat, OpenPgp, X509);
+mirror_core_enum!(Severity, Severity, Error, Warning);
+mirror_core_enum!(CertificateRole, CertificateRole, Recipient, Chain, Unused);
+
 /// The kind of key material.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(
@@ -33,25 +67,6 @@ pub enum KeyFormat {
     OpenPgp,
     /// X.509 certificates (S/MIME encryption).
     X509,
-}
-
-impl KeyFormat {
-    /// `"openpgp"` or `"x509"`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            KeyFormat::OpenPgp => "openpgp",
-            KeyFormat::X509 => "x509",
-        }
-    }
-}
-
-impl From<core::KeyFormat> for KeyFormat {
-    fn from(f: core::KeyFormat) -> Self {
-        match f {
-            core::KeyFormat::OpenPgp => KeyFormat::OpenPgp,
-            core::KeyFormat::X509 => KeyFormat::X509,
-        }
-    }
 }
 
 /// How bad a problem is.
@@ -67,16 +82,6 @@ pub enum Severity {
     Warning,
 }
 
-impl Severity {
-    /// `"error"` or `"warning"`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }
-    }
-}
-
 /// What a certificate of the input is used for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(
@@ -90,17 +95,6 @@ pub enum CertificateRole {
     Chain,
     /// Not used (an error, or another address).
     Unused,
-}
-
-impl CertificateRole {
-    /// `"recipient"`, `"chain"` or `"unused"`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            CertificateRole::Recipient => "recipient",
-            CertificateRole::Chain => "chain",
-            CertificateRole::Unused => "unused",
-        }
-    }
 }
 
 /// One thing found while validating a key.
@@ -168,10 +162,7 @@ impl From<&core::Problem> for KeyProblem {
     fn from(p: &core::Problem) -> Self {
         KeyProblem {
             code: p.code.as_str().to_owned(),
-            severity: match p.severity {
-                core::Severity::Error => Severity::Error,
-                core::Severity::Warning => Severity::Warning,
-            },
+            severity: p.severity.into(),
             message: p.message.clone(),
             subject: p.subject.clone(),
             date: p.date.map(unix),
@@ -193,11 +184,7 @@ impl From<&core::CertificateReport> for CertificateSummary {
             _ => (String::new(), Vec::new(), None),
         };
         CertificateSummary {
-            role: match c.role {
-                core::CertificateRole::Recipient => CertificateRole::Recipient,
-                core::CertificateRole::Chain => CertificateRole::Chain,
-                core::CertificateRole::Unused => CertificateRole::Unused,
-            },
+            role: c.role.into(),
             fingerprint: c.fingerprint.to_hex(),
             expires: c.expires.map(unix),
             algorithm,
@@ -319,15 +306,9 @@ pub fn encrypt(
     options: EncryptOptions,
 ) -> Result<EncryptResult, ApiError> {
     let alg = algorithm(&options.algorithm)?;
-    let pgp_format = match options.pgp_format.to_ascii_lowercase().as_str() {
-        "auto" | "" => core::PgpFormat::Auto,
-        "seipdv1" => core::PgpFormat::Seipdv1,
-        "seipdv2" => core::PgpFormat::Seipdv2,
-        other => {
-            return Err(ApiError::invalid(format!(
-                "unknown OpenPGP format {other:?}: use auto, seipdv1 or seipdv2"
-            )));
-        }
+    let pgp_format: core::PgpFormat = match options.pgp_format.as_str() {
+        "" => core::PgpFormat::Auto,
+        name => name.parse()?,
     };
     let recipients =
         core::RecipientKey::from_bytes(&key)?.validate(&policy(options.email, None))?;

@@ -98,6 +98,40 @@ pub enum PgpFormat {
     Seipdv2,
 }
 
+impl PgpFormat {
+    /// Every format, in the order of [`PgpFormat::as_str`]'s names.
+    pub const ALL: [PgpFormat; 3] = [PgpFormat::Auto, PgpFormat::Seipdv1, PgpFormat::Seipdv2];
+
+    /// `auto`, `seipdv1` or `seipdv2` (the names of the CLI's `--pgp`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PgpFormat::Auto => "auto",
+            PgpFormat::Seipdv1 => "seipdv1",
+            PgpFormat::Seipdv2 => "seipdv2",
+        }
+    }
+}
+
+impl FromStr for PgpFormat {
+    type Err = Error;
+
+    /// Reads a name of [`PgpFormat::as_str`], in any case.
+    ///
+    /// ```
+    /// use mailseal_core::PgpFormat;
+    /// assert_eq!("SEIPDv2".parse::<PgpFormat>().unwrap(), PgpFormat::Seipdv2);
+    /// assert!("v3".parse::<PgpFormat>().is_err());
+    /// ```
+    fn from_str(s: &str) -> Result<Self, Error> {
+        PgpFormat::ALL
+            .into_iter()
+            .find(|f| f.as_str().eq_ignore_ascii_case(s))
+            .ok_or(Error::ApiMisuse(
+                "unknown OpenPGP format: use auto, seipdv1 or seipdv2",
+            ))
+    }
+}
+
 /// How to encrypt.
 ///
 /// ```

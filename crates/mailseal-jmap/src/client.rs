@@ -69,21 +69,19 @@ enum Active {
 
 impl Active {
     fn of(credential: &Credential) -> Active {
-        let method = credential.initial_method();
+        let fixed = |header: Secret, method: SignInMethod| Active::Fixed { header, method };
         match credential {
             Credential::Password { user, password }
-            | Credential::PasswordAndCode { user, password, .. } => Active::Fixed {
-                header: basic_header(user, password.expose()),
-                method,
-            },
-            Credential::AppPassword { user, secret } => Active::Fixed {
-                header: basic_header(user, secret.expose()),
-                method,
-            },
-            Credential::ApiKey(token) | Credential::Bearer(token) => Active::Fixed {
-                header: bearer_header(token),
-                method,
-            },
+            | Credential::PasswordAndCode { user, password, .. } => fixed(
+                basic_header(user, password.expose()),
+                SignInMethod::Password,
+            ),
+            Credential::AppPassword { user, secret } => fixed(
+                basic_header(user, secret.expose()),
+                SignInMethod::AppPassword,
+            ),
+            Credential::ApiKey(token) => fixed(bearer_header(token), SignInMethod::ApiKey),
+            Credential::Bearer(token) => fixed(bearer_header(token), SignInMethod::OAuth),
             Credential::OAuth(tokens) => Active::OAuth(tokens.clone()),
         }
     }
@@ -125,6 +123,12 @@ impl std::fmt::Debug for Client {
             .field("sign_in_method", &self.sign_in_method())
             .finish_non_exhaustive()
     }
+}
+
+/// Locks `m`; a panic elsewhere while it was held leaves data that is still whole (every
+/// update is a single assignment), so poisoning is ignored.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Whether `url` points at this machine.
@@ -221,9 +225,7 @@ impl Client {
     }
 
     fn state(&self) -> MutexGuard<'_, AuthState> {
-        self.auth
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.auth)
     }
 
     /// The credential the client was given (or last set).
@@ -305,19 +307,11 @@ impl Client {
 
     /// The server's OAuth endpoints (read once).
     async fn endpoints(&self) -> Result<Endpoints, Error> {
-        if let Some(e) = self
-            .endpoints
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-        {
+        if let Some(e) = lock(&self.endpoints).clone() {
             return Ok(e);
         }
         let found = oauth::discover(&self.http, &self.base).await?;
-        *self
-            .endpoints
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(found.clone());
+        *lock(&self.endpoints) = Some(found.clone());
         Ok(found)
     }
 

@@ -145,18 +145,6 @@ impl Credential {
             _ => None,
         }
     }
-
-    /// The method the client starts with for this credential.
-    pub(crate) fn initial_method(&self) -> SignInMethod {
-        match self {
-            Credential::Password { .. } | Credential::PasswordAndCode { .. } => {
-                SignInMethod::Password
-            }
-            Credential::AppPassword { .. } => SignInMethod::AppPassword,
-            Credential::ApiKey(_) => SignInMethod::ApiKey,
-            Credential::Bearer(_) | Credential::OAuth(_) => SignInMethod::OAuth,
-        }
-    }
 }
 
 /// How the client signs its requests at the moment.

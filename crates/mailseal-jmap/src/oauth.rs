@@ -171,6 +171,9 @@ fn unix(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// Stalwart's JSON login, behind its `/login` and `/device` pages (not in the metadata).
+const LOGIN_PATH: &str = "/api/auth";
+
 /// The endpoints of the server's OAuth service.
 #[derive(Debug, Clone)]
 pub(crate) struct Endpoints {
@@ -215,7 +218,7 @@ pub(crate) async fn discover(http: &reqwest::Client, base: &Url) -> Result<Endpo
         Ok(Some(url))
     };
     Ok(Endpoints {
-        login: join(base, "/api/auth")?,
+        login: join(base, LOGIN_PATH)?,
         token: endpoint("token_endpoint")?
             .ok_or_else(|| Error::protocol("OAuth metadata without token_endpoint"))?,
         device: endpoint("device_authorization_endpoint")?,
@@ -272,13 +275,13 @@ enum LoginAnswer {
 /// Posts `body` to `/api/auth`, adding `mfaToken` from `codes` when the server asks.
 async fn login_with_code(
     http: &reqwest::Client,
-    endpoints: &Endpoints,
+    login: &Url,
     mut body: Value,
     user: &str,
     codes: Option<&std::sync::Arc<dyn CodeProvider>>,
 ) -> Result<Value, Error> {
     for attempt in 0..2 {
-        match post_login(http, endpoints, &body).await? {
+        match post_login(http, login, &body).await? {
             LoginAnswer::Authenticated(v) => return Ok(v),
             LoginAnswer::Verified => return Ok(json!({"type": "verified"})),
             LoginAnswer::MfaRequired if attempt == 0 => {
@@ -306,10 +309,10 @@ async fn login_with_code(
 
 async fn post_login(
     http: &reqwest::Client,
-    endpoints: &Endpoints,
+    login: &Url,
     body: &Value,
 ) -> Result<LoginAnswer, Error> {
-    let resp = http.post(endpoints.login.clone()).json(body).send().await?;
+    let resp = http.post(login.clone()).json(body).send().await?;
     let value = crate::client::read_json(resp).await?;
     match value.get("type").and_then(Value::as_str) {
         Some("authenticated") => Ok(LoginAnswer::Authenticated(value)),
@@ -348,7 +351,7 @@ pub(crate) async fn sign_in(
     if let (Some(scope), Some(obj)) = (&options.scope, body.as_object_mut()) {
         obj.insert("scope".into(), Value::String(scope.clone()));
     }
-    let answer = login_with_code(http, endpoints, body, user, codes).await?;
+    let answer = login_with_code(http, &endpoints.login, body, user, codes).await?;
     let code = Secret::new(
         answer
             .get("client_code")
@@ -658,18 +661,14 @@ pub async fn approve_device(
     options: &crate::ConnectOptions,
 ) -> Result<(), Error> {
     let (http, base) = crate::client::http_client(base_url, options)?;
-    let endpoints = Endpoints {
-        login: join(&base, "/api/auth")?,
-        token: join(&base, "/auth/token")?,
-        device: None,
-    };
+    let login = join(&base, LOGIN_PATH)?;
     let body = json!({
         "type": "authDevice",
         "accountName": user,
         "accountSecret": password.expose(),
         "code": user_code,
     });
-    let answer = login_with_code(&http, &endpoints, body, user, codes.as_ref()).await?;
+    let answer = login_with_code(&http, &login, body, user, codes.as_ref()).await?;
     match answer.get("type").and_then(Value::as_str) {
         Some("verified") => Ok(()),
         _ => Err(Error::protocol("the device approval was not confirmed")),
