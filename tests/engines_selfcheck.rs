@@ -7,7 +7,7 @@
 //!   family: where [`supports`] says yes the result must be the exact entity, where it says
 //!   no the engine must fail (so the support table is re-measured on each run);
 //! * BER indefinite-length input is checked against [`engines::supports_ber_indefinite`];
-//! * the real Stalwart 0.16.19 messages in `../shared/fixtures/stalwart-0.16.19/` are
+//! * the real Stalwart 0.16.19 messages in `tests/fixtures/stalwart-0.16.19/` are
 //!   decrypted with the fixture keys and compared with the originals as that folder's
 //!   README ("Step 12") describes.
 //!
@@ -412,18 +412,13 @@ fn clear_headers(message: &[u8]) -> Vec<u8> {
 /// S/MIME engine must refuse ChaCha20-Poly1305.
 #[test]
 fn stalwart_fixtures() {
-    let base = repo_root()
-        .parent()
-        .expect("the repository has a parent directory")
-        .join("shared/fixtures/stalwart-0.16.19");
+    let base = repo_root().join("tests/fixtures/stalwart-0.16.19");
     let (messages, keys) = (base.join("messages"), base.join("keys"));
-    if !messages.is_dir() {
-        eprintln!(
-            "note: {} is absent; skipping the Stalwart fixture check",
-            messages.display()
-        );
-        return;
-    }
+    assert!(
+        messages.is_dir(),
+        "the recorded Stalwart messages are expected at {}",
+        messages.display()
+    );
     let start = Instant::now();
     let mut names: Vec<String> = std::fs::read_dir(&messages)
         .unwrap()

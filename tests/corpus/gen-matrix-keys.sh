@@ -7,7 +7,7 @@
 #
 #   tests/corpus/gen-matrix-keys.sh OUTDIR
 #
-# Writes into OUTDIR (file names follow shared/fixtures/*/keys/):
+# Writes into OUTDIR (file names follow tests/fixtures/*/keys/):
 #
 #   ca.crt.pem, ca.key.pem           test CA (RSA-3072), key unencrypted PKCS#8
 #   smime-NAME.crt.pem               leaf certificate, CN=Alice Example,

@@ -20,7 +20,7 @@
 //! against them.
 //!
 //! Keys come from `tests/corpus/gen-matrix-keys.sh OUTDIR` (or a directory laid out the same
-//! way, such as `shared/fixtures/stalwart-*/keys/`): `KEY.crt.pem` + `KEY.key.pem` (+ for
+//! way, such as `tests/fixtures/stalwart-*/keys/`): `KEY.crt.pem` + `KEY.key.pem` (+ for
 //! RSA `KEY.p12`) for S/MIME keys named `smime-*`, `KEY.pub.asc` + `KEY.sec.asc` for OpenPGP
 //! keys named `pgp-*`.
 //!

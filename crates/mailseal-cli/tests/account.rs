@@ -126,7 +126,7 @@ async fn status_app_passwords_and_encryption_through_the_cli() {
     // An EC certificate is refused (its mail would wait in the queue for days), and an AEAD
     // algorithm is accepted with the advice to use aes256.
     let ec = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/stalwart-0.16.19/keys/smime-p256.crt.pem");
+        .join("../../tests/fixtures/stalwart-0.16.19/keys/smime-p256.crt.pem");
     let (code, _, err) = account(
         &s,
         &["encryption", "enable", "--key", ec.to_str().unwrap()],

@@ -1,4 +1,4 @@
-//! Messages that real Stalwart servers stored encrypted at rest (`../shared/fixtures`):
+//! Messages that real Stalwart servers stored encrypted at rest (`tests/fixtures/`):
 //! `is_encrypted` recognises every one, and `decrypt` gives back the original exactly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
@@ -8,11 +8,11 @@ use mailseal_core::{PrivateKey, decrypt, is_encrypted};
 
 fn fixtures(version: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures")
+        .join("../../tests/fixtures")
         .join(version);
     assert!(
         dir.is_dir(),
-        "the Stalwart fixtures are expected at {} (the shared/ folder beside the clone)",
+        "the Stalwart fixtures are expected at {} (copied into the repository)",
         dir.display()
     );
     dir

@@ -27,7 +27,7 @@ fn keys(name: &str) -> Vec<u8> {
 fn fixture_key(name: &str) -> Vec<u8> {
     std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/fixtures/stalwart-0.16.19/keys")
+            .join("../../tests/fixtures/stalwart-0.16.19/keys")
             .join(name),
     )
     .unwrap()

@@ -29,7 +29,7 @@ const NOW: u64 = 1_798_761_600;
 
 fn key(name: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/stalwart-0.16.19/keys")
+        .join("../../tests/fixtures/stalwart-0.16.19/keys")
         .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -1,5 +1,5 @@
 //! The upload check of `x:PublicKey` on the throwaway keys of the 0.16.19 fixtures
-//! (`shared/fixtures/stalwart-0.16.19/keys/`), as the real server judged them (case 08).
+//! (`tests/fixtures/stalwart-0.16.19/keys/`), as the real server judged them (case 08).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -10,7 +10,7 @@ use mailseal_testserver::key_check::{KeyKind, check};
 
 fn key(name: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/stalwart-0.16.19/keys")
+        .join("../../tests/fixtures/stalwart-0.16.19/keys")
         .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -1,4 +1,4 @@
-//! Replays the recorded Stalwart 0.16.19 transcripts (`shared/fixtures/stalwart-0.16.19/`)
+//! Replays the recorded Stalwart 0.16.19 transcripts (`tests/fixtures/stalwart-0.16.19/`, copied from the recordings)
 //! against a fresh test server and compares every response with the recording.
 //!
 //! Requests are sent as recorded, with the README's placeholders replaced:
@@ -64,10 +64,10 @@ const BOB_NEW: &str = "Bob-changed-Passphrase-12";
 
 fn fixture_dir() -> PathBuf {
     let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/stalwart-0.16.19");
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/stalwart-0.16.19");
     assert!(
         dir.is_dir(),
-        "the Stalwart fixtures are expected at {} (the shared/ folder beside the clone)",
+        "the Stalwart fixtures are expected at {} (copied into the repository)",
         dir.display()
     );
     dir
