@@ -428,12 +428,13 @@ impl AccountSession {
         )
     }
 
-    /// Signs in with an API key (`API_…`).
+    /// Signs in with a Bearer token: an API key (`API_…`) or an OAuth access token, told
+    /// apart the same way everywhere ([`Credential::token`]).
     pub fn connect_api_key(
         server_url: String,
         api_key: String,
     ) -> Result<AccountSession, ApiError> {
-        connect(&server_url, Credential::ApiKey(Secret::new(api_key)))
+        connect(&server_url, Credential::token(Secret::new(api_key))?)
     }
 
     /// Uses saved OAuth tokens (refreshed as needed: save [`tokens`](Self::tokens) again

@@ -126,15 +126,8 @@ fn save_tokens(path: &Path, tokens: &OAuthTokens) -> Result<(), CliError> {
 
 async fn connect(args: &AccountArgs) -> Result<Client, CliError> {
     let credential = match (&args.token_env, &args.app_password_env, &args.token_file) {
-        (Some(var), _, _) => {
-            let token = env_secret(var)?;
-            // Stalwart API keys are recognisable; anything else is an OAuth access token.
-            if token.expose().starts_with("API_") {
-                Credential::ApiKey(token)
-            } else {
-                Credential::Bearer(token)
-            }
-        }
+        // An API key or an OAuth access token, told apart by mailseal-jmap.
+        (Some(var), _, _) => Credential::token(env_secret(var)?)?,
         (None, Some(var), _) => Credential::AppPassword {
             user: args.user.clone(),
             secret: env_secret(var)?,

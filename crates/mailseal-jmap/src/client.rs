@@ -1,24 +1,25 @@
-//! The connection: session discovery (RFC 8620 §2), authentication, the JMAP request envelope
-//! (§3) and the mapping of every HTTP- and method-level error.
+//! The connection: the [`Client`] that finds the session, signs every request through the
+//! sign-in state machine, and sends JMAP method calls.
 
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 use url::Url;
 
-use crate::credential::{Credential, SignInMethod, basic_header, bearer_header};
-use crate::error::{Error, SetError};
-use crate::oauth::{self, Endpoints, OAuthOptions, OAuthTokens};
+use crate::credential::{Credential, SignInMethod};
+use crate::envelope::{self, GetArgs, GetResponse, QueryArgs, QueryResponse, Request};
+use crate::error::Error;
+use crate::http::{self, Server, json_body, read_json};
+use crate::oauth::discovery::discover;
+use crate::oauth::login;
+use crate::oauth::{OAuthOptions, OAuthTokens};
 use crate::secret::Secret;
-
-/// Stalwart's capability for the `x:` management methods (0.16 and later).
-pub const STALWART_CAPABILITY: &str = "urn:stalwart:jmap";
-const USING: [&str; 2] = ["urn:ietf:params:jmap:core", STALWART_CAPABILITY];
-
-/// How long before its expiry an access token is refreshed.
-const REFRESH_MARGIN: Duration = Duration::from_secs(60);
+use crate::session::{self, Session, parse_session};
+use crate::signin::SignIn;
 
 /// How to connect.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,129 +43,28 @@ impl Default for ConnectOptions {
     }
 }
 
-/// What the session object says about the signed-in account.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Session {
-    /// The signed-in user name.
-    pub username: String,
-    /// The personal account's id.
-    pub account_id: String,
-    /// Where JMAP requests go.
-    pub api_url: String,
-    /// Whether the server offers Stalwart's `x:` methods (0.16 and later).
-    pub stalwart_jmap: bool,
-}
-
-/// How requests are signed right now.
-#[derive(Clone)]
-enum Active {
-    /// A fixed `Authorization` header (Basic, API key, bare bearer token).
-    Fixed {
-        header: Secret,
-        method: SignInMethod,
-    },
-    /// OAuth tokens, refreshed before they expire.
-    OAuth(OAuthTokens),
-}
-
-impl Active {
-    fn of(credential: &Credential) -> Active {
-        let fixed = |header: Secret, method: SignInMethod| Active::Fixed { header, method };
-        match credential {
-            Credential::Password { user, password }
-            | Credential::PasswordAndCode { user, password, .. } => fixed(
-                basic_header(user, password.expose()),
-                SignInMethod::Password,
-            ),
-            Credential::AppPassword { user, secret } => fixed(
-                basic_header(user, secret.expose()),
-                SignInMethod::AppPassword,
-            ),
-            Credential::ApiKey(token) => fixed(bearer_header(token), SignInMethod::ApiKey),
-            Credential::Bearer(token) => fixed(bearer_header(token), SignInMethod::OAuth),
-            Credential::OAuth(tokens) => Active::OAuth(tokens.clone()),
-        }
-    }
-
-    fn method(&self) -> SignInMethod {
-        match self {
-            Active::Fixed { method, .. } => *method,
-            Active::OAuth(_) => SignInMethod::OAuth,
-        }
-    }
-}
-
-/// The credential the caller gave and how it is being used.
-struct AuthState {
-    credential: Credential,
-    active: Active,
-}
-
 /// A signed-in connection to a Stalwart server.
 ///
 /// The client signs its requests by itself: it refreshes OAuth tokens before they expire,
 /// moves a password session to the server's OAuth sign-in when two-factor authentication
 /// needs it (asking the [`CodeProvider`](crate::CodeProvider) for the code), and signs in
-/// again with the password after a password change revoked its tokens.
+/// again with the password after a password change revoked its tokens. Credentials only go
+/// to the origin of the server URL given ([`Error::ForeignOrigin`] otherwise).
 pub struct Client {
-    http: reqwest::Client,
-    base: Url,
-    oauth: OAuthOptions,
-    auth: Mutex<AuthState>,
-    endpoints: Mutex<Option<Endpoints>>,
+    server: Server,
+    sign_in: SignIn,
     session: Session,
+    api_url: Url,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("base", &self.base.as_str())
+            .field("base", &self.server.base.as_str())
             .field("session", &self.session)
             .field("sign_in_method", &self.sign_in_method())
             .finish_non_exhaustive()
     }
-}
-
-/// Locks `m`; a panic elsewhere while it was held leaves data that is still whole (every
-/// update is a single assignment), so poisoning is ignored.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Whether `url` points at this machine.
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
-}
-
-/// Checks `base_url` (https, or http only for loopback unless allowed) and builds the HTTP
-/// client: certificates verified, no redirects followed, a timeout on every request.
-pub(crate) fn http_client(
-    base_url: &str,
-    options: &ConnectOptions,
-) -> Result<(reqwest::Client, Url), Error> {
-    let base =
-        Url::parse(base_url).map_err(|e| Error::invalid(format!("bad URL {base_url}: {e}")))?;
-    match base.scheme() {
-        "https" => {}
-        "http" if is_loopback(&base) || options.allow_insecure_http => {}
-        "http" => {
-            return Err(Error::InsecureUrl {
-                url: base_url.to_owned(),
-            });
-        }
-        other => return Err(Error::invalid(format!("unsupported URL scheme {other}"))),
-    }
-    let http = reqwest::Client::builder()
-        .timeout(options.timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .https_only(!options.allow_insecure_http && !is_loopback(&base))
-        .build()?;
-    Ok((http, base))
 }
 
 impl Client {
@@ -175,24 +75,23 @@ impl Client {
         credential: Credential,
         options: &ConnectOptions,
     ) -> Result<Client, Error> {
-        let (http, base) = http_client(base_url, options)?;
+        let server = Server::new(base_url, options)?;
+        let session_url = session::session_url(&server).await?;
         let mut client = Client {
-            http,
-            base,
-            oauth: options.oauth.clone(),
-            auth: Mutex::new(AuthState {
-                active: Active::of(&credential),
-                credential,
-            }),
-            endpoints: Mutex::new(None),
+            sign_in: SignIn::new(server.clone(), credential, options.oauth.clone()),
             session: Session {
                 username: String::new(),
                 account_id: String::new(),
                 api_url: String::new(),
                 stalwart_jmap: false,
             },
+            api_url: session_url.clone(),
+            server,
         };
-        client.session = client.discover().await?;
+        let value = client.get_json(session_url.clone()).await?;
+        client.session = parse_session(&client.server, &session_url, &value)?;
+        client.api_url = Url::parse(&client.session.api_url)
+            .map_err(|e| Error::protocol(format!("bad apiUrl: {e}")))?;
         Ok(client)
     }
 
@@ -206,10 +105,10 @@ impl Client {
         codes: Option<Arc<dyn crate::CodeProvider>>,
         options: &ConnectOptions,
     ) -> Result<OAuthTokens, Error> {
-        let (http, base) = http_client(base_url, options)?;
-        let endpoints = oauth::discover(&http, &base).await?;
-        oauth::sign_in(
-            &http,
+        let server = Server::new(base_url, options)?;
+        let endpoints = discover(&server).await?;
+        login::sign_in(
+            &server,
             &endpoints,
             &options.oauth,
             user,
@@ -224,233 +123,62 @@ impl Client {
         &self.session
     }
 
-    fn state(&self) -> MutexGuard<'_, AuthState> {
-        lock(&self.auth)
-    }
-
     /// The credential the client was given (or last set).
     pub fn credential(&self) -> Credential {
-        self.state().credential.clone()
+        self.sign_in.credential()
     }
 
     /// How requests are signed right now: this changes when the client moves a password
     /// session to OAuth.
     pub fn sign_in_method(&self) -> SignInMethod {
-        self.state().active.method()
+        self.sign_in.method()
     }
 
     /// The current OAuth tokens, when the client uses OAuth: save them (in the keychain) after
     /// each session, since the client refreshes them.
     pub fn oauth_tokens(&self) -> Option<OAuthTokens> {
-        match &self.state().active {
-            Active::OAuth(tokens) => Some(tokens.clone()),
-            Active::Fixed { .. } => None,
-        }
+        self.sign_in.oauth_tokens()
     }
 
     /// Replaces the credential (a new sign-in); requests use it from now on.
     pub fn set_credential(&self, credential: Credential) {
-        let mut state = self.state();
-        state.active = Active::of(&credential);
-        state.credential = credential;
-    }
-
-    /// Takes the new password after a successful change: Basic sessions use it at once;
-    /// OAuth sessions, whose tokens the server has just revoked, sign in again with it when
-    /// the next request is refused.
-    pub(crate) fn password_changed(&self, new: &Secret) {
-        let mut state = self.state();
-        let Some(updated) = state.credential.with_password(new) else {
-            return;
-        };
-        if let Active::Fixed {
-            method: SignInMethod::Password,
-            ..
-        } = state.active
-        {
-            state.active = Active::of(&updated);
-        }
-        state.credential = updated;
-    }
-
-    /// A URL on the server.
-    pub(crate) fn url(&self, path: &str) -> Result<Url, Error> {
-        self.base
-            .join(path)
-            .map_err(|e| Error::protocol(format!("bad URL {path}: {e}")))
-    }
-
-    async fn discover(&self) -> Result<Session, Error> {
-        let well_known = self.url("/.well-known/jmap")?;
-        let resp = self.http.get(well_known.clone()).send().await?;
-        let session_url = if resp.status().is_redirection() {
-            let location = resp
-                .headers()
-                .get(reqwest::header::LOCATION)
-                .and_then(|l| l.to_str().ok())
-                .ok_or_else(|| Error::protocol("redirect without Location"))?;
-            well_known
-                .join(location)
-                .map_err(|e| Error::protocol(format!("bad Location {location}: {e}")))?
-        } else {
-            well_known
-        };
-        // Follow the redirect only within the same server: credentials never go elsewhere.
-        if session_url.origin() != self.base.origin() {
-            return Err(Error::protocol(format!(
-                "the session URL {session_url} is on another server"
-            )));
-        }
-        let value = self.get_json(session_url).await?;
-        parse_session(&value)
-    }
-
-    /// The server's OAuth endpoints (read once).
-    async fn endpoints(&self) -> Result<Endpoints, Error> {
-        if let Some(e) = lock(&self.endpoints).clone() {
-            return Ok(e);
-        }
-        let found = oauth::discover(&self.http, &self.base).await?;
-        *lock(&self.endpoints) = Some(found.clone());
-        Ok(found)
-    }
-
-    /// The `Authorization` header for the next request; refreshes OAuth tokens that are
-    /// about to expire.
-    async fn authorization(&self) -> Result<Secret, Error> {
-        let active = self.state().active.clone();
-        match active {
-            Active::Fixed { header, .. } => Ok(header),
-            Active::OAuth(tokens) => {
-                if tokens.expires_within(REFRESH_MARGIN, SystemTime::now())
-                    && tokens.refresh_token().is_some()
-                {
-                    let fresh = self.refresh_or_sign_in(&tokens).await?;
-                    return Ok(bearer_header(fresh.access_token()));
-                }
-                Ok(bearer_header(tokens.access_token()))
-            }
-        }
-    }
-
-    /// Refreshes `tokens`; when the server no longer accepts them (revoked by a password
-    /// change, or expired), signs in again with the password if the credential has one.
-    async fn refresh_or_sign_in(&self, tokens: &OAuthTokens) -> Result<OAuthTokens, Error> {
-        let refreshed = match tokens.refresh_token() {
-            Some(_) => {
-                let endpoints = self.endpoints().await?;
-                oauth::refresh(&self.http, &endpoints, tokens).await
-            }
-            None => Err(Error::SignInRequired {
-                reason: "the OAuth access token is no longer accepted".into(),
-            }),
-        };
-        let fresh = match refreshed {
-            Ok(fresh) => fresh,
-            Err(e @ Error::Transport { .. }) => return Err(e),
-            Err(refusal) => {
-                if self.state().credential.password_of().is_none() {
-                    return Err(Error::SignInRequired {
-                        reason: format!(
-                            "the server no longer accepts this sign-in ({refusal}); a password                              change signs out every OAuth session, and a refresh token lasts                              30 days: sign in again with the password"
-                        ),
-                    });
-                }
-                return self.sign_in_oauth().await;
-            }
-        };
-        self.state().active = Active::OAuth(fresh.clone());
-        Ok(fresh)
+        self.sign_in.set_credential(credential);
     }
 
     /// Moves this session to the server's OAuth sign-in now, with the credential's password
     /// (and a code from its provider when the server asks for one). Returns the new tokens.
     pub async fn sign_in_oauth(&self) -> Result<OAuthTokens, Error> {
-        let credential = self.state().credential.clone();
-        let Some((user, password)) = credential.password_of() else {
-            return Err(Error::NotAvailable {
-                reason: "signing in through OAuth needs the account password".into(),
-            });
-        };
-        let endpoints = self.endpoints().await?;
-        let tokens = oauth::sign_in(
-            &self.http,
-            &endpoints,
-            &self.oauth,
-            user,
-            password,
-            credential.codes(),
-        )
-        .await?;
-        self.state().active = Active::OAuth(tokens.clone());
-        Ok(tokens)
+        self.sign_in.sign_in_oauth().await
     }
 
-    /// After a 402 (two-factor authentication on, HTTP Basic with the password): signs in
-    /// with a code, through OAuth on 0.16, or as `password$code` Basic on 0.15 (whose 402
-    /// says so).
-    async fn answer_mfa(&self, detail: &str) -> Result<(), Error> {
-        let credential = self.state().credential.clone();
-        let (Some((user, password)), Some(codes)) = (credential.password_of(), credential.codes())
-        else {
-            return Err(Error::TotpRequired {
-                detail: detail.to_owned(),
-            });
-        };
-        if detail.contains("$totp_token") {
-            let code = oauth::ask_code(codes, user).await?;
-            let secret =
-                zeroize::Zeroizing::new(format!("{}${}", password.expose(), code.expose()));
-            self.state().active = Active::Fixed {
-                header: basic_header(user, &secret),
-                method: SignInMethod::PasswordWithCode,
-            };
-            return Ok(());
-        }
-        self.sign_in_oauth().await.map(|_| ())
+    /// Takes the new password after a successful change (see [`SignIn::password_changed`]).
+    pub(crate) fn password_changed(&self, new: &Secret) {
+        self.sign_in.password_changed(new);
     }
 
-    /// Sends a request built by `build` with the current authorization; on a 401 or 402 that
-    /// the credential can answer (refresh, sign in again, ask for a code), retries once.
-    async fn send<F>(&self, build: F) -> Result<Value, Error>
+    /// A URL on the server.
+    pub(crate) fn url(&self, path: &str) -> Result<Url, Error> {
+        self.server.url(path)
+    }
+
+    /// Sends the request `build` makes to `url` with the current authorization; on a
+    /// refusal the sign-in can answer (refresh, sign in again, ask for a code), retries once.
+    async fn send<F>(&self, url: &Url, build: F) -> Result<Value, Error>
     where
-        F: Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+        F: Fn(&reqwest::Client, Url) -> Result<reqwest::RequestBuilder, Error>,
     {
+        self.server.check_origin(url, "request URL")?;
         let mut retried = false;
         loop {
-            let header = self.authorization().await?;
-            let resp = build(&self.http)
-                .header(reqwest::header::AUTHORIZATION, header.expose())
+            let header = self.sign_in.authorization().await?;
+            let resp = build(&self.server.http, url.clone())?
+                .header(reqwest::header::AUTHORIZATION, http::authorization(&header)?)
                 .send()
                 .await?;
-            let method = self.sign_in_method();
             match read_json(resp).await {
-                Err(e @ Error::Unauthorized { .. })
-                    if !retried && method == SignInMethod::OAuth =>
-                {
+                Err(e) if !retried => {
                     retried = true;
-                    let tokens = self.oauth_tokens();
-                    match tokens {
-                        Some(tokens) => {
-                            self.refresh_or_sign_in(&tokens).await?;
-                        }
-                        // A bare access token: sign in again only with a password at hand.
-                        None if self.state().credential.password_of().is_some() => {
-                            self.sign_in_oauth().await?;
-                        }
-                        None => return Err(e),
-                    }
-                }
-                Err(Error::Unauthorized { .. })
-                    if !retried && method == SignInMethod::PasswordWithCode =>
-                {
-                    // A `password$code` credential is good only while the code is current.
-                    retried = true;
-                    self.answer_mfa("$totp_token").await?;
-                }
-                Err(Error::TotpRequired { detail }) if !retried => {
-                    retried = true;
-                    self.answer_mfa(&detail).await?;
+                    self.sign_in.recover(e).await?;
                 }
                 other => return other,
             }
@@ -459,166 +187,56 @@ impl Client {
 
     /// An authenticated GET returning JSON, with the HTTP errors mapped.
     pub(crate) async fn get_json(&self, url: Url) -> Result<Value, Error> {
-        self.send(|http| http.get(url.clone())).await
+        self.send(&url, |http, url| Ok(http.get(url))).await
     }
 
-    /// Sends one JMAP request with `calls` (method name, arguments) and returns each
-    /// method's arguments, in order. Method-level errors become [`Error::Method`].
-    pub(crate) async fn call(&self, calls: Vec<(&str, Value)>) -> Result<Vec<Value>, Error> {
-        let method_calls: Vec<Value> = calls
-            .iter()
-            .enumerate()
-            .map(|(i, (name, args))| {
-                let mut args = args.clone();
-                if let Some(obj) = args.as_object_mut() {
-                    obj.entry("accountId")
-                        .or_insert_with(|| Value::String(self.session.account_id.clone()));
-                }
-                json!([name, args, format!("c{i}")])
+    /// One JMAP method call with `args` (a struct that serializes as an object; `accountId`
+    /// is added), and its answer read as `R`. The request body is wiped once sent.
+    pub(crate) async fn call<A, R>(&self, method: &str, args: &A) -> Result<R, Error>
+    where
+        A: Serialize,
+        R: DeserializeOwned,
+    {
+        let request = Request::new(&self.session.account_id, method, args);
+        let value = self
+            .send(&self.api_url, |http, url| {
+                Ok(http
+                    .post(url)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(json_body(&request)?))
             })
-            .collect();
-        let body = json!({ "using": USING, "methodCalls": method_calls });
-        let url = Url::parse(&self.session.api_url)
-            .map_err(|e| Error::protocol(format!("bad apiUrl: {e}")))?;
-        let value = self.send(|http| http.post(url.clone()).json(&body)).await?;
-        let responses = value
-            .get("methodResponses")
-            .and_then(Value::as_array)
-            .ok_or_else(|| Error::protocol("no methodResponses"))?;
-        let mut out = Vec::with_capacity(calls.len());
-        for (i, _) in calls.iter().enumerate() {
-            let id = format!("c{i}");
-            let resp = responses
-                .iter()
-                .find(|r| r.get(2).and_then(Value::as_str) == Some(id.as_str()))
-                .ok_or_else(|| Error::protocol(format!("no response to call {id}")))?;
-            let name = resp.get(0).and_then(Value::as_str).unwrap_or_default();
-            let args = resp.get(1).cloned().unwrap_or(Value::Null);
-            if name == "error" {
-                return Err(Error::Method {
-                    kind: str_field(&args, "type").unwrap_or_default(),
-                    description: str_field(&args, "description"),
-                });
-            }
-            out.push(args);
-        }
-        Ok(out)
+            .await?;
+        envelope::read_response(value)
     }
 
     /// Every object of a type: `/query` for the ids, then `/get` (Stalwart's `notFound`
     /// quirk on `/get` is ignored).
-    pub(crate) async fn query_and_get(&self, object: &str) -> Result<Vec<Value>, Error> {
-        let resp = self.call1(&format!("{object}/query"), json!({})).await?;
-        let ids = resp.get("ids").cloned().unwrap_or(json!([]));
-        if ids.as_array().is_none_or(Vec::is_empty) {
+    pub(crate) async fn query_and_get<T: DeserializeOwned>(
+        &self,
+        object: &str,
+    ) -> Result<Vec<T>, Error> {
+        let query: QueryResponse = self.call(&format!("{object}/query"), &QueryArgs {}).await?;
+        if query.ids.is_empty() {
             return Ok(Vec::new());
         }
-        let resp = self
-            .call1(&format!("{object}/get"), json!({ "ids": ids }))
+        let got: GetResponse<T> = self
+            .call(&format!("{object}/get"), &GetArgs { ids: &query.ids })
             .await?;
-        Ok(resp
-            .get("list")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default())
+        Ok(got.list)
     }
 
-    /// One call, one answer.
-    pub(crate) async fn call1(&self, name: &str, args: Value) -> Result<Value, Error> {
-        self.call(vec![(name, args)])
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::protocol("empty response"))
+    /// The one object of a singleton type (`x:AccountPassword`, `x:AccountSettings`), if the
+    /// server gives it.
+    pub(crate) async fn get_singleton<T: DeserializeOwned>(
+        &self,
+        object: &str,
+    ) -> Result<Option<T>, Error> {
+        let ids = ["singleton".to_owned()];
+        let got: GetResponse<T> = self
+            .call(&format!("{object}/get"), &GetArgs { ids: &ids })
+            .await?;
+        Ok(got.list.into_iter().next())
     }
-}
-
-fn str_field(v: &Value, name: &str) -> Option<String> {
-    v.get(name).and_then(Value::as_str).map(str::to_owned)
-}
-
-pub(crate) fn parse_session(v: &Value) -> Result<Session, Error> {
-    let accounts = v
-        .get("accounts")
-        .and_then(Value::as_object)
-        .ok_or_else(|| Error::protocol("session without accounts"))?;
-    let personal = accounts
-        .iter()
-        .find(|(_, a)| a.get("isPersonal").and_then(Value::as_bool) == Some(true))
-        .ok_or_else(|| Error::protocol("session without a personal account"))?;
-    let account_id = personal.0.clone();
-    let stalwart_jmap = personal
-        .1
-        .get("accountCapabilities")
-        .and_then(|c| c.get(STALWART_CAPABILITY))
-        .is_some()
-        || v.get("primaryAccounts")
-            .and_then(|p| p.get(STALWART_CAPABILITY))
-            .is_some();
-    Ok(Session {
-        username: str_field(v, "username").unwrap_or_default(),
-        account_id,
-        api_url: str_field(v, "apiUrl").ok_or_else(|| Error::protocol("session without apiUrl"))?,
-        stalwart_jmap,
-    })
-}
-
-/// Reads a JSON answer, mapping error statuses and problem+json bodies.
-pub(crate) async fn read_json(resp: reqwest::Response) -> Result<Value, Error> {
-    let status = resp.status();
-    let bytes = resp.bytes().await?;
-    if status.is_success() {
-        return serde_json::from_slice(&bytes)
-            .map_err(|e| Error::protocol(format!("invalid JSON: {e}")));
-    }
-    let problem: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    let detail = str_field(&problem, "detail")
-        .or_else(|| str_field(&problem, "title"))
-        .unwrap_or_else(|| status.to_string());
-    Err(match status.as_u16() {
-        401 => Error::Unauthorized { detail },
-        402 => Error::TotpRequired { detail },
-        403 => Error::HttpForbidden { detail },
-        429 => Error::RateLimited { detail },
-        code => Error::Request {
-            status: code,
-            kind: str_field(&problem, "type").unwrap_or_else(|| "about:blank".into()),
-            detail,
-        },
-    })
-}
-
-/// The SetError for `id` in a `/set` response's `not…` map, if there is one.
-pub(crate) fn set_error(resp: &Value, map: &str, id: &str) -> Option<SetError> {
-    let e = resp.get(map)?.get(id)?;
-    Some(SetError {
-        kind: str_field(e, "type").unwrap_or_default(),
-        description: str_field(e, "description"),
-        properties: e
-            .get("properties")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default(),
-        validation_errors: e
-            .get("validationErrors")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .map(|v| {
-                        (
-                            str_field(v, "type").unwrap_or_default(),
-                            str_field(v, "property").unwrap_or_default(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-    })
 }
 
 /// Checks an IP address or CIDR range the way Stalwart does (IPv4 /8–/32, IPv6 /8–/128).
@@ -673,31 +291,5 @@ mod tests {
                 "{bad}"
             );
         }
-    }
-
-    #[test]
-    fn session_picks_the_personal_account() {
-        let v = json!({
-            "accounts": {
-                "g": {"isPersonal": false, "accountCapabilities": {}},
-                "c": {"isPersonal": true, "accountCapabilities": {"urn:stalwart:jmap": {}}}
-            },
-            "primaryAccounts": {"urn:stalwart:jmap": "c"},
-            "username": "alice@example.org",
-            "apiUrl": "http://127.0.0.1:1/jmap/"
-        });
-        let s = parse_session(&v).unwrap();
-        assert_eq!(s.account_id, "c");
-        assert!(s.stalwart_jmap);
-    }
-
-    #[test]
-    fn loopback_detection() {
-        assert!(is_loopback(&Url::parse("http://127.0.0.1:8080/").unwrap()));
-        assert!(is_loopback(&Url::parse("http://[::1]/").unwrap()));
-        assert!(is_loopback(&Url::parse("http://localhost/").unwrap()));
-        assert!(!is_loopback(
-            &Url::parse("http://mail.example.org/").unwrap()
-        ));
     }
 }

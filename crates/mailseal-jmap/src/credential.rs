@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 
-use crate::oauth::OAuthTokens;
+use crate::error::Error;
+use crate::oauth::tokens::OAuthTokens;
 use crate::secret::Secret;
 
 /// Asks the user for the current two-factor (TOTP) code, when the server wants one.
@@ -26,6 +27,21 @@ where
     }
 }
 
+/// Asks `codes` for a code, off the async executor (a provider may block on a prompt).
+pub(crate) async fn ask_code(
+    codes: &Arc<dyn CodeProvider>,
+    user: &str,
+) -> Result<Secret, Error> {
+    let codes = Arc::clone(codes);
+    let user = user.to_owned();
+    let code = tokio::task::spawn_blocking(move || codes.totp_code(&user))
+        .await
+        .map_err(|e| Error::invalid(format!("the code prompt failed: {e}")))?;
+    code.ok_or_else(|| Error::SignInRequired {
+        reason: "two-factor authentication is on and no code was entered".into(),
+    })
+}
+
 /// A credential for the server.
 ///
 /// The client picks HTTP Basic or OAuth by itself and reports which it used
@@ -34,7 +50,7 @@ where
 #[non_exhaustive]
 pub enum Credential {
     /// The account password, sent with HTTP Basic. Fails with
-    /// [`Error::TotpRequired`](crate::Error::TotpRequired) once two-factor authentication is on.
+    /// [`Error::TotpRequired`](Error::TotpRequired) once two-factor authentication is on.
     Password {
         /// The account address.
         user: String,
@@ -111,6 +127,33 @@ impl Credential {
             password: password.into(),
             codes,
         }
+    }
+
+    /// A Bearer token of either kind, told apart by its form: Stalwart's API keys start with
+    /// `API_` and become [`Credential::ApiKey`], anything else is an OAuth access token
+    /// ([`Credential::Bearer`]). An empty token is refused before anything is sent.
+    ///
+    /// ```
+    /// use mailseal_jmap::{Credential, Secret};
+    /// assert!(matches!(Credential::token(Secret::new("API_abc")), Ok(Credential::ApiKey(_))));
+    /// assert!(matches!(Credential::token(Secret::new("sw1.abc")), Ok(Credential::Bearer(_))));
+    /// assert_eq!(Credential::token(Secret::new(" ")).unwrap_err().code(), "jmap.invalid_input");
+    /// ```
+    pub fn token(token: Secret) -> Result<Self, Error> {
+        let trimmed = token.expose().trim();
+        if trimmed.is_empty() {
+            return Err(Error::invalid("the token is empty"));
+        }
+        let token = if trimmed.len() == token.expose().len() {
+            token
+        } else {
+            Secret::new(trimmed)
+        };
+        Ok(if token.expose().starts_with("API_") {
+            Credential::ApiKey(token)
+        } else {
+            Credential::Bearer(token)
+        })
     }
 
     /// The account name and password, when this credential holds them.

@@ -4,7 +4,9 @@
 use std::fmt;
 
 /// A SetError the server returned for one object (RFC 8620 §5.3, with Stalwart's extensions).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` leaves out the server's description, which may repeat what was sent.
+#[derive(Clone, PartialEq, Eq)]
 pub struct SetError {
     /// The error type as sent, e.g. `invalidProperties`, `overQuota`, `objectIsLinked`.
     pub kind: String,
@@ -17,7 +19,10 @@ pub struct SetError {
 }
 
 /// What went wrong talking to the server.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows the variant and the stable code, never the server's own texts: Stalwart
+/// echoes whole request bodies in some answers, and those can hold the current password.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
     /// The server answered 401: the credentials are wrong, expired or revoked.
@@ -78,6 +83,16 @@ pub enum Error {
     InsecureUrl {
         /// The URL given.
         url: String,
+    },
+    /// The server sent the client to another origin (another host, port, or from `https` to
+    /// `http`) for something that would carry the credentials; nothing was sent there.
+    ForeignOrigin {
+        /// What named the other origin: `apiUrl`, `uploadUrl`, `token_endpoint`, a redirect, …
+        what: String,
+        /// The origin of the server URL the user gave.
+        expected: String,
+        /// The origin the server named.
+        found: String,
     },
     /// The key could not be used (from `mailseal-core`).
     Key(mailseal_core::Error),
@@ -142,6 +157,7 @@ impl Error {
             Error::WeakPassword { .. } => "jmap.weak_password",
             Error::InvalidInput { .. } => "jmap.invalid_input",
             Error::InsecureUrl { .. } => "jmap.insecure_url",
+            Error::ForeignOrigin { .. } => "jmap.foreign_origin",
             Error::Key(e) => e.code(),
             Error::Transport { timeout: true, .. } => "jmap.timeout",
             Error::Transport { .. } => "jmap.transport",
@@ -230,6 +246,17 @@ impl fmt::Display for Error {
                 "{url} is not encrypted (http://); use https://, or allow plain HTTP explicitly \
                  for a server on a trusted network"
             ),
+            Error::ForeignOrigin {
+                what,
+                expected,
+                found,
+            } => write!(
+                f,
+                "the server at {expected} names {found} as its {what}: mailseal sends \
+                 credentials only to the server you named, so nothing was sent there (check \
+                 the server's public URL setting, or connect to {found} directly if that is \
+                 the real server)"
+            ),
             Error::Key(e) => e.fmt(f),
             Error::Transport { detail, timeout } => {
                 if *timeout {
@@ -255,6 +282,76 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Error::Unauthorized { .. } => "Unauthorized",
+            Error::TotpRequired { .. } => "TotpRequired",
+            Error::HttpForbidden { .. } => "HttpForbidden",
+            Error::RateLimited { .. } => "RateLimited",
+            Error::Request { .. } => "Request",
+            Error::Method { .. } => "Method",
+            Error::Set(_) => "Set",
+            Error::NotAvailable { .. } => "NotAvailable",
+            Error::WeakPassword { .. } => "WeakPassword",
+            Error::InvalidInput { .. } => "InvalidInput",
+            Error::InsecureUrl { .. } => "InsecureUrl",
+            Error::ForeignOrigin { .. } => "ForeignOrigin",
+            Error::Key(_) => "Key",
+            Error::Transport { .. } => "Transport",
+            Error::OAuth { .. } => "OAuth",
+            Error::SignInRequired { .. } => "SignInRequired",
+            Error::Protocol { .. } => "Protocol",
+        };
+        let mut d = f.debug_struct(name);
+        d.field("code", &self.code());
+        match self {
+            Error::Request { status, kind, .. } => {
+                d.field("status", status).field("kind", kind);
+            }
+            Error::Method { kind, .. } => {
+                d.field("kind", kind);
+            }
+            Error::Set(e) => {
+                d.field("set_error", e);
+            }
+            Error::ForeignOrigin {
+                what,
+                expected,
+                found,
+            } => {
+                d.field("what", what)
+                    .field("expected", expected)
+                    .field("found", found);
+            }
+            Error::InsecureUrl { url } => {
+                d.field("url", url);
+            }
+            Error::Key(e) => {
+                d.field("error", e);
+            }
+            Error::Transport { timeout, .. } => {
+                d.field("timeout", timeout);
+            }
+            Error::OAuth { error, .. } => {
+                d.field("error", error);
+            }
+            _ => {}
+        }
+        d.finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for SetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SetError")
+            .field("kind", &self.kind)
+            .field("properties", &self.properties)
+            .field("validation_errors", &self.validation_errors)
+            .finish_non_exhaustive()
+    }
+}
 
 impl From<mailseal_core::Error> for Error {
     fn from(e: mailseal_core::Error) -> Self {

@@ -45,3 +45,14 @@ impl From<&str> for Secret {
         Secret::new(s)
     }
 }
+
+/// A secret that serializes as its value, for the request bodies that must carry it (which
+/// are built in wiped buffers, see `http::json_body`). `Secret` itself never serializes.
+#[derive(Clone, Copy)]
+pub(crate) struct Exposed<'a>(pub(crate) &'a Secret);
+
+impl serde::Serialize for Exposed<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.expose())
+    }
+}

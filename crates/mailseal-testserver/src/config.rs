@@ -9,6 +9,8 @@
 //!  "authBan": {"maxFailures": 5, "windowSecs": 3600}}
 //! ```
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// The default password of `admin@example.org`.
@@ -228,6 +230,12 @@ pub struct Config {
     pub clock_offset_secs: i64,
     /// OAuth code and token lifetimes.
     pub oauth: OAuthConfig,
+    /// Fields of the session object replaced with these values (`apiUrl`, `uploadUrl`,
+    /// `downloadUrl`, `eventSourceUrl`, …), to imitate a server that sends clients elsewhere.
+    pub session_overrides: BTreeMap<String, String>,
+    /// Fields of the OAuth metadata documents replaced with these values (`token_endpoint`,
+    /// `device_authorization_endpoint`, …), for the same purpose.
+    pub oauth_metadata_overrides: BTreeMap<String, String>,
 }
 
 impl Default for Config {
@@ -258,6 +266,8 @@ impl Default for Config {
             limits: Limits::default(),
             clock_offset_secs: 0,
             oauth: OAuthConfig::default(),
+            session_overrides: BTreeMap::new(),
+            oauth_metadata_overrides: BTreeMap::new(),
         }
     }
 }

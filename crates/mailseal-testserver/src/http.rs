@@ -158,7 +158,9 @@ pub(crate) fn authenticate(
 fn session(shared: &Shared, headers: &HeaderMap, ip: IpAddr) -> Response {
     let version = shared.config.version;
     if !headers.contains_key(header::AUTHORIZATION) {
-        return json_response(&session::build(version, &shared.base_url, None));
+        let mut value = session::build(version, &shared.base_url, None);
+        session::apply_overrides(&mut value, &shared.config.session_overrides);
+        return json_response(&value);
     }
     let token = match authenticate(shared, headers, ip) {
         Ok(token) => token,
@@ -174,7 +176,9 @@ fn session(shared: &Shared, headers: &HeaderMap, ip: IpAddr) -> Response {
                 state: state_for(token.account_id, &token.account_permissions.ordered()),
             })
     };
-    json_response(&session::build(version, &shared.base_url, account.as_ref()))
+    let mut value = session::build(version, &shared.base_url, account.as_ref());
+    session::apply_overrides(&mut value, &shared.config.session_overrides);
+    json_response(&value)
 }
 
 async fn jmap_api(shared: &Shared, headers: &HeaderMap, body: Body, ip: IpAddr) -> Response {

@@ -73,6 +73,16 @@ pub fn build(version: ServerVersion, base_url: &str, account: Option<&SessionAcc
     })
 }
 
+/// Replaces top-level fields of `value` (a session object or an OAuth metadata document) with
+/// the configured strings.
+pub fn apply_overrides(value: &mut Value, overrides: &std::collections::BTreeMap<String, String>) {
+    if let Some(obj) = value.as_object_mut() {
+        for (name, text) in overrides {
+            obj.insert(name.clone(), Value::from(text.as_str()));
+        }
+    }
+}
+
 /// The capability URNs a request may list in `using` on this version.
 pub fn known_capabilities(version: ServerVersion) -> &'static [&'static str] {
     // 0.15 knows the first `V0_15_LEN` of these; 0.16 adds the last three.

@@ -1,6 +1,6 @@
 //! Which account-security features this user may use on this server, and why not.
 
-use serde_json::Value;
+use serde::Deserialize;
 
 use crate::client::Client;
 use crate::error::Error;
@@ -166,6 +166,13 @@ impl Availability {
     }
 }
 
+/// What `GET /api/account` says (only what this client reads).
+#[derive(Deserialize)]
+struct ApiAccount {
+    #[serde(default)]
+    permissions: Vec<String>,
+}
+
 impl Client {
     /// Finds out which account-security features this user may use (`GET /api/account`).
     pub async fn availability(&self) -> Result<Availability, Error> {
@@ -183,12 +190,10 @@ impl Client {
                     .collect(),
             });
         }
-        let account = self.get_json(self.url("/api/account")?).await?;
-        let granted: Vec<&str> = account
-            .get("permissions")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
+        let value = self.get_json(self.url("/api/account")?).await?;
+        let account = ApiAccount::deserialize(&value)
+            .map_err(|e| Error::protocol(format!("/api/account: {e}")))?;
+        let granted: Vec<&str> = account.permissions.iter().map(String::as_str).collect();
         let features: Vec<FeatureStatus> = Feature::ALL
             .iter()
             .map(|f| {

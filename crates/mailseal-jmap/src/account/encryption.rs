@@ -7,12 +7,15 @@
 //! refused unless explicitly allowed: Stalwart accepts them, then every delivery fails
 //! temporarily and mail sits in the queue (fixture `12-smime-ec-p256-aes128`).
 
-use serde_json::{Value, json};
-
 use mailseal_core::{Algorithm, KeyFormat, KeyReport, Policy, ProblemCode, RecipientKey};
 
-use crate::client::{Client, set_error};
+use crate::client::Client;
+use crate::envelope::{SetArgs, SetResponse};
 use crate::error::Error;
+use crate::objects::{
+    ACCOUNT_SETTINGS, AccountSettings, AccountSettingsPatch, CreatedId, EncryptionAtRest,
+    EncryptionParams, NewPublicKeyObject, PUBLIC_KEY, PublicKeyObject, SINGLETON, StringSet,
+};
 
 /// The settings to switch encryption at rest on with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,19 +87,6 @@ pub struct EncryptionSettings {
     pub key: Option<StoredKey>,
 }
 
-fn wire_algorithm(a: Algorithm) -> &'static str {
-    match a {
-        Algorithm::Aes128 => "Aes128",
-        Algorithm::Aes256 => "Aes256",
-        Algorithm::Aes256Gcm => "Aes256Gcm",
-        Algorithm::ChaCha20Poly1305 => "ChaCha20Poly1305",
-    }
-}
-
-fn from_wire(s: &str) -> Option<Algorithm> {
-    Algorithm::ALL.into_iter().find(|a| wire_algorithm(*a) == s)
-}
-
 /// What the user should know about an algorithm choice, if anything.
 pub fn algorithm_advice(a: Algorithm) -> Option<&'static str> {
     match a {
@@ -115,56 +105,43 @@ pub fn algorithm_advice(a: Algorithm) -> Option<&'static str> {
 impl Client {
     /// The encryption-at-rest settings and the key in use.
     pub async fn encryption_settings(&self) -> Result<EncryptionSettings, Error> {
-        let resp = self
-            .call1("x:AccountSettings/get", json!({ "ids": ["singleton"] }))
-            .await?;
-        let ear = resp
-            .get("list")
-            .and_then(Value::as_array)
-            .and_then(|l| l.first())
-            .and_then(|s| s.get("encryptionAtRest"))
-            .cloned()
-            .unwrap_or(Value::Null);
-        let kind = ear
-            .get("@type")
-            .and_then(Value::as_str)
-            .unwrap_or("Disabled");
-        let algorithm = from_wire(kind);
-        let flag = |k: &str| ear.get(k).and_then(Value::as_bool).unwrap_or(false);
-        let key = match ear.get("publicKey").and_then(Value::as_str) {
-            Some(id) if algorithm.is_some() => {
-                self.public_keys().await?.into_iter().find(|k| k.id == id)
-            }
-            _ => None,
+        let settings: Option<AccountSettings> = self.get_singleton(ACCOUNT_SETTINGS).await?;
+        let ear = settings
+            .and_then(|s| s.encryption_at_rest)
+            .unwrap_or(EncryptionAtRest::Disabled);
+        let Some((algorithm, params)) = ear.on() else {
+            return Ok(EncryptionSettings {
+                algorithm: None,
+                encrypt_on_append: false,
+                allow_spam_training: false,
+                key: None,
+            });
+        };
+        let key = match &params.public_key {
+            Some(id) => self.public_keys().await?.into_iter().find(|k| &k.id == id),
+            None => None,
         };
         Ok(EncryptionSettings {
-            algorithm,
-            encrypt_on_append: flag("encryptOnAppend"),
-            allow_spam_training: flag("allowSpamTraining"),
+            algorithm: Some(algorithm),
+            encrypt_on_append: params.encrypt_on_append,
+            allow_spam_training: params.allow_spam_training,
             key,
         })
     }
 
     /// Lists the public keys stored for this account.
     pub async fn public_keys(&self) -> Result<Vec<StoredKey>, Error> {
-        let list = self.query_and_get("x:PublicKey").await?;
+        let list: Vec<PublicKeyObject> = self.query_and_get(PUBLIC_KEY).await?;
         Ok(list
-            .iter()
-            .map(|v| {
-                let s = |k: &str| {
-                    v.get(k)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned()
-                };
-                let key = s("key");
-                let report = RecipientKey::from_bytes(key.as_bytes())
+            .into_iter()
+            .map(|k| {
+                let report = RecipientKey::from_bytes(k.key.as_bytes())
                     .ok()
-                    .map(|k| k.inspect(&Policy::standard()));
+                    .map(|r| r.inspect(&Policy::standard()));
                 StoredKey {
-                    id: s("id"),
-                    description: s("description"),
-                    key,
+                    id: k.id,
+                    description: k.description,
+                    key: k.key,
                     report,
                 }
             })
@@ -173,13 +150,10 @@ impl Client {
 
     /// Deletes a stored public key (refused by the server while encryption uses it).
     pub async fn delete_public_key(&self, id: &str) -> Result<(), Error> {
-        let resp = self
-            .call1("x:PublicKey/set", json!({ "destroy": [id] }))
+        let resp: SetResponse<serde_json::Value> = self
+            .call(&format!("{PUBLIC_KEY}/set"), &SetArgs::destroy(id))
             .await?;
-        match set_error(&resp, "notDestroyed", id) {
-            Some(e) => Err(Error::Set(e)),
-            None => Ok(()),
-        }
+        resp.destroyed(id)
     }
 
     /// Validates `key` locally, uploads it and switches encryption at rest on. Returns the
@@ -224,43 +198,27 @@ impl Client {
             });
         }
         let text = recipients.to_upload_text()?;
-        let key_obj = match email {
-            Some(e) => json!({
-                "description": request.description,
-                "key": text,
-                "emailAddresses": { e: true },
-            }),
-            None => json!({ "description": request.description, "key": text }),
+        let key_object = NewPublicKeyObject {
+            description: &request.description,
+            key: &text,
+            email_addresses: email.map(|e| StringSet::from([(e.to_owned(), true)])),
         };
-        let resp = self
-            .call1("x:PublicKey/set", json!({ "create": { "k1": key_obj } }))
-            .await?;
-        if let Some(e) = set_error(&resp, "notCreated", "k1") {
-            return Err(Error::Set(e));
-        }
-        let key_id = resp
-            .get("created")
-            .and_then(|c| c.get("k1"))
-            .and_then(|k| k.get("id"))
-            .and_then(Value::as_str)
-            .ok_or_else(|| Error::protocol("the key was not stored"))?
-            .to_owned();
-        let settings = json!({
-            "@type": wire_algorithm(request.algorithm),
-            "publicKey": key_id,
-            "encryptOnAppend": request.encrypt_on_append,
-            "allowSpamTraining": request.allow_spam_training,
-        });
-        let result = self
-            .call1(
-                "x:AccountSettings/set",
-                json!({ "update": { "singleton": { "encryptionAtRest": settings } } }),
+        let resp: SetResponse<CreatedId> = self
+            .call(
+                &format!("{PUBLIC_KEY}/set"),
+                &SetArgs::create("k1", key_object),
             )
-            .await
-            .and_then(|resp| match set_error(&resp, "notUpdated", "singleton") {
-                Some(e) => Err(Error::Set(e)),
-                None => Ok(()),
-            });
+            .await?;
+        let key_id = resp.created("k1")?.id;
+        let settings = EncryptionAtRest::with(
+            request.algorithm,
+            EncryptionParams {
+                public_key: Some(key_id.clone()),
+                encrypt_on_append: request.encrypt_on_append,
+                allow_spam_training: request.allow_spam_training,
+            },
+        );
+        let result = self.set_encryption_at_rest(settings).await;
         if let Err(e) = result {
             // Leave the account as it was: remove the key we just added.
             let _ = self.delete_public_key(&key_id).await;
@@ -282,15 +240,19 @@ impl Client {
 
     /// Switches encryption at rest off (messages already stored stay encrypted).
     pub async fn disable_encryption(&self) -> Result<(), Error> {
-        let resp = self
-            .call1(
-                "x:AccountSettings/set",
-                json!({ "update": { "singleton": { "encryptionAtRest": { "@type": "Disabled" } } } }),
+        self.set_encryption_at_rest(EncryptionAtRest::Disabled).await
+    }
+
+    async fn set_encryption_at_rest(&self, settings: EncryptionAtRest) -> Result<(), Error> {
+        let patch = AccountSettingsPatch {
+            encryption_at_rest: settings,
+        };
+        let resp: SetResponse<serde_json::Value> = self
+            .call(
+                &format!("{ACCOUNT_SETTINGS}/set"),
+                &SetArgs::update(SINGLETON, patch),
             )
             .await?;
-        match set_error(&resp, "notUpdated", "singleton") {
-            Some(e) => Err(Error::Set(e)),
-            None => Ok(()),
-        }
+        resp.not_refused_update(SINGLETON)
     }
 }

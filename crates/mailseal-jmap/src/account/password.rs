@@ -5,11 +5,11 @@
 //! as it comes. When two-factor authentication is on, the server requires the current code
 //! as well, which known clients forget: this client asks for it before sending anything.
 
-use serde_json::{Map, Value, json};
-
-use crate::client::{Client, set_error};
+use crate::client::Client;
+use crate::envelope::{SetArgs, SetResponse};
 use crate::error::Error;
-use crate::secret::Secret;
+use crate::objects::{ACCOUNT_PASSWORD, AccountPassword, AccountPasswordPatch, SINGLETON};
+use crate::secret::{Exposed, Secret};
 
 /// Stalwart's default `passwordMinLength`, in bytes.
 pub const MIN_PASSWORD_BYTES: usize = 8;
@@ -65,56 +65,26 @@ pub struct PasswordState {
 impl Client {
     /// Reads whether the account has a password and whether TOTP is on.
     pub async fn password_state(&self) -> Result<PasswordState, Error> {
-        let resp = self
-            .call1("x:AccountPassword/get", json!({ "ids": ["singleton"] }))
-            .await?;
-        let item = resp
-            .get("list")
-            .and_then(Value::as_array)
-            .and_then(|l| l.first());
-        Ok(match item {
-            None => PasswordState {
-                has_password: false,
-                totp_enabled: false,
-            },
-            Some(item) => PasswordState {
-                has_password: true,
-                totp_enabled: item
-                    .get("otpAuth")
-                    .and_then(|o| o.get("otpUrl"))
-                    .is_some_and(|u| !u.is_null()),
-            },
+        let object: Option<AccountPassword> = self.get_singleton(ACCOUNT_PASSWORD).await?;
+        Ok(PasswordState {
+            has_password: object.is_some(),
+            totp_enabled: object.as_ref().is_some_and(AccountPassword::totp_enabled),
         })
     }
 
-    /// Updates the `AccountPassword` singleton with `patch` (plus `currentSecret`), turning a
-    /// `notUpdated` answer into an error.
+    /// Updates the `AccountPassword` singleton with `patch`, turning a `notUpdated` answer
+    /// into an error. The body is wiped once sent.
     pub(crate) async fn update_password_object(
         &self,
-        current: &Secret,
-        mut patch: Map<String, Value>,
+        patch: AccountPasswordPatch<'_>,
     ) -> Result<(), Error> {
-        patch.insert(
-            "currentSecret".into(),
-            Value::String(current.expose().to_owned()),
-        );
-        let resp = self
-            .call1(
-                "x:AccountPassword/set",
-                json!({ "update": { "singleton": Value::Object(patch) } }),
+        let resp: SetResponse<serde_json::Value> = self
+            .call(
+                &format!("{ACCOUNT_PASSWORD}/set"),
+                &SetArgs::update(SINGLETON, patch),
             )
             .await?;
-        if let Some(e) = set_error(&resp, "notUpdated", "singleton") {
-            return Err(Error::Set(e));
-        }
-        if resp
-            .get("updated")
-            .and_then(|u| u.get("singleton"))
-            .is_none()
-        {
-            return Err(Error::protocol("the password update was not confirmed"));
-        }
-        Ok(())
+        resp.updated(SINGLETON)
     }
 
     /// Changes the password. `totp_code` is required when two-factor authentication is on.
@@ -138,18 +108,23 @@ impl Client {
                     .into(),
             });
         }
-        let mut patch = Map::new();
-        patch.insert("secret".into(), Value::String(new.expose().to_owned()));
-        if state.totp_enabled {
-            let code = totp_code.ok_or_else(|| {
-                Error::invalid(
+        let otp_code = match (state.totp_enabled, totp_code) {
+            (false, _) => None,
+            (true, Some(code)) => Some(code),
+            (true, None) => {
+                return Err(Error::invalid(
                     "two-factor authentication is on: the current code from the authenticator \
                      app is needed to change the password",
-                )
-            })?;
-            patch.insert("otpAuth/otpCode".into(), Value::String(code.to_owned()));
-        }
-        self.update_password_object(current, patch).await?;
+                ));
+            }
+        };
+        self.update_password_object(AccountPasswordPatch {
+            current_secret: Exposed(current),
+            secret: Some(Exposed(new)),
+            otp_code,
+            otp_auth: None,
+        })
+        .await?;
         self.password_changed(new);
         Ok(())
     }

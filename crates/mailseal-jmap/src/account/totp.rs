@@ -10,13 +10,13 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rand::RngCore as _;
-use serde_json::{Map, Value, json};
 use totp_rs::{Algorithm, TOTP};
 
 use crate::client::Client;
 use crate::credential::SignInMethod;
 use crate::error::Error;
-use crate::secret::Secret;
+use crate::objects::{AccountPasswordPatch, OtpAuthPatch};
+use crate::secret::{Exposed, Secret};
 
 /// The secret length used: 160 bits, as RFC 4226 recommends and Stalwart's web UI uses.
 pub const SECRET_BYTES: usize = 20;
@@ -243,20 +243,16 @@ impl Client {
     ) -> Result<(), Error> {
         validate_url(enrollment.url.expose())?;
         enrollment.verify(new_code)?;
-        let mut otp = Map::new();
-        otp.insert(
-            "otpUrl".into(),
-            Value::String(enrollment.url.expose().to_owned()),
-        );
-        if self.totp_enabled().await? {
-            let code = current_code.ok_or_else(|| {
+        let otp_code = if self.totp_enabled().await? {
+            Some(current_code.ok_or_else(|| {
                 Error::invalid(
                     "two-factor authentication is already on: the current code from the old \
                      authenticator is needed to replace it",
                 )
-            })?;
-            otp.insert("otpCode".into(), Value::String(code.to_owned()));
-        }
+            })?)
+        } else {
+            None
+        };
         if self.sign_in_method() == SignInMethod::Password {
             self.sign_in_oauth()
                 .await
@@ -269,16 +265,30 @@ impl Client {
                     ),
                 })?;
         }
-        let mut patch = Map::new();
-        patch.insert("otpAuth".into(), Value::Object(otp));
-        self.update_password_object(current_password, patch).await
+        self.update_password_object(AccountPasswordPatch {
+            current_secret: Exposed(current_password),
+            secret: None,
+            otp_code: None,
+            otp_auth: Some(OtpAuthPatch {
+                otp_url: Some(Exposed(&enrollment.url)),
+                otp_code,
+            }),
+        })
+        .await
     }
 
     /// Turns TOTP off; the server requires the password and a current code.
     pub async fn disable_totp(&self, current_password: &Secret, code: &str) -> Result<(), Error> {
-        let mut patch = Map::new();
-        patch.insert("otpAuth".into(), json!({ "otpUrl": null, "otpCode": code }));
-        self.update_password_object(current_password, patch).await
+        self.update_password_object(AccountPasswordPatch {
+            current_secret: Exposed(current_password),
+            secret: None,
+            otp_code: None,
+            otp_auth: Some(OtpAuthPatch {
+                otp_url: None,
+                otp_code: Some(code),
+            }),
+        })
+        .await
     }
 }
 

@@ -97,12 +97,14 @@ pub fn protected_resource(base: &str) -> Value {
 /// The discovery document named by the second path segment of `/.well-known/…`, if any.
 pub fn discovery(shared: &Shared, name: &str) -> Option<Value> {
     let base = shared.base_url.as_str();
-    match name {
-        "oauth-authorization-server" => Some(authorization_server_metadata(base)),
-        "openid-configuration" => Some(openid_configuration(base)),
-        "oauth-protected-resource" => Some(protected_resource(base)),
-        _ => None,
-    }
+    let mut value = match name {
+        "oauth-authorization-server" => authorization_server_metadata(base),
+        "openid-configuration" => openid_configuration(base),
+        "oauth-protected-resource" => protected_resource(base),
+        _ => return None,
+    };
+    crate::session::apply_overrides(&mut value, &shared.config.oauth_metadata_overrides);
+    Some(value)
 }
 
 /// Handles `/auth/<endpoint>`.
