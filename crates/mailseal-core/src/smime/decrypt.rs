@@ -27,9 +27,10 @@ use super::recipient_info::{
     AES128_WRAP, AES256_WRAP, ID_MGF1, KdfHash, RSA_ENCRYPTION, RSAES_OAEP, STD_DH_SHA1_KDF,
     STD_DH_SHA256_KDF, STD_DH_SHA384_KDF, STD_DH_SHA512_KDF, shared_info, x963_kdf,
 };
-use crate::ber::{self, Tlv, malformed};
-use crate::error::DecryptError;
-use crate::x509::X509Cert;
+use super::ber::{self, Tlv, malformed};
+use crate::decryption_key::{Inner, PrivateKey};
+use crate::error::{DecryptError, Error};
+use crate::key::x509::X509Cert;
 
 const AES192_CBC: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.22");
 const AES128_GCM: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.6");
@@ -50,8 +51,16 @@ fn unsupported(what: impl std::fmt::Display) -> DecryptError {
     }
 }
 
+/// Decrypts a DER/BER CMS ContentInfo holding (Auth)EnvelopedData with `key`.
+pub(crate) fn decrypt(der: &[u8], key: &PrivateKey) -> Result<Vec<u8>, Error> {
+    let Inner::Smime { key, cert } = &key.inner else {
+        return Err(DecryptError::NoMatchingKey.into());
+    };
+    Ok(open(der, key, cert.as_deref())?)
+}
+
 /// Decrypts a DER/BER CMS ContentInfo holding (Auth)EnvelopedData.
-pub(crate) fn open(
+fn open(
     der: &[u8],
     key: &PKey<Private>,
     cert: Option<&X509Cert>,
