@@ -1,6 +1,6 @@
 //! Messages: the MIME header split, detection of encrypted mail, the options, and the two
 //! entry points [`encrypt`](crate::encrypt) and [`decrypt`](crate::decrypt), which hand the
-//! body to [`crate::smime`] or [`crate::pgp`].
+//! body to `smime` or `pgp`.
 
 pub(crate) mod decrypt;
 pub(crate) mod detect;

@@ -1,5 +1,5 @@
 //! S/MIME (RFC 8551): CMS (Auth)EnvelopedData written by [`encrypt`] and opened by
-//! [`decrypt`]; the mirror of [`crate::pgp`].
+//! [`decrypt`]; the mirror of `pgp`.
 
 mod base64_lines;
 mod ber;

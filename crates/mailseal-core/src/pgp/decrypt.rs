@@ -1,5 +1,5 @@
 //! Decrypting an OpenPGP message (SEIPDv1 or SEIPDv2) with the owner's secret key, for the
-//! PGP/MIME and inline-PGP bodies that [`crate::message::decrypt`] finds.
+//! PGP/MIME and inline-PGP bodies that `message::decrypt` finds.
 
 use std::io::Read;
 
