@@ -190,13 +190,7 @@ fn write_encrypted(
             smime::end(w)?;
         }
         RecipientKeys::OpenPgp(certs) => {
-            let mut w = pgp::begin(
-                output,
-                &outer,
-                certs,
-                options.algorithm,
-                options.pgp_format,
-            )?;
+            let mut w = pgp::begin(output, &outer, certs, options.algorithm, options.pgp_format)?;
             write_inner(&mut w, headers, body)?;
             w.finish()?;
         }

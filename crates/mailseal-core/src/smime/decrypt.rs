@@ -19,6 +19,7 @@ use openssl::symm::{Cipher, Crypter, Mode};
 use spki::AlgorithmIdentifierOwned;
 use zeroize::Zeroizing;
 
+use super::ber::{self, Tlv, malformed};
 use super::envelope::{
     AES128_CBC, AES256_CBC, AES256_GCM, CHACHA20_POLY1305, ID_AUTH_ENVELOPED_DATA,
     ID_ENVELOPED_DATA,
@@ -27,7 +28,6 @@ use super::recipient_info::{
     AES128_WRAP, AES256_WRAP, ID_MGF1, KdfHash, RSA_ENCRYPTION, RSAES_OAEP, STD_DH_SHA1_KDF,
     STD_DH_SHA256_KDF, STD_DH_SHA384_KDF, STD_DH_SHA512_KDF, shared_info, x963_kdf,
 };
-use super::ber::{self, Tlv, malformed};
 use crate::decryption_key::{Inner, PrivateKey};
 use crate::error::{DecryptError, Error};
 use crate::key::x509::X509Cert;
@@ -60,11 +60,7 @@ pub(crate) fn decrypt(der: &[u8], key: &PrivateKey) -> Result<Vec<u8>, Error> {
 }
 
 /// Decrypts a DER/BER CMS ContentInfo holding (Auth)EnvelopedData.
-fn open(
-    der: &[u8],
-    key: &PKey<Private>,
-    cert: Option<&X509Cert>,
-) -> Result<Vec<u8>, DecryptError> {
+fn open(der: &[u8], key: &PKey<Private>, cert: Option<&X509Cert>) -> Result<Vec<u8>, DecryptError> {
     let (ci, _) = ber::read(der)?;
     let ci = ci.children()?;
     let content_type = oid_of(ci.first().ok_or_else(|| malformed("empty ContentInfo"))?)?;
