@@ -1,6 +1,6 @@
 //! Keys and messages: inspection, encryption at rest, decryption, detection.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use mailseal_core as core;
 
@@ -11,14 +11,6 @@ pub(crate) fn unix(t: SystemTime) -> i64 {
     match t.duration_since(UNIX_EPOCH) {
         Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
         Err(e) => i64::try_from(e.duration().as_secs()).map_or(i64::MIN, |s| -s),
-    }
-}
-
-fn from_unix(secs: i64) -> SystemTime {
-    if secs >= 0 {
-        UNIX_EPOCH + Duration::from_secs(secs.unsigned_abs())
-    } else {
-        UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
     }
 }
 
@@ -211,15 +203,16 @@ impl From<&core::KeyReport> for KeyInspection {
     }
 }
 
-fn policy(email: Option<String>, at: Option<i64>) -> core::Policy {
+fn policy(email: Option<String>, at: Option<i64>) -> Result<core::Policy, ApiError> {
     let mut p = core::Policy::standard();
     if let Some(e) = email {
         p = p.with_email(e);
     }
     if let Some(t) = at {
-        p = p.at(from_unix(t));
+        // Checked: a time outside the years 0000 to 9999 is `input.time_out_of_range`.
+        p = p.at(core::time::from_unix_seconds(t)?);
     }
-    p
+    Ok(p)
 }
 
 /// Reads a certificate or public key (PEM, DER, PKCS#7, armored or binary OpenPGP) and
@@ -240,42 +233,47 @@ pub fn inspect_key(
     at: Option<i64>,
 ) -> Result<KeyInspection, ApiError> {
     let key = core::RecipientKey::from_bytes(&key)?;
-    Ok(KeyInspection::from(&key.inspect(&policy(email, at))))
+    Ok(KeyInspection::from(&key.inspect(&policy(email, at)?)))
 }
 
-fn algorithm(name: &str) -> Result<core::Algorithm, ApiError> {
-    name.parse::<core::Algorithm>().map_err(ApiError::from)
+/// The algorithm used when none is named: mailseal-core's
+/// [`Algorithm::DEFAULT`](core::Algorithm::DEFAULT), `aes256`.
+pub const DEFAULT_ALGORITHM: &str = core::Algorithm::DEFAULT.as_str();
+
+/// Every algorithm name, for choices and help:
+/// [`Algorithm::NAMES`](core::Algorithm::NAMES).
+pub const ALGORITHMS: [&str; 4] = core::Algorithm::NAMES;
+
+/// The algorithm named `name`, or mailseal-core's [`Algorithm::DEFAULT`](core::Algorithm::DEFAULT)
+/// for `None`. An unknown name is `input.unknown_algorithm` ([`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput)).
+pub(crate) fn algorithm(name: Option<&str>) -> Result<core::Algorithm, ApiError> {
+    match name {
+        None => Ok(core::Algorithm::DEFAULT),
+        Some(name) => Ok(name.parse::<core::Algorithm>()?),
+    }
 }
 
 /// What the user should hear about an algorithm before choosing it (AEAD algorithms that
-/// common mail programs cannot open), or `None`. `name` is `aes128`, `aes256`,
-/// `aes256-gcm` or `chacha20-poly1305`.
+/// common mail programs cannot open), or `None`: mailseal-core's
+/// [`Algorithm::advice`](core::Algorithm::advice). `name` is one of
+/// [`Algorithm::NAMES`](core::Algorithm::NAMES).
 pub fn algorithm_advice(name: String) -> Result<Option<String>, ApiError> {
-    Ok(mailseal_jmap::algorithm_advice(algorithm(&name)?).map(str::to_owned))
+    Ok(algorithm(Some(&name))?.advice().map(str::to_owned))
 }
 
 /// How to encrypt a message at rest. (Python passes these as keyword arguments.)
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct EncryptOptions {
-    /// `aes128`, `aes256` (the default), `aes256-gcm` or `chacha20-poly1305`.
-    pub algorithm: String,
-    /// OpenPGP container: `auto` (the default), `seipdv1` or `seipdv2`.
-    pub pgp_format: String,
+    /// `aes128`, `aes256`, `aes256-gcm` or `chacha20-poly1305`; `None` means mailseal-core's
+    /// [`Algorithm::DEFAULT`](core::Algorithm::DEFAULT) (`aes256`).
+    pub algorithm: Option<String>,
+    /// OpenPGP container: `auto`, `seipdv1` or `seipdv2`; `None` (or `""`) means
+    /// [`PgpFormat::DEFAULT`](core::PgpFormat::DEFAULT) (`auto`).
+    pub pgp_format: Option<String>,
     /// RSA-OAEP for RSA recipients with the CBC algorithms too.
     pub oaep: bool,
     /// The address the key should belong to (picks certificates from a keyring).
     pub email: Option<String>,
-}
-
-impl Default for EncryptOptions {
-    fn default() -> Self {
-        EncryptOptions {
-            algorithm: "aes256".into(),
-            pgp_format: "auto".into(),
-            oaep: false,
-            email: None,
-        }
-    }
 }
 
 /// An encrypted message and what was done.
@@ -305,13 +303,13 @@ pub fn encrypt(
     key: Vec<u8>,
     options: EncryptOptions,
 ) -> Result<EncryptResult, ApiError> {
-    let alg = algorithm(&options.algorithm)?;
-    let pgp_format: core::PgpFormat = match options.pgp_format.as_str() {
-        "" => core::PgpFormat::Auto,
-        name => name.parse()?,
+    let alg = algorithm(options.algorithm.as_deref())?;
+    let pgp_format: core::PgpFormat = match options.pgp_format.as_deref() {
+        None | Some("") => core::PgpFormat::DEFAULT,
+        Some(name) => name.parse()?,
     };
     let recipients =
-        core::RecipientKey::from_bytes(&key)?.validate(&policy(options.email, None))?;
+        core::RecipientKey::from_bytes(&key)?.validate(&policy(options.email, None)?)?;
     let mut opts = core::EncryptOptions::new(alg);
     opts.pgp_format = pgp_format;
     opts.rsa_oaep = options.oaep;
@@ -325,7 +323,7 @@ pub fn encrypt(
             .warnings()
             .map(KeyProblem::from)
             .collect(),
-        advice: mailseal_jmap::algorithm_advice(alg).map(str::to_owned),
+        advice: alg.advice().map(str::to_owned),
     })
 }
 

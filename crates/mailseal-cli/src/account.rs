@@ -180,7 +180,7 @@ async fn login(args: &AccountArgs, save: &Path, device: bool) -> Result<Status, 
         .await?
     };
     save_tokens(save, &tokens)?;
-    let expires = crate::output::rfc3339(tokens.expires_at());
+    let expires = crate::output::rfc3339(tokens.expires_at())?;
     let value = json!({
         "user": tokens.user(),
         "signed_in_with": "oauth",
@@ -343,6 +343,13 @@ async fn run_command(args: &AccountArgs, client: &Client) -> Result<Status, CliE
             match command {
                 EncryptionCommand::Show => {
                     let s = client.encryption_settings().await?;
+                    let key_expires = s
+                        .key
+                        .as_ref()
+                        .and_then(|k| k.report.as_ref())
+                        .and_then(|r| r.expires)
+                        .map(crate::output::rfc3339)
+                        .transpose()?;
                     let value = json!({
                         "enabled": s.algorithm.is_some(),
                         "algorithm": s.algorithm.map(|a| a.as_str()),
@@ -352,7 +359,7 @@ async fn run_command(args: &AccountArgs, client: &Client) -> Result<Status, CliE
                             "id": k.id,
                             "description": k.description,
                             "fingerprints": k.report.as_ref().map(|r| r.fingerprints()),
-                            "expires": k.report.as_ref().and_then(|r| r.expires).map(crate::output::rfc3339),
+                            "expires": key_expires,
                         })),
                     });
                     print(json_mode, &value, || match s.algorithm {
@@ -375,7 +382,7 @@ async fn run_command(args: &AccountArgs, client: &Client) -> Result<Status, CliE
                     request.encrypt_on_append = e.encrypt_on_append;
                     request.allow_spam_training = e.allow_spam_training;
                     request.allow_ec_certificate = e.allow_ec_certificate;
-                    if let Some(advice) = request.advice() {
+                    if let Some(advice) = request.algorithm.advice() {
                         eprintln!("mailseal: note: {advice}");
                     }
                     let report = client

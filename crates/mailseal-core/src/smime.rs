@@ -1,70 +1,9 @@
-//! S/MIME encryption at rest (RFC 8551 §3.3): the message body becomes an
-//! `application/pkcs7-mime` entity holding CMS EnvelopedData or AuthEnvelopedData.
+//! S/MIME (RFC 8551): CMS (Auth)EnvelopedData written by [`encrypt`] and opened by
+//! [`decrypt`]; the mirror of `pgp`.
 
-mod envelope;
-pub(crate) mod open;
-pub(crate) mod recipient_info;
-
-use std::io::Write;
-
-use zeroize::Zeroizing;
-
-use envelope::EnvelopeWriter;
-pub(crate) use envelope::Framing;
-use recipient_info::backend;
-
-use crate::base64::Base64Lines;
-use crate::encrypt::Algorithm;
-use crate::x509::X509Cert;
-
-/// The MIME header fields of the encrypted entity.
-fn content_headers(algorithm: Algorithm) -> String {
-    let smime_type = if algorithm.is_aead() {
-        "authEnveloped-data"
-    } else {
-        "enveloped-data"
-    };
-    format!(
-        "Content-Type: application/pkcs7-mime; name=\"smime.p7m\";\r\n\tsmime-type={smime_type}\r\n\
-         Content-Disposition: attachment; filename=\"smime.p7m\"\r\n\
-         Content-Transfer-Encoding: base64\r\n\r\n"
-    )
-}
-
-/// The writer the encrypted entity's plaintext goes into.
-pub(crate) type SmimeWriter<W> = EnvelopeWriter<Base64Lines<W>>;
-
-/// Writes the outer headers and the S/MIME headers, and returns the writer for the inner
-/// entity (MIME headers, blank line, body).
-pub(crate) fn begin<W: Write>(
-    mut out: W,
-    outer_headers: &[u8],
-    certs: &[X509Cert],
-    algorithm: Algorithm,
-    oaep: bool,
-    framing: Framing,
-) -> Result<SmimeWriter<W>, crate::Error> {
-    let mut cek = Zeroizing::new(vec![0u8; algorithm.key_len()]);
-    let mut iv = vec![0u8; algorithm.iv_len()];
-    openssl::rand::rand_bytes(&mut cek).map_err(backend)?;
-    openssl::rand::rand_bytes(&mut iv).map_err(backend)?;
-    // RSA-OAEP always for AEAD content (as Stalwart does); on request for CBC.
-    let built = recipient_info::build(certs, &cek, oaep || algorithm.is_aead())?;
-
-    out.write_all(outer_headers)?;
-    out.write_all(content_headers(algorithm).as_bytes())?;
-    EnvelopeWriter::new(
-        Base64Lines::new(out),
-        algorithm,
-        &cek,
-        &iv,
-        &built.der,
-        built.has_kari,
-        framing,
-    )
-}
-
-/// Finishes the CMS structure and its base64 lines.
-pub(crate) fn end<W: Write>(w: SmimeWriter<W>) -> Result<W, crate::Error> {
-    Ok(w.finish()?.finish()?)
-}
+mod base64_lines;
+mod ber;
+pub(crate) mod decrypt;
+pub(crate) mod encrypt;
+pub(crate) mod envelope;
+mod recipient_info;
