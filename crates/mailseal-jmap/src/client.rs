@@ -172,7 +172,10 @@ impl Client {
         loop {
             let header = self.sign_in.authorization().await?;
             let resp = build(&self.server.http, url.clone())?
-                .header(reqwest::header::AUTHORIZATION, http::authorization(&header)?)
+                .header(
+                    reqwest::header::AUTHORIZATION,
+                    http::authorization(&header)?,
+                )
                 .send()
                 .await?;
             match read_json(resp).await {

@@ -28,10 +28,7 @@ where
 }
 
 /// Asks `codes` for a code, off the async executor (a provider may block on a prompt).
-pub(crate) async fn ask_code(
-    codes: &Arc<dyn CodeProvider>,
-    user: &str,
-) -> Result<Secret, Error> {
+pub(crate) async fn ask_code(codes: &Arc<dyn CodeProvider>, user: &str) -> Result<Secret, Error> {
     let codes = Arc::clone(codes);
     let user = user.to_owned();
     let code = tokio::task::spawn_blocking(move || codes.totp_code(&user))

@@ -44,7 +44,11 @@ impl<'a, A: Serialize> Request<'a, A> {
     pub(crate) fn new(account_id: &'a str, method: &'a str, args: &'a A) -> Self {
         Request {
             using: USING,
-            method_calls: [Invocation(method, WithAccount { account_id, args }, CALL_ID)],
+            method_calls: [Invocation(
+                method,
+                WithAccount { account_id, args },
+                CALL_ID,
+            )],
         }
     }
 }
@@ -101,7 +105,7 @@ pub(crate) struct GetArgs<'a> {
 }
 
 /// A `/get` answer.
-#[derive(Deserialize)]
+#[derive(Deserialize, Debug)]
 #[serde(bound(deserialize = "T: Deserialize<'de>"))]
 pub(crate) struct GetResponse<T> {
     #[serde(default = "Vec::new", deserialize_with = "nullable")]
@@ -113,7 +117,7 @@ pub(crate) struct GetResponse<T> {
 pub(crate) struct QueryArgs {}
 
 /// A `/query` answer.
-#[derive(Deserialize)]
+#[derive(Deserialize, Debug)]
 pub(crate) struct QueryResponse {
     #[serde(default, deserialize_with = "nullable")]
     pub(crate) ids: Vec<String>,
@@ -198,7 +202,9 @@ impl<T> SetResponse<T> {
         if self.updated.contains_key(id) {
             Ok(())
         } else {
-            Err(Error::protocol(format!("the server did not confirm the update of {id}")))
+            Err(Error::protocol(format!(
+                "the server did not confirm the update of {id}"
+            )))
         }
     }
 

@@ -271,7 +271,10 @@ mod tests {
         assert_eq!(e.code(), "jmap.request_rejected");
         assert!(!e.to_string().contains("hunter2"));
         assert!(!format!("{e:?}").contains("hunter2"));
-        assert_eq!(answer_json(402, b"").unwrap_err().code(), "jmap.totp_required");
+        assert_eq!(
+            answer_json(402, b"").unwrap_err().code(),
+            "jmap.totp_required"
+        );
         assert_eq!(answer_json(200, b"{}").unwrap(), serde_json::json!({}));
     }
 }

@@ -287,8 +287,7 @@ mod tests {
                 Some("b".to_owned())
             ))
         );
-        let unknown: EncryptionAtRest =
-            serde_json::from_value(json!({"@type": "Aes512"})).unwrap();
+        let unknown: EncryptionAtRest = serde_json::from_value(json!({"@type": "Aes512"})).unwrap();
         assert_eq!(unknown, EncryptionAtRest::Unknown);
     }
 

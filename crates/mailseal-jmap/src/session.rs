@@ -154,8 +154,16 @@ mod tests {
     fn session_urls_on_another_origin_are_refused() {
         let (s, url) = server();
         let cases = [
-            ("http://127.0.0.1:2/jmap/", "/jmap/upload/{accountId}/", "apiUrl"),
-            ("/jmap/", "http://127.0.0.2:1/jmap/upload/{accountId}/", "uploadUrl"),
+            (
+                "http://127.0.0.1:2/jmap/",
+                "/jmap/upload/{accountId}/",
+                "apiUrl",
+            ),
+            (
+                "/jmap/",
+                "http://127.0.0.2:1/jmap/upload/{accountId}/",
+                "uploadUrl",
+            ),
             ("https://127.0.0.1:1/jmap/", "/jmap/upload/", "apiUrl"),
         ];
         for (api, upload, what) in cases {

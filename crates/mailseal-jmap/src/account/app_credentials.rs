@@ -43,7 +43,8 @@ pub enum Permissions {
 
 impl Permissions {
     fn to_object(&self) -> PermissionsObject {
-        let set = |list: &[String]| -> StringSet { list.iter().map(|p| (p.clone(), true)).collect() };
+        let set =
+            |list: &[String]| -> StringSet { list.iter().map(|p| (p.clone(), true)).collect() };
         match self {
             Permissions::Inherit => PermissionsObject::Inherit,
             Permissions::Disable(l) => PermissionsObject::Disable {

@@ -46,8 +46,7 @@ impl EncryptionRequest {
     }
 
     /// What the user should hear about the chosen algorithm before switching on (AEAD
-    /// algorithms that common mail programs cannot open), if anything; see
-    /// [`algorithm_advice`].
+    /// algorithms that common mail programs cannot open), if anything: [`Algorithm::advice`].
     ///
     /// ```
     /// use mailseal_core::Algorithm;
@@ -57,7 +56,7 @@ impl EncryptionRequest {
     /// assert!(advice.contains("OpenSSL 3.0") && advice.contains("aes256"));
     /// ```
     pub fn advice(&self) -> Option<&'static str> {
-        algorithm_advice(self.algorithm)
+        self.algorithm.advice()
     }
 }
 
@@ -85,21 +84,6 @@ pub struct EncryptionSettings {
     pub allow_spam_training: bool,
     /// The key mail is encrypted to.
     pub key: Option<StoredKey>,
-}
-
-/// What the user should know about an algorithm choice, if anything.
-pub fn algorithm_advice(a: Algorithm) -> Option<&'static str> {
-    match a {
-        Algorithm::Aes256Gcm => Some(
-            "AES-256-GCM mail cannot be opened by OpenSSL 1.x, Outlook, .NET or Thunderbird \
-             (NSS); aes256 works everywhere",
-        ),
-        Algorithm::ChaCha20Poly1305 => Some(
-            "ChaCha20-Poly1305 mail cannot be opened by OpenSSL 3.0, Outlook, .NET or \
-             Thunderbird; aes256 works everywhere",
-        ),
-        _ => None,
-    }
 }
 
 impl Client {
@@ -171,13 +155,7 @@ impl Client {
         }
         let recipients = RecipientKey::from_bytes(key)?.validate(&policy)?;
         let report = recipients.report().clone();
-        if report.format == KeyFormat::OpenPgp && request.algorithm.is_aead() {
-            return Err(Error::Key(mailseal_core::Error::Encrypt(
-                mailseal_core::EncryptError::AeadWithOpenPgp {
-                    algorithm: request.algorithm.display_name(),
-                },
-            )));
-        }
+        request.algorithm.check_key_format(report.format)?;
         if report.format == KeyFormat::OpenPgp && recipients.certificate_count() > 1 {
             return Err(Error::invalid(
                 "Stalwart uses one OpenPGP certificate per account: pick one (give the \
@@ -240,7 +218,8 @@ impl Client {
 
     /// Switches encryption at rest off (messages already stored stay encrypted).
     pub async fn disable_encryption(&self) -> Result<(), Error> {
-        self.set_encryption_at_rest(EncryptionAtRest::Disabled).await
+        self.set_encryption_at_rest(EncryptionAtRest::Disabled)
+            .await
     }
 
     async fn set_encryption_at_rest(&self, settings: EncryptionAtRest) -> Result<(), Error> {
