@@ -8,6 +8,7 @@ module gets a launcher that stops every server it started when the module ends; 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -62,9 +63,14 @@ class Servers:
         self.binary = binary
         self.procs: list[subprocess.Popen[str]] = []
 
-    def start(self) -> str:
+    def start(self, config: dict | None = None) -> str:
+        """Starts a server (with `config`, the test server's JSON configuration, if given)
+        and returns its base URL."""
+        args = [str(self.binary), "--port", "0"]
+        if config is not None:
+            args += ["--config-json", json.dumps(config)]
         proc = subprocess.Popen(
-            [str(self.binary), "--port", "0"],
+            args,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

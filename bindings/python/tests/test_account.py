@@ -252,3 +252,22 @@ def test_armor_headers_are_stripped_before_upload(server):
     assert stored is not None
     assert "Version:" not in stored.key and "Comment:" not in stored.key
     assert len(alice.public_keys()) == 2
+
+
+def test_a_session_on_another_origin_gets_no_credentials(servers):
+    """A server whose session names another port of 127.0.0.1 as its apiUrl: the sign-in is
+    refused with jmap.foreign_origin naming both origins, and the other port hears nothing."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as catcher:
+        catcher.bind(("127.0.0.1", 0))
+        catcher.listen(1)
+        catcher.setblocking(False)
+        foreign = f"http://127.0.0.1:{catcher.getsockname()[1]}"
+        server = servers.start({"sessionOverrides": {"apiUrl": f"{foreign}/jmap/"}})
+        with pytest.raises(errors.MailsealError) as e:
+            AccountSession.connect_password(server, ALICE, ALICE_PASSWORD)
+        assert e.value.code == "jmap.foreign_origin"
+        assert foreign in str(e.value) and server.rstrip("/") in str(e.value)
+        with pytest.raises(BlockingIOError):
+            catcher.accept()

@@ -421,3 +421,32 @@ async fn sign_in_with_two_factor_through_the_cli() {
     std::fs::remove_dir_all(&dir).unwrap();
     s.stop().await;
 }
+
+/// A server whose session sends the client to another port of 127.0.0.1: the command fails
+/// with `jmap.foreign_origin`, names both origins, and the other port gets no connection.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_on_another_origin_gets_no_credentials() {
+    let catcher = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    catcher.set_nonblocking(true).unwrap();
+    let foreign = format!("http://127.0.0.1:{}", catcher.local_addr().unwrap().port());
+    let s = TestServer::start(Config {
+        session_overrides: [("apiUrl".to_owned(), format!("{foreign}/jmap/"))].into(),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let pw = [("MAILSEAL_PASSWORD", ALICE_PASSWORD)];
+    let (code, json, err) = account(&s, &["status"], &pw).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("error[jmap.foreign_origin]"),
+        "stderr: {err}, stdout: {json}"
+    );
+    assert!(err.contains(&foreign), "{err}");
+    assert!(err.contains(&s.base_url()), "{err}");
+    assert!(
+        matches!(catcher.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "the other origin was contacted"
+    );
+    s.stop().await;
+}
