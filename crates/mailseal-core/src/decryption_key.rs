@@ -12,8 +12,9 @@ use sequoia_openpgp as openpgp;
 use zeroize::Zeroizing;
 
 use crate::error::{DecryptError, Error};
-use crate::openpgp::{BinaryKind, first_packet_kind};
-use crate::x509::X509Cert;
+use crate::key::openpgp::{BinaryKind, first_packet_kind};
+use crate::key::pem;
+use crate::key::x509::X509Cert;
 
 /// A private key that can decrypt mail encrypted at rest.
 ///
@@ -62,8 +63,8 @@ impl PrivateKey {
     /// encrypted PKCS#8, PKCS#12).
     pub fn from_bytes(data: &[u8], password: Option<&str>) -> Result<Self, Error> {
         let password = password.map(|p| Zeroizing::new(p.to_owned()));
-        let text_pgp = crate::pem::has_blocks(data)
-            && crate::pem::blocks(data)
+        let text_pgp = pem::has_blocks(data)
+            && pem::blocks(data)
                 .map_err(Error::from)?
                 .iter()
                 .any(|b| b.label.starts_with("PGP "));
@@ -71,7 +72,7 @@ impl PrivateKey {
         if text_pgp || binary_pgp {
             return Self::openpgp(data, password);
         }
-        if crate::pem::has_blocks(data) {
+        if pem::has_blocks(data) {
             return Self::pem(data, password.as_deref().map(String::as_str));
         }
         Self::der(data, password.as_deref().map(String::as_str))
@@ -96,7 +97,7 @@ impl PrivateKey {
     fn pem(data: &[u8], password: Option<&str>) -> Result<Self, Error> {
         let mut key = None;
         let mut cert = None;
-        for block in crate::pem::blocks(data)? {
+        for block in pem::blocks(data)? {
             if block.label.contains("PRIVATE KEY") {
                 let pass = password.unwrap_or_default().as_bytes();
                 let k = PKey::private_key_from_pem_passphrase(block.text, pass).map_err(|e| {

@@ -1,54 +1,79 @@
 #![doc = include_str!("../README.md")]
 //!
-//! # Modules
+//! # Map
+//!
+//! ```text
+//! key bytes ─► key/  intake → pem · pkcs7 · x509 · openpgp → recipient → report
+//!                    (policy, problem, fingerprint; refuse_private turns private keys away)
+//!                                                            │ Recipients
+//!                                                            ▼
+//! message ───► message/encrypt ── mime (header split) · detect · options
+//!                   ├─ X.509 ───► smime/encrypt → envelope (+ recipient_info) → base64_lines ─► out
+//!                   └─ OpenPGP ─► pgp/encrypt → Sequoia Encryptor → armor → CrlfWriter ───────► out
+//!
+//! stored ────► message/decrypt ── mime · detect
+//!                   ├─ pkcs7-mime ────────► smime/decrypt (ber, recipient_info)
+//!                   └─ PGP/MIME, inline ──► pgp/decrypt
+//!                                             ▲ both take decryption_key's PrivateKey
+//!
+//! error, time: used everywhere; error imports nothing, time imports only error.
+//! ```
+//!
+//! Imports go one way, file by file (no two files import each other, also not through the
+//! crate root's re-exports): `key/` knows nothing of messages; `message/options` and
+//! `message/mime` sit below `smime/` and `pgp/`, which sit below `message/encrypt` and
+//! `message/decrypt`. `smime/` and `pgp/` mirror each other and never import each other.
+//!
+//! # The encryption hot path
+//!
+//! [`encrypt_stream`] reads the head with `message::mime::read_head` (at most 8 KiB of body
+//! peeked), splits it into outer and MIME header fields, and copies an already-encrypted
+//! message through (`message::detect`). Otherwise it writes the outer headers and streams the
+//! inner entity, line ends canonicalised by `CrlfWriter`, into
+//!
+//! - S/MIME: `smime::encrypt::begin` → `EnvelopeWriter` (OpenSSL AES-CBC/GCM or
+//!   ChaCha20-Poly1305, CMS framing in BER indefinite lengths) → `Base64Lines` (76 columns,
+//!   CRLF) → output;
+//! - OpenPGP: `pgp::encrypt::begin` → Sequoia `LiteralWriter` → `Encryptor` (SEIPDv1 or v2)
+//!   → `Armorer` → `CrlfWriter` → output, inside the PGP/MIME multipart.
+//!
+//! Memory stays constant; [`encrypt`] is the same path over a slice, with DER lengths.
+//!
+//! # Entry points
 //!
 //! - [`RecipientKey`] reads key material; [`RecipientKey::inspect`] gives a [`KeyReport`];
 //!   [`RecipientKey::validate`] gives [`Recipients`], the only input encryption accepts.
 //! - [`Policy`] holds the rules and the evaluation time.
 //! - [`Problem`] / [`ProblemCode`] / [`Severity`] describe what validation found.
 //! - [`Fingerprint`] prints fingerprints as gpg and openssl do.
+//! - [`encrypt`], [`encrypt_stream`], [`decrypt`], [`is_encrypted`] work on messages, with
+//!   [`EncryptOptions`] ([`Algorithm`], [`PgpFormat`]) and a [`PrivateKey`].
 //! - [`Error`] is the crate's one error type; [`Error::code`] gives its stable code.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod base64;
-mod ber;
-mod decrypt;
-mod detect;
-mod encrypt;
+mod decryption_key;
 mod error;
-mod fingerprint;
-mod intake;
-mod mime;
-mod openpgp;
-mod pem;
-mod pgp_mime;
-mod pkcs7;
-mod policy;
-mod private_key;
-mod problem;
-mod recipient;
-mod report;
-mod secret;
+mod key;
+mod message;
+mod pgp;
 mod smime;
-mod x509;
 
-pub use decrypt::decrypt;
-pub use detect::is_encrypted;
-pub use encrypt::{
-    Algorithm, EncryptOptions, EncryptedMessage, Outcome, PgpFormat, encrypt, encrypt_stream,
-};
+pub use decryption_key::PrivateKey;
 pub use error::{DecryptError, EncryptError, Error, KeyError, MimeError, PrivateKeyKind};
-pub use fingerprint::{Fingerprint, FingerprintKind};
-pub use intake::MAX_INPUT_LEN;
-pub use policy::{DEFAULT_EXPIRY_WARNING, Policy};
-pub use problem::{Problem, ProblemCode, Severity};
-pub use recipient::{RecipientKey, Recipients};
-pub use report::{
+pub use key::fingerprint::{Fingerprint, FingerprintKind};
+pub use key::intake::MAX_INPUT_LEN;
+pub use key::policy::{DEFAULT_EXPIRY_WARNING, Policy};
+pub use key::problem::{Problem, ProblemCode, Severity};
+pub use key::recipient::{RecipientKey, Recipients};
+pub use key::report::{
     CertificateDetails, CertificateReport, CertificateRole, KeyDetails, KeyFormat, KeyReport,
     OpenPgpDetails, X509Details,
 };
-pub use secret::PrivateKey;
+pub use message::decrypt::decrypt;
+pub use message::detect::is_encrypted;
+pub use message::encrypt::{EncryptedMessage, Outcome, encrypt, encrypt_stream};
+pub use message::options::{Algorithm, EncryptOptions, PgpFormat};
 
 #[cfg(test)]
 mod tests {

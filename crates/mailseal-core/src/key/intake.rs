@@ -7,10 +7,10 @@
 
 use sequoia_openpgp::Cert;
 
+use super::openpgp::{self, BinaryKind};
+use super::x509::X509Cert;
+use super::{pem, pkcs7, refuse_private};
 use crate::error::{KeyError, PrivateKeyKind};
-use crate::openpgp::{self, BinaryKind};
-use crate::x509::X509Cert;
-use crate::{pem, pkcs7, private_key};
 
 /// The largest input accepted, in bytes (4 MiB): far above any real certificate or keyring
 /// a person uploads, low enough that hostile input cannot exhaust memory.
@@ -53,7 +53,7 @@ enum Label {
 }
 
 fn classify(label: &str) -> Label {
-    if let Some(kind) = private_key::from_label(label) {
+    if let Some(kind) = refuse_private::from_label(label) {
         return Label::Private(kind);
     }
     match label {
@@ -153,7 +153,7 @@ fn read_der(data: &[u8]) -> Result<Parsed, KeyError> {
     if pkcs7::is_signed_data(data) {
         return Ok(Parsed::X509(pkcs7::certificates(data)?));
     }
-    if let Some(kind) = private_key::from_der(data) {
+    if let Some(kind) = refuse_private::from_der(data) {
         return Err(KeyError::PrivateKey { kind });
     }
     if <spki::SubjectPublicKeyInfoRef<'_> as der::Decode>::from_der(data).is_ok() {

@@ -17,11 +17,11 @@ use openpgp::parse::Parse;
 use openpgp::policy::StandardPolicy;
 use openpgp::types::{HashAlgorithm, KeyFlags, PublicKeyAlgorithm, RevocationStatus};
 
+use super::fingerprint::Fingerprint;
+use super::policy::Policy;
+use super::problem::{Problem, ProblemCode, day};
+use super::report::{KeyDetails, OpenPgpDetails};
 use crate::error::{KeyError, PrivateKeyKind};
-use crate::fingerprint::Fingerprint;
-use crate::policy::Policy;
-use crate::problem::{Problem, ProblemCode, day};
-use crate::report::{KeyDetails, OpenPgpDetails};
 
 /// Reads every certificate in one armored block or one binary input.
 ///

@@ -5,8 +5,8 @@ use cms::signed_data::SignedData;
 use der::Decode;
 use der::asn1::ObjectIdentifier;
 
+use super::x509::X509Cert;
 use crate::error::KeyError;
-use crate::x509::X509Cert;
 
 const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 

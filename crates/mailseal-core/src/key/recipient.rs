@@ -4,16 +4,16 @@ use std::time::SystemTime;
 
 use sequoia_openpgp as openpgp;
 
-use crate::error::Error;
-use crate::fingerprint::Fingerprint;
-use crate::intake::{self, Parsed};
-use crate::openpgp as pgp;
-use crate::policy::Policy;
-use crate::problem::{Problem, ProblemCode};
-use crate::report::{
+use super::fingerprint::Fingerprint;
+use super::intake::{self, Parsed};
+use super::openpgp as pgp;
+use super::policy::Policy;
+use super::problem::{Problem, ProblemCode};
+use super::report::{
     CertificateDetails, CertificateReport, CertificateRole, KeyFormat, KeyReport, X509Details,
 };
-use crate::x509::X509Cert;
+use super::x509::X509Cert;
+use crate::error::Error;
 
 /// Key material read from a person's upload: OpenPGP certificates or X.509 certificates.
 ///
@@ -23,7 +23,7 @@ use crate::x509::X509Cert;
 /// ```
 /// use mailseal_core::{KeyFormat, Policy, RecipientKey};
 ///
-/// let key = RecipientKey::from_bytes(include_bytes!("../../../examples/keys/alice.pub.asc"))?;
+/// let key = RecipientKey::from_bytes(include_bytes!("../../../../examples/keys/alice.pub.asc"))?;
 /// assert_eq!(key.format(), KeyFormat::OpenPgp);
 /// let report = key.inspect(&Policy::standard().with_email("alice@example.org"));
 /// assert!(report.usable);
@@ -40,7 +40,7 @@ pub struct RecipientKey {
 /// ```
 /// use mailseal_core::{Policy, RecipientKey};
 ///
-/// let key = RecipientKey::from_bytes(include_bytes!("../../../examples/keys/alice.crt.pem"))?;
+/// let key = RecipientKey::from_bytes(include_bytes!("../../../../examples/keys/alice.crt.pem"))?;
 /// let recipients = key.validate(&Policy::standard())?;
 /// assert_eq!(recipients.report().fingerprints().len(), 1);
 /// # Ok::<(), mailseal_core::Error>(())
@@ -155,7 +155,7 @@ impl Recipients {
     ///
     /// ```
     /// use mailseal_core::{Policy, RecipientKey};
-    /// let key = RecipientKey::from_bytes(include_bytes!("../../../examples/keys/alice.pub.asc"))?;
+    /// let key = RecipientKey::from_bytes(include_bytes!("../../../../examples/keys/alice.pub.asc"))?;
     /// let text = key.validate(&Policy::standard())?.to_upload_text()?;
     /// assert!(text.starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n"));
     /// assert!(!text.contains("Comment:"));

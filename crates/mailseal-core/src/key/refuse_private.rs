@@ -2,7 +2,7 @@
 //!
 //! Covers PEM labels of every common private key format and their DER forms: PKCS#8
 //! (RFC 5958), encrypted PKCS#8, PKCS#1 RSA (RFC 8017), SEC1 EC (RFC 5915) and PKCS#12
-//! (RFC 7292). OpenPGP secret keys are recognised in [`crate::openpgp`].
+//! (RFC 7292). OpenPGP secret keys are recognised in [`super::openpgp`].
 
 use der::Decode;
 

@@ -2,8 +2,8 @@
 
 use std::time::SystemTime;
 
-use crate::fingerprint::Fingerprint;
-use crate::problem::{Problem, Severity};
+use super::fingerprint::Fingerprint;
+use super::problem::{Problem, Severity};
 
 /// The kind of key material.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -15,10 +15,10 @@ use x509_cert::Certificate;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAltName};
 
+use super::fingerprint::Fingerprint;
+use super::policy::Policy;
+use super::problem::{Problem, ProblemCode, day};
 use crate::error::KeyError;
-use crate::fingerprint::Fingerprint;
-use crate::policy::Policy;
-use crate::problem::{Problem, ProblemCode, day};
 
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const RSASSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
@@ -145,7 +145,7 @@ impl X509Cert {
 
     /// The serial number as uppercase hex, as `openssl x509 -serial` prints it.
     pub(crate) fn serial_hex(&self) -> String {
-        crate::fingerprint::hex_upper(self.cert.tbs_certificate.serial_number.as_bytes())
+        super::fingerprint::hex_upper(self.cert.tbs_certificate.serial_number.as_bytes())
     }
 
     pub(crate) fn not_before(&self) -> SystemTime {

@@ -10,7 +10,7 @@
 
 use base64::Engine as _;
 
-use crate::mime::{self, Headers};
+use super::mime::{self, Headers};
 
 const ENVELOPED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x03];
 const AUTH_ENVELOPED_DATA: &[u8] = &[

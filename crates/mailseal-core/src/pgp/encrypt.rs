@@ -14,9 +14,10 @@ use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Rec
 use openpgp::types::{Features, SymmetricAlgorithm};
 use openpgp::{Cert, Fingerprint, KeyHandle};
 
-use crate::encrypt::{Algorithm, PgpFormat};
 use crate::error::EncryptError;
-use crate::mime::CrlfWriter;
+use crate::key::fingerprint::hex_upper;
+use crate::message::mime::CrlfWriter;
+use crate::message::options::{Algorithm, PgpFormat};
 
 /// A `Write` that collects what Sequoia produces, so that it can be handed on to a writer
 /// that need not be `Send + Sync`.
@@ -58,7 +59,7 @@ fn boundary() -> Result<String, EncryptError> {
     openssl::rand::rand_bytes(&mut r).map_err(backend)?;
     Ok(format!(
         "=_mailseal_{}",
-        crate::fingerprint::hex_upper(&r).to_ascii_lowercase()
+        hex_upper(&r).to_ascii_lowercase()
     ))
 }
 

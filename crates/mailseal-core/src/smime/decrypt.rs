@@ -19,6 +19,7 @@ use openssl::symm::{Cipher, Crypter, Mode};
 use spki::AlgorithmIdentifierOwned;
 use zeroize::Zeroizing;
 
+use super::ber::{self, Tlv, malformed};
 use super::envelope::{
     AES128_CBC, AES256_CBC, AES256_GCM, CHACHA20_POLY1305, ID_AUTH_ENVELOPED_DATA,
     ID_ENVELOPED_DATA,
@@ -27,9 +28,9 @@ use super::recipient_info::{
     AES128_WRAP, AES256_WRAP, ID_MGF1, KdfHash, RSA_ENCRYPTION, RSAES_OAEP, STD_DH_SHA1_KDF,
     STD_DH_SHA256_KDF, STD_DH_SHA384_KDF, STD_DH_SHA512_KDF, shared_info, x963_kdf,
 };
-use crate::ber::{self, Tlv, malformed};
-use crate::error::DecryptError;
-use crate::x509::X509Cert;
+use crate::decryption_key::{Inner, PrivateKey};
+use crate::error::{DecryptError, Error};
+use crate::key::x509::X509Cert;
 
 const AES192_CBC: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.22");
 const AES128_GCM: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.6");
@@ -50,12 +51,16 @@ fn unsupported(what: impl std::fmt::Display) -> DecryptError {
     }
 }
 
+/// Decrypts a DER/BER CMS ContentInfo holding (Auth)EnvelopedData with `key`.
+pub(crate) fn decrypt(der: &[u8], key: &PrivateKey) -> Result<Vec<u8>, Error> {
+    let Inner::Smime { key, cert } = &key.inner else {
+        return Err(DecryptError::NoMatchingKey.into());
+    };
+    Ok(open(der, key, cert.as_deref())?)
+}
+
 /// Decrypts a DER/BER CMS ContentInfo holding (Auth)EnvelopedData.
-pub(crate) fn open(
-    der: &[u8],
-    key: &PKey<Private>,
-    cert: Option<&X509Cert>,
-) -> Result<Vec<u8>, DecryptError> {
+fn open(der: &[u8], key: &PKey<Private>, cert: Option<&X509Cert>) -> Result<Vec<u8>, DecryptError> {
     let (ci, _) = ber::read(der)?;
     let ci = ci.children()?;
     let content_type = oid_of(ci.first().ok_or_else(|| malformed("empty ContentInfo"))?)?;

@@ -1,21 +1,15 @@
 //! S/MIME encryption at rest (RFC 8551 §3.3): the message body becomes an
 //! `application/pkcs7-mime` entity holding CMS EnvelopedData or AuthEnvelopedData.
 
-mod envelope;
-pub(crate) mod open;
-pub(crate) mod recipient_info;
-
 use std::io::Write;
 
 use zeroize::Zeroizing;
 
-use envelope::EnvelopeWriter;
-pub(crate) use envelope::Framing;
-use recipient_info::backend;
-
-use crate::base64::Base64Lines;
-use crate::encrypt::Algorithm;
-use crate::x509::X509Cert;
+use super::base64_lines::Base64Lines;
+use super::envelope::{EnvelopeWriter, Framing};
+use super::recipient_info::{self, backend};
+use crate::key::x509::X509Cert;
+use crate::message::options::Algorithm;
 
 /// The MIME header fields of the encrypted entity.
 fn content_headers(algorithm: Algorithm) -> String {

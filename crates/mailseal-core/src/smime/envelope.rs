@@ -14,8 +14,8 @@ use openssl::symm::{Cipher, Crypter, Mode};
 use spki::AlgorithmIdentifierOwned;
 
 use super::recipient_info::{backend, header, tlv};
-use crate::encrypt::Algorithm;
 use crate::error::EncryptError;
+use crate::message::options::Algorithm;
 
 pub(crate) const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
 pub(crate) const ID_ENVELOPED_DATA: ObjectIdentifier =

@@ -27,7 +27,7 @@ use spki::AlgorithmIdentifierOwned;
 use zeroize::Zeroizing;
 
 use crate::error::EncryptError;
-use crate::x509::{Curve, KeyAlgorithm, X509Cert};
+use crate::key::x509::{Curve, KeyAlgorithm, X509Cert};
 
 pub(crate) const RSA_ENCRYPTION: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");

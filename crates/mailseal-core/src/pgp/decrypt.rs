@@ -1,0 +1,150 @@
+//! Decrypting an OpenPGP message (SEIPDv1 or SEIPDv2) with the owner's secret key, for the
+//! PGP/MIME and inline-PGP bodies that `message::decrypt` finds.
+
+use std::io::Read;
+
+use sequoia_openpgp as openpgp;
+
+use openpgp::crypto::SessionKey;
+use openpgp::packet::{PKESK, SKESK};
+use openpgp::parse::Parse;
+use openpgp::parse::stream::{
+    DecryptionHelper, DecryptorBuilder, MessageStructure, VerificationHelper,
+};
+use openpgp::policy::StandardPolicy;
+use openpgp::types::SymmetricAlgorithm;
+
+use crate::decryption_key::{Inner, PrivateKey};
+use crate::error::{DecryptError, Error};
+
+/// The largest decrypted message accepted (256 MiB), a bound against decompression bombs.
+const MAX_PLAINTEXT: u64 = 256 * 1024 * 1024;
+
+fn bad(detail: &str) -> Error {
+    DecryptError::Malformed {
+        detail: detail.to_owned(),
+    }
+    .into()
+}
+
+type SecretKey =
+    openpgp::packet::Key<openpgp::packet::key::SecretParts, openpgp::packet::key::UnspecifiedRole>;
+
+/// Hands Sequoia the session key from whichever of our (unlocked) keys a PKESK is for.
+struct Helper {
+    keys: Vec<SecretKey>,
+}
+
+impl VerificationHelper for Helper {
+    fn get_certs(&mut self, _: &[openpgp::KeyHandle]) -> openpgp::Result<Vec<openpgp::Cert>> {
+        Ok(Vec::new())
+    }
+
+    fn check(&mut self, _: MessageStructure) -> openpgp::Result<()> {
+        // Messages encrypted at rest are not signed; signatures, if any, are not checked here.
+        Ok(())
+    }
+}
+
+impl DecryptionHelper for Helper {
+    fn decrypt(
+        &mut self,
+        pkesks: &[PKESK],
+        _: &[SKESK],
+        sym_algo: Option<SymmetricAlgorithm>,
+        decrypt: &mut dyn FnMut(Option<SymmetricAlgorithm>, &SessionKey) -> bool,
+    ) -> openpgp::Result<Option<openpgp::Cert>> {
+        for pkesk in pkesks {
+            for key in &self.keys {
+                if let Some(r) = pkesk.recipient()
+                    && !r.aliases(openpgp::KeyHandle::from(key.fingerprint()))
+                {
+                    continue;
+                }
+                let Ok(mut pair) = key.clone().into_keypair() else {
+                    continue;
+                };
+                if let Some((algo, sk)) = pkesk.decrypt(&mut pair, sym_algo)
+                    && decrypt(algo, &sk)
+                {
+                    return Ok(None);
+                }
+            }
+        }
+        Err(openpgp::Error::MissingSessionKey("no key".into()).into())
+    }
+}
+
+/// The secret keys of `cert`, unlocked with `password` where they are protected.
+fn unlocked_keys(cert: &openpgp::Cert, password: Option<&str>) -> Result<Vec<SecretKey>, Error> {
+    let mut keys = Vec::new();
+    let mut locked = false;
+    for ka in cert.keys().secret() {
+        let key = ka.key().clone().role_into_unspecified();
+        if !key.secret().is_encrypted() {
+            keys.push(key);
+            continue;
+        }
+        match password.map(|pw| key.decrypt_secret(&pw.into())) {
+            Some(Ok(k)) => keys.push(k),
+            _ => locked = true,
+        }
+    }
+    if keys.is_empty() && locked {
+        return Err(DecryptError::WrongPassword.into());
+    }
+    Ok(keys)
+}
+
+/// Decrypts an OpenPGP message (armored or binary) with `key`.
+pub(crate) fn decrypt(data: &[u8], key: &PrivateKey) -> Result<Vec<u8>, Error> {
+    let Inner::OpenPgp { cert, password } = &key.inner else {
+        return Err(DecryptError::NoMatchingKey.into());
+    };
+    let helper = Helper {
+        keys: unlocked_keys(cert, password.as_deref().map(String::as_str))?,
+    };
+    // sequoia-openpgp 2.4.2 can panic on some malformed SEIPD packets (an `unwrap` in its
+    // parser, found by our fuzzing): turn that into an error instead of taking the caller down.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let policy = StandardPolicy::new();
+        let mut decryptor = DecryptorBuilder::from_bytes(data)
+            .map_err(|e| bad(&e.to_string()))?
+            .with_policy(&policy, None, helper)
+            .map_err(|e| map_pgp_error(&e))?;
+        let mut out = Vec::new();
+        let read = (&mut decryptor)
+            .take(MAX_PLAINTEXT + 1)
+            .read_to_end(&mut out);
+        Ok::<_, Error>((out, read))
+    }));
+    let (out, read) = match outcome {
+        Ok(result) => result?,
+        Err(_) => return Err(bad("the OpenPGP data is malformed")),
+    };
+    if let Err(e) = read {
+        return Err(
+            match e.get_ref().and_then(|i| i.downcast_ref::<openpgp::Error>()) {
+                Some(openpgp::Error::ManipulatedMessage) => DecryptError::Integrity.into(),
+                _ => bad(&e.to_string()),
+            },
+        );
+    }
+    if out.len() as u64 > MAX_PLAINTEXT {
+        return Err(bad("the decrypted message is larger than 256 MiB"));
+    }
+    Ok(out)
+}
+
+fn map_pgp_error(e: &openpgp::anyhow::Error) -> Error {
+    for cause in e.chain() {
+        if let Some(err) = cause.downcast_ref::<openpgp::Error>() {
+            return match err {
+                openpgp::Error::MissingSessionKey(_) => DecryptError::NoMatchingKey.into(),
+                openpgp::Error::ManipulatedMessage => DecryptError::Integrity.into(),
+                _ => bad(&err.to_string()),
+            };
+        }
+    }
+    bad(&e.to_string())
+}
