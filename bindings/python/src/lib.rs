@@ -22,14 +22,17 @@ fn inspect_key(
 }
 
 /// Encrypts a message at rest to a public key; an encrypted message comes back unchanged.
+///
+/// `algorithm=None` and `pgp_format=None` mean mailseal-core's defaults
+/// (`DEFAULT_ALGORITHM`, `aes256`; `auto`).
 #[pyfunction]
-#[pyo3(signature = (message, key, *, algorithm = "aes256".to_owned(), pgp_format = "auto".to_owned(), oaep = false, email = None))]
+#[pyo3(signature = (message, key, *, algorithm = None, pgp_format = None, oaep = false, email = None))]
 fn encrypt(
     py: Python<'_>,
     message: Cow<'_, [u8]>,
     key: Cow<'_, [u8]>,
-    algorithm: String,
-    pgp_format: String,
+    algorithm: Option<String>,
+    pgp_format: Option<String>,
     oaep: bool,
     email: Option<String>,
 ) -> PyResult<api::EncryptResult> {
@@ -79,6 +82,8 @@ fn validate_totp_url(url: String) -> PyResult<()> {
 
 #[pymodule]
 fn _mailseal(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("DEFAULT_ALGORITHM", api::DEFAULT_ALGORITHM)?;
+    m.add("ALGORITHMS", api::ALGORITHMS.to_vec())?;
     m.add_function(wrap_pyfunction!(inspect_key, m)?)?;
     m.add_function(wrap_pyfunction!(encrypt, m)?)?;
     m.add_function(wrap_pyfunction!(decrypt, m)?)?;

@@ -53,7 +53,7 @@ def test_encrypt_decrypt_round_trip():
     out = mailseal.encrypt(HELLO, key("alice.pub.asc"))
     assert isinstance(out.message, bytes)
     assert not out.already_encrypted
-    assert out.algorithm == "aes256"
+    assert out.algorithm == mailseal.DEFAULT_ALGORITHM == "aes256"
     assert out.advice is None
     assert mailseal.is_encrypted(out.message)
     assert not mailseal.is_encrypted(HELLO)
@@ -98,5 +98,11 @@ def test_algorithm_advice():
         advice = mailseal.algorithm_advice(aead)
         assert advice is not None and "aes256" in advice
     assert mailseal.algorithm_advice("aes256") is None
-    with pytest.raises(errors.InvalidInputError):
+    with pytest.raises(errors.InvalidInputError) as e:
         mailseal.algorithm_advice("des")
+    assert e.value.code == "input.unknown_algorithm"
+    assert isinstance(e.value, ValueError)
+    with pytest.raises(errors.InvalidInputError) as e:
+        mailseal.encrypt(HELLO, key("alice.pub.asc"), pgp_format="v3")
+    assert e.value.code == "input.unknown_pgp_format"
+    assert mailseal.ALGORITHMS == ["aes128", "aes256", "aes256-gcm", "chacha20-poly1305"]

@@ -317,10 +317,11 @@ pub struct EncryptionSettings {
 }
 
 /// How to switch encryption at rest on. (Python passes these as keyword arguments.)
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct EncryptionOptions {
-    /// `aes128`, `aes256` (the default), `aes256-gcm` or `chacha20-poly1305`.
-    pub algorithm: String,
+    /// `aes128`, `aes256`, `aes256-gcm` or `chacha20-poly1305`; `None` means mailseal-core's
+    /// [`Algorithm::DEFAULT`](mailseal_core::Algorithm::DEFAULT) (`aes256`).
+    pub algorithm: Option<String>,
     /// The account's address: picks the certificate from a keyring and is stored with it.
     pub email: Option<String>,
     /// Also encrypt messages added over IMAP/JMAP.
@@ -332,19 +333,6 @@ pub struct EncryptionOptions {
     /// Upload an EC S/MIME certificate although Stalwart 0.16 cannot encrypt to it (mail
     /// would wait in the queue). Off by default.
     pub allow_ec_certificate: bool,
-}
-
-impl Default for EncryptionOptions {
-    fn default() -> Self {
-        EncryptionOptions {
-            algorithm: "aes256".into(),
-            email: None,
-            encrypt_on_append: false,
-            allow_spam_training: false,
-            description: None,
-            allow_ec_certificate: false,
-        }
-    }
 }
 
 /// What switching encryption at rest on did.
@@ -646,10 +634,7 @@ impl AccountSession {
         key: Vec<u8>,
         options: EncryptionOptions,
     ) -> Result<EncryptionEnabled, ApiError> {
-        let algorithm = options
-            .algorithm
-            .parse::<mailseal_core::Algorithm>()
-            .map_err(ApiError::from)?;
+        let algorithm = crate::keys::algorithm(options.algorithm.as_deref())?;
         let mut request = jmap::EncryptionRequest::new(algorithm);
         request.encrypt_on_append = options.encrypt_on_append;
         request.allow_spam_training = options.allow_spam_training;
@@ -664,7 +649,7 @@ impl AccountSession {
         ))?;
         Ok(EncryptionEnabled {
             inspection: KeyInspection::from(&report),
-            advice: request.advice().map(str::to_owned),
+            advice: request.algorithm.advice().map(str::to_owned),
         })
     }
 

@@ -192,6 +192,8 @@ fn core_kind(e: &mailseal_core::Error) -> ErrorKind {
         E::Key(_) | E::Unusable { .. } => ErrorKind::InvalidKey,
         E::Encrypt(_) => ErrorKind::Encryption,
         E::Decrypt(_) => ErrorKind::Decryption,
+        // A wrong algorithm or format name, a bad time: the caller's input (ValueError).
+        E::Input(_) => ErrorKind::InvalidInput,
         _ => ErrorKind::InvalidInput,
     }
 }

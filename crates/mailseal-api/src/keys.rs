@@ -243,39 +243,44 @@ pub fn inspect_key(
     Ok(KeyInspection::from(&key.inspect(&policy(email, at))))
 }
 
-fn algorithm(name: &str) -> Result<core::Algorithm, ApiError> {
-    name.parse::<core::Algorithm>().map_err(ApiError::from)
+/// The algorithm used when none is named: mailseal-core's
+/// [`Algorithm::DEFAULT`](core::Algorithm::DEFAULT), `aes256`.
+pub const DEFAULT_ALGORITHM: &str = core::Algorithm::DEFAULT.as_str();
+
+/// Every algorithm name, for choices and help:
+/// [`Algorithm::NAMES`](core::Algorithm::NAMES).
+pub const ALGORITHMS: [&str; 4] = core::Algorithm::NAMES;
+
+/// The algorithm named `name`, or mailseal-core's [`Algorithm::DEFAULT`](core::Algorithm::DEFAULT)
+/// for `None`. An unknown name is `input.unknown_algorithm` ([`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput)).
+pub(crate) fn algorithm(name: Option<&str>) -> Result<core::Algorithm, ApiError> {
+    match name {
+        None => Ok(core::Algorithm::DEFAULT),
+        Some(name) => Ok(name.parse::<core::Algorithm>()?),
+    }
 }
 
 /// What the user should hear about an algorithm before choosing it (AEAD algorithms that
-/// common mail programs cannot open), or `None`. `name` is `aes128`, `aes256`,
-/// `aes256-gcm` or `chacha20-poly1305`.
+/// common mail programs cannot open), or `None`: mailseal-core's
+/// [`Algorithm::advice`](core::Algorithm::advice). `name` is one of
+/// [`Algorithm::NAMES`](core::Algorithm::NAMES).
 pub fn algorithm_advice(name: String) -> Result<Option<String>, ApiError> {
-    Ok(mailseal_jmap::algorithm_advice(algorithm(&name)?).map(str::to_owned))
+    Ok(algorithm(Some(&name))?.advice().map(str::to_owned))
 }
 
 /// How to encrypt a message at rest. (Python passes these as keyword arguments.)
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct EncryptOptions {
-    /// `aes128`, `aes256` (the default), `aes256-gcm` or `chacha20-poly1305`.
-    pub algorithm: String,
-    /// OpenPGP container: `auto` (the default), `seipdv1` or `seipdv2`.
-    pub pgp_format: String,
+    /// `aes128`, `aes256`, `aes256-gcm` or `chacha20-poly1305`; `None` means mailseal-core's
+    /// [`Algorithm::DEFAULT`](core::Algorithm::DEFAULT) (`aes256`).
+    pub algorithm: Option<String>,
+    /// OpenPGP container: `auto`, `seipdv1` or `seipdv2`; `None` (or `""`) means
+    /// [`PgpFormat::DEFAULT`](core::PgpFormat::DEFAULT) (`auto`).
+    pub pgp_format: Option<String>,
     /// RSA-OAEP for RSA recipients with the CBC algorithms too.
     pub oaep: bool,
     /// The address the key should belong to (picks certificates from a keyring).
     pub email: Option<String>,
-}
-
-impl Default for EncryptOptions {
-    fn default() -> Self {
-        EncryptOptions {
-            algorithm: "aes256".into(),
-            pgp_format: "auto".into(),
-            oaep: false,
-            email: None,
-        }
-    }
 }
 
 /// An encrypted message and what was done.
@@ -305,10 +310,10 @@ pub fn encrypt(
     key: Vec<u8>,
     options: EncryptOptions,
 ) -> Result<EncryptResult, ApiError> {
-    let alg = algorithm(&options.algorithm)?;
-    let pgp_format: core::PgpFormat = match options.pgp_format.as_str() {
-        "" => core::PgpFormat::Auto,
-        name => name.parse()?,
+    let alg = algorithm(options.algorithm.as_deref())?;
+    let pgp_format: core::PgpFormat = match options.pgp_format.as_deref() {
+        None | Some("") => core::PgpFormat::DEFAULT,
+        Some(name) => name.parse()?,
     };
     let recipients =
         core::RecipientKey::from_bytes(&key)?.validate(&policy(options.email, None))?;
@@ -325,7 +330,7 @@ pub fn encrypt(
             .warnings()
             .map(KeyProblem::from)
             .collect(),
-        advice: mailseal_jmap::algorithm_advice(alg).map(str::to_owned),
+        advice: alg.advice().map(str::to_owned),
     })
 }
 

@@ -11,7 +11,7 @@
 //! so no type is defined twice.
 //!
 //! - Keys and messages: [`inspect_key`], [`encrypt`], [`decrypt`], [`is_encrypted`],
-//!   [`algorithm_advice`].
+//!   [`algorithm_advice`], [`DEFAULT_ALGORITHM`], [`ALGORITHMS`].
 //! - Account security (blocking, on a crate-global tokio runtime): [`AccountSession`],
 //!   [`validate_totp_url`].
 #![forbid(unsafe_code)]
@@ -29,8 +29,9 @@ pub use account::{
 };
 pub use error::{ApiError, ErrorKind};
 pub use keys::{
-    CertificateRole, CertificateSummary, EncryptOptions, EncryptResult, KeyFormat, KeyInspection,
-    KeyProblem, Severity, algorithm_advice, decrypt, encrypt, inspect_key, is_encrypted,
+    ALGORITHMS, CertificateRole, CertificateSummary, DEFAULT_ALGORITHM, EncryptOptions,
+    EncryptResult, KeyFormat, KeyInspection, KeyProblem, Severity, algorithm_advice, decrypt,
+    encrypt, inspect_key, is_encrypted,
 };
 #[cfg(feature = "python")]
 pub use py::PyCodeProvider;
@@ -53,6 +54,7 @@ mod tests {
         )
         .unwrap();
         assert!(!out.already_encrypted);
+        assert_eq!(out.algorithm, DEFAULT_ALGORITHM);
         assert!(is_encrypted(out.message.clone()));
         assert_eq!(
             decrypt(out.message, ALICE_SEC.to_vec(), None).unwrap(),
@@ -64,7 +66,19 @@ mod tests {
             (ErrorKind::InvalidKey, "key.private_key")
         );
         let err = algorithm_advice("rot13".into()).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            (err.kind(), err.code()),
+            (ErrorKind::InvalidInput, "input.unknown_algorithm")
+        );
+        let wrong_format = EncryptOptions {
+            pgp_format: Some("v3".into()),
+            ..EncryptOptions::default()
+        };
+        let err = encrypt(HELLO.to_vec(), ALICE_PUB.to_vec(), wrong_format).unwrap_err();
+        assert_eq!(
+            (err.kind(), err.code()),
+            (ErrorKind::InvalidInput, "input.unknown_pgp_format")
+        );
         assert!(
             algorithm_advice("aes256-gcm".into())
                 .unwrap()

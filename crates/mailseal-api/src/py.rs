@@ -425,7 +425,7 @@ impl AccountSession {
     #[pyo3(
         name = "enable_encryption",
         signature = (
-            key, *, algorithm = "aes256".to_owned(), email = None, encrypt_on_append = false,
+            key, *, algorithm = None, email = None, encrypt_on_append = false,
             allow_spam_training = false, description = None, allow_ec_certificate = false
         )
     )]
@@ -433,7 +433,7 @@ impl AccountSession {
         &self,
         py: Python<'_>,
         key: Cow<'_, [u8]>,
-        algorithm: String,
+        algorithm: Option<String>,
         email: Option<String>,
         encrypt_on_append: bool,
         allow_spam_training: bool,

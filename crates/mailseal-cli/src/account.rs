@@ -382,7 +382,7 @@ async fn run_command(args: &AccountArgs, client: &Client) -> Result<Status, CliE
                     request.encrypt_on_append = e.encrypt_on_append;
                     request.allow_spam_training = e.allow_spam_training;
                     request.allow_ec_certificate = e.allow_ec_certificate;
-                    if let Some(advice) = request.advice() {
+                    if let Some(advice) = request.algorithm.advice() {
                         eprintln!("mailseal: note: {advice}");
                     }
                     let report = client

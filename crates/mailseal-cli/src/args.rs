@@ -1,9 +1,12 @@
 //! What the user typed, parsed by clap.
 
 use std::path::PathBuf;
+use std::sync::LazyLock;
 use std::time::SystemTime;
 
-use clap::{Args, Parser, Subcommand};
+use clap::builder::PossibleValue;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use mailseal_core::{Algorithm, PgpFormat};
 
 /// Manage mail encryption at rest: inspect keys, encrypt and decrypt stored mail.
 #[derive(Debug, Parser)]
@@ -183,7 +186,7 @@ pub(crate) struct EnableEncryptionArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) key: PathBuf,
     /// The content-encryption algorithm.
-    #[arg(long, value_enum, default_value = "aes256")]
+    #[arg(long, value_enum, default_value_t = AlgorithmArg(Algorithm::DEFAULT))]
     pub(crate) algorithm: AlgorithmArg,
     /// Also encrypt messages added by mail programs (IMAP/JMAP).
     #[arg(long)]
@@ -196,50 +199,52 @@ pub(crate) struct EnableEncryptionArgs {
     pub(crate) allow_ec_certificate: bool,
 }
 
-/// Content-encryption algorithms, named as in Stalwart's settings.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub(crate) enum AlgorithmArg {
-    /// AES-128 (CBC for S/MIME, CFB for OpenPGP).
-    Aes128,
-    /// AES-256: the recommended choice, every program reads it.
-    Aes256,
-    /// AES-256-GCM, S/MIME only (Outlook, .NET and NSS cannot open it).
-    #[value(name = "aes256-gcm")]
-    Aes256Gcm,
-    /// ChaCha20-Poly1305, S/MIME only (OpenSSL 3.0, Outlook and .NET cannot open it).
-    #[value(name = "chacha20-poly1305")]
-    ChaCha20Poly1305,
-}
+/// A content-encryption algorithm as clap reads it: names, help and default are
+/// mailseal-core's [`Algorithm`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AlgorithmArg(pub(crate) Algorithm);
 
-impl From<AlgorithmArg> for mailseal_core::Algorithm {
-    fn from(a: AlgorithmArg) -> Self {
-        match a {
-            AlgorithmArg::Aes128 => mailseal_core::Algorithm::Aes128,
-            AlgorithmArg::Aes256 => mailseal_core::Algorithm::Aes256,
-            AlgorithmArg::Aes256Gcm => mailseal_core::Algorithm::Aes256Gcm,
-            AlgorithmArg::ChaCha20Poly1305 => mailseal_core::Algorithm::ChaCha20Poly1305,
-        }
+static ALGORITHMS: LazyLock<[AlgorithmArg; Algorithm::ALL.len()]> =
+    LazyLock::new(|| Algorithm::ALL.map(AlgorithmArg));
+
+impl ValueEnum for AlgorithmArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        ALGORITHMS.as_slice()
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let help = self.0.advice().unwrap_or(self.0.summary());
+        Some(PossibleValue::new(self.0.as_str()).help(help))
     }
 }
 
-/// The OpenPGP container format.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub(crate) enum PgpArg {
-    /// SEIPDv2 when every recipient is a v6 key, SEIPDv1 otherwise.
-    Auto,
-    /// SEIPDv1: every OpenPGP program reads it, GnuPG 2.2 included.
-    Seipdv1,
-    /// SEIPDv2 (AEAD): GnuPG 2.2 and 2.4 cannot read it.
-    Seipdv2,
+impl From<AlgorithmArg> for Algorithm {
+    fn from(a: AlgorithmArg) -> Self {
+        a.0
+    }
 }
 
-impl From<PgpArg> for mailseal_core::PgpFormat {
+/// The OpenPGP container format as clap reads it (names, help and default from
+/// mailseal-core's [`PgpFormat`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PgpArg(pub(crate) PgpFormat);
+
+static PGP_FORMATS: LazyLock<[PgpArg; PgpFormat::ALL.len()]> =
+    LazyLock::new(|| PgpFormat::ALL.map(PgpArg));
+
+impl ValueEnum for PgpArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        PGP_FORMATS.as_slice()
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.0.as_str()).help(self.0.summary()))
+    }
+}
+
+impl From<PgpArg> for PgpFormat {
     fn from(a: PgpArg) -> Self {
-        match a {
-            PgpArg::Auto => mailseal_core::PgpFormat::Auto,
-            PgpArg::Seipdv1 => mailseal_core::PgpFormat::Seipdv1,
-            PgpArg::Seipdv2 => mailseal_core::PgpFormat::Seipdv2,
-        }
+        a.0
     }
 }
 
@@ -249,10 +254,10 @@ pub(crate) struct EncryptArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) key: PathBuf,
     /// The content-encryption algorithm.
-    #[arg(long, value_enum, default_value = "aes256")]
+    #[arg(long, value_enum, default_value_t = AlgorithmArg(Algorithm::DEFAULT))]
     pub(crate) algorithm: AlgorithmArg,
     /// The OpenPGP container format.
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, value_enum, default_value_t = PgpArg(PgpFormat::DEFAULT))]
     pub(crate) pgp: PgpArg,
     /// Use RSA-OAEP for RSA certificates with the CBC algorithms too (AEAD always uses it).
     #[arg(long)]
@@ -321,4 +326,45 @@ fn parse_time(s: &str) -> Result<SystemTime, String> {
     humantime::parse_rfc3339_weak(s)
         .or_else(|_| humantime::parse_rfc3339_weak(&format!("{s}T00:00:00")))
         .map_err(|e| format!("not an RFC 3339 time ({e}); example: 2027-01-31T00:00:00Z"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn algorithm_choices_and_defaults_come_from_core() {
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from(["mailseal", "encrypt", "--key", "k"]).unwrap();
+        let Command::Encrypt(args) = cli.command else {
+            panic!("not encrypt");
+        };
+        assert_eq!(Algorithm::from(args.algorithm), Algorithm::DEFAULT);
+        assert_eq!(PgpFormat::from(args.pgp), PgpFormat::DEFAULT);
+        let names: Vec<_> = AlgorithmArg::value_variants()
+            .iter()
+            .filter_map(|a| a.to_possible_value())
+            .map(|v| v.get_name().to_owned())
+            .collect();
+        assert_eq!(names, Algorithm::NAMES);
+        let cli = Cli::try_parse_from([
+            "mailseal",
+            "encrypt",
+            "--key",
+            "k",
+            "--algorithm",
+            "aes256-gcm",
+        ])
+        .unwrap();
+        let Command::Encrypt(args) = cli.command else {
+            panic!("not encrypt");
+        };
+        assert_eq!(Algorithm::from(args.algorithm), Algorithm::Aes256Gcm);
+        assert!(
+            Cli::try_parse_from(["mailseal", "encrypt", "--key", "k", "--algorithm", "des"])
+                .is_err()
+        );
+    }
 }

@@ -54,16 +54,8 @@ pub(crate) fn encrypt(args: &EncryptArgs) -> Result<Status, CliError> {
     for warning in recipients.report().warnings() {
         eprintln!("mailseal: warning[{}]: {}", warning.code, warning.message);
     }
-    if options.algorithm.is_aead() {
-        eprintln!(
-            "mailseal: note: {} mail cannot be opened by Outlook, .NET{}; aes256 works everywhere",
-            options.algorithm.display_name(),
-            if options.algorithm == mailseal_core::Algorithm::ChaCha20Poly1305 {
-                " or OpenSSL 3.0"
-            } else {
-                " or Thunderbird (NSS)"
-            }
-        );
+    if let Some(advice) = options.algorithm.advice() {
+        eprintln!("mailseal: note: {advice}");
     }
     let input = open_input(&args.input)?;
     let outcome = with_output(args.output.as_deref(), |out| {

@@ -22,6 +22,8 @@ pub enum Error {
     },
     /// The input could not be read as a recipient key.
     Key(KeyError),
+    /// An argument given by a person is not valid: an unknown algorithm or format name.
+    Input(InputError),
     /// The message could not be read as MIME.
     Mime(MimeError),
     /// The key was read, but cannot be used as a recipient (see the report for why).
@@ -50,6 +52,7 @@ impl Error {
             Error::Decrypt(e) => e.code(),
             Error::Encrypt(e) => e.code(),
             Error::Io { .. } => "io",
+            Error::Input(e) => e.code(),
             Error::Key(e) => e.code(),
             Error::Mime(e) => e.code(),
             Error::Unusable { .. } => "key.unusable",
@@ -64,6 +67,7 @@ impl fmt::Display for Error {
             Error::Decrypt(e) => e.fmt(f),
             Error::Encrypt(e) => e.fmt(f),
             Error::Io { detail } => write!(f, "input/output error: {detail}"),
+            Error::Input(e) => e.fmt(f),
             Error::Key(e) => e.fmt(f),
             Error::Mime(e) => e.fmt(f),
             Error::Unusable { reasons, .. } => {
@@ -84,6 +88,12 @@ impl std::error::Error for Error {}
 impl From<KeyError> for Error {
     fn from(e: KeyError) -> Self {
         Error::Key(e)
+    }
+}
+
+impl From<InputError> for Error {
+    fn from(e: InputError) -> Self {
+        Error::Input(e)
     }
 }
 
@@ -116,6 +126,65 @@ impl From<std::io::Error> for Error {
         }
     }
 }
+
+/// An argument given by a person is not valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InputError {
+    /// Not a name of [`Algorithm::NAMES`](crate::Algorithm::NAMES).
+    UnknownAlgorithm {
+        /// The name given (at most 40 characters of it).
+        name: String,
+    },
+    /// Not a name of [`PgpFormat::NAMES`](crate::PgpFormat::NAMES).
+    UnknownPgpFormat {
+        /// The name given (at most 40 characters of it).
+        name: String,
+    },
+}
+
+impl InputError {
+    /// The stable machine code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            InputError::UnknownAlgorithm { .. } => "input.unknown_algorithm",
+            InputError::UnknownPgpFormat { .. } => "input.unknown_pgp_format",
+        }
+    }
+
+    /// The name, shortened so that an error never carries a whole input.
+    pub(crate) fn name(s: &str) -> String {
+        s.chars().take(40).collect()
+    }
+}
+
+/// `a, b or c`.
+fn one_of(f: &mut fmt::Formatter<'_>, names: &[&str]) -> fmt::Result {
+    for (i, n) in names.iter().enumerate() {
+        if i > 0 {
+            f.write_str(if i + 1 == names.len() { " or " } else { ", " })?;
+        }
+        f.write_str(n)?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InputError::UnknownAlgorithm { name } => {
+                write!(f, "unknown algorithm {name:?}: use ")?;
+                one_of(f, &crate::Algorithm::NAMES)
+            }
+            InputError::UnknownPgpFormat { name } => {
+                write!(f, "unknown OpenPGP format {name:?}: use ")?;
+                one_of(f, &crate::PgpFormat::NAMES)
+            }
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
 
 /// The message could not be read as MIME (RFC 5322 / RFC 2045).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -60,7 +60,9 @@ mod pgp;
 mod smime;
 
 pub use decryption_key::PrivateKey;
-pub use error::{DecryptError, EncryptError, Error, KeyError, MimeError, PrivateKeyKind};
+pub use error::{
+    DecryptError, EncryptError, Error, InputError, KeyError, MimeError, PrivateKeyKind,
+};
 pub use key::fingerprint::{Fingerprint, FingerprintKind};
 pub use key::intake::MAX_INPUT_LEN;
 pub use key::policy::{DEFAULT_EXPIRY_WARNING, Policy};

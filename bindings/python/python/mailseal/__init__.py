@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from . import errors
 from ._mailseal import (
+    ALGORITHMS,
+    DEFAULT_ALGORITHM,
     AccountSession,
     Availability,
     CertificateRole,
@@ -48,6 +50,8 @@ from .errors import (
 )
 
 __all__ = [
+    "ALGORITHMS",
+    "DEFAULT_ALGORITHM",
     "AccountSession",
     "Availability",
     "CertificateRole",

@@ -5,6 +5,12 @@ from typing import Callable, Optional, final
 
 __version__: str
 
+DEFAULT_ALGORITHM: str
+"""The algorithm used when ``algorithm`` is ``None``: mailseal-core's default, ``"aes256"``."""
+
+ALGORITHMS: list[str]
+"""Every algorithm name: ``aes128``, ``aes256``, ``aes256-gcm``, ``chacha20-poly1305``."""
+
 CodeProvider = Callable[[str], Optional[str]]
 """Asked for the current two-factor code for a user; ``None`` means the user gave up."""
 
@@ -244,7 +250,7 @@ class AccountSession:
         self,
         key: bytes,
         *,
-        algorithm: str = "aes256",
+        algorithm: Optional[str] = None,
         email: Optional[str] = None,
         encrypt_on_append: bool = False,
         allow_spam_training: bool = False,
@@ -260,8 +266,8 @@ def encrypt(
     message: bytes,
     key: bytes,
     *,
-    algorithm: str = "aes256",
-    pgp_format: str = "auto",
+    algorithm: Optional[str] = None,
+    pgp_format: Optional[str] = None,
     oaep: bool = False,
     email: Optional[str] = None,
 ) -> EncryptResult: ...

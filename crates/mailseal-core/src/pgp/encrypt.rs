@@ -16,6 +16,7 @@ use openpgp::{Cert, Fingerprint, KeyHandle};
 
 use crate::error::EncryptError;
 use crate::key::fingerprint::hex_upper;
+use crate::key::report::KeyFormat;
 use crate::message::mime::CrlfWriter;
 use crate::message::options::{Algorithm, PgpFormat};
 
@@ -57,10 +58,7 @@ fn backend(e: impl std::fmt::Display) -> EncryptError {
 fn boundary() -> Result<String, EncryptError> {
     let mut r = [0u8; 16];
     openssl::rand::rand_bytes(&mut r).map_err(backend)?;
-    Ok(format!(
-        "=_mailseal_{}",
-        hex_upper(&r).to_ascii_lowercase()
-    ))
+    Ok(format!("=_mailseal_{}", hex_upper(&r).to_ascii_lowercase()))
 }
 
 /// Writes the outer headers and the PGP/MIME structure up to the armor, and returns the
@@ -76,10 +74,9 @@ pub(crate) fn begin<'a, W: Write>(
         Algorithm::Aes128 => SymmetricAlgorithm::AES128,
         Algorithm::Aes256 => SymmetricAlgorithm::AES256,
         Algorithm::Aes256Gcm | Algorithm::ChaCha20Poly1305 => {
-            return Err(EncryptError::AeadWithOpenPgp {
-                algorithm: algorithm.display_name(),
-            }
-            .into());
+            // Refused here with `encrypt.aead_with_openpgp`.
+            algorithm.check_key_format(KeyFormat::OpenPgp)?;
+            return Err(backend(format!("no OpenPGP cipher for {algorithm}")).into());
         }
     };
     let all_v6 = certs
