@@ -549,9 +549,10 @@ impl AccountSession {
         allowed_ips: Vec<String>,
     ) -> Result<CreatedCredential, ApiError> {
         let mut new = jmap::NewCredential::new(description);
-        new.expires_at = expires_at.map(|t| {
-            std::time::UNIX_EPOCH + std::time::Duration::from_secs(t.max(0).unsigned_abs())
-        });
+        // Checked by mailseal-core: a time past the year 9999 is `input.time_out_of_range`.
+        new.expires_at = expires_at
+            .map(|t| mailseal_core::time::from_unix_seconds(t.max(0)))
+            .transpose()?;
         new.allowed_ips = allowed_ips;
         Ok(CreatedCredential(block_on(
             self.client.create_credential(kind, &new),

@@ -1,6 +1,6 @@
 //! Keys and messages: inspection, encryption at rest, decryption, detection.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use mailseal_core as core;
 
@@ -11,14 +11,6 @@ pub(crate) fn unix(t: SystemTime) -> i64 {
     match t.duration_since(UNIX_EPOCH) {
         Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
         Err(e) => i64::try_from(e.duration().as_secs()).map_or(i64::MIN, |s| -s),
-    }
-}
-
-fn from_unix(secs: i64) -> SystemTime {
-    if secs >= 0 {
-        UNIX_EPOCH + Duration::from_secs(secs.unsigned_abs())
-    } else {
-        UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
     }
 }
 
@@ -211,15 +203,16 @@ impl From<&core::KeyReport> for KeyInspection {
     }
 }
 
-fn policy(email: Option<String>, at: Option<i64>) -> core::Policy {
+fn policy(email: Option<String>, at: Option<i64>) -> Result<core::Policy, ApiError> {
     let mut p = core::Policy::standard();
     if let Some(e) = email {
         p = p.with_email(e);
     }
     if let Some(t) = at {
-        p = p.at(from_unix(t));
+        // Checked: a time outside the years 0000 to 9999 is `input.time_out_of_range`.
+        p = p.at(core::time::from_unix_seconds(t)?);
     }
-    p
+    Ok(p)
 }
 
 /// Reads a certificate or public key (PEM, DER, PKCS#7, armored or binary OpenPGP) and
@@ -240,7 +233,7 @@ pub fn inspect_key(
     at: Option<i64>,
 ) -> Result<KeyInspection, ApiError> {
     let key = core::RecipientKey::from_bytes(&key)?;
-    Ok(KeyInspection::from(&key.inspect(&policy(email, at))))
+    Ok(KeyInspection::from(&key.inspect(&policy(email, at)?)))
 }
 
 /// The algorithm used when none is named: mailseal-core's
@@ -316,7 +309,7 @@ pub fn encrypt(
         Some(name) => name.parse()?,
     };
     let recipients =
-        core::RecipientKey::from_bytes(&key)?.validate(&policy(options.email, None))?;
+        core::RecipientKey::from_bytes(&key)?.validate(&policy(options.email, None)?)?;
     let mut opts = core::EncryptOptions::new(alg);
     opts.pgp_format = pgp_format;
     opts.rsa_oaep = options.oaep;

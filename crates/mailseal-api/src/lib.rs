@@ -70,6 +70,11 @@ mod tests {
             (err.kind(), err.code()),
             (ErrorKind::InvalidInput, "input.unknown_algorithm")
         );
+        let err = inspect_key(ALICE_PUB.to_vec(), None, Some(i64::MAX)).unwrap_err();
+        assert_eq!(
+            (err.kind(), err.code()),
+            (ErrorKind::InvalidInput, "input.time_out_of_range")
+        );
         let wrong_format = EncryptOptions {
             pgp_format: Some("v3".into()),
             ..EncryptOptions::default()

@@ -187,7 +187,7 @@ async fn login(args: &AccountArgs, save: &Path, device: bool) -> Result<Status, 
         .await?
     };
     save_tokens(save, &tokens)?;
-    let expires = crate::output::rfc3339(tokens.expires_at());
+    let expires = crate::output::rfc3339(tokens.expires_at())?;
     let value = json!({
         "user": tokens.user(),
         "signed_in_with": "oauth",
@@ -350,6 +350,13 @@ async fn run_command(args: &AccountArgs, client: &Client) -> Result<Status, CliE
             match command {
                 EncryptionCommand::Show => {
                     let s = client.encryption_settings().await?;
+                    let key_expires = s
+                        .key
+                        .as_ref()
+                        .and_then(|k| k.report.as_ref())
+                        .and_then(|r| r.expires)
+                        .map(crate::output::rfc3339)
+                        .transpose()?;
                     let value = json!({
                         "enabled": s.algorithm.is_some(),
                         "algorithm": s.algorithm.map(|a| a.as_str()),
@@ -359,7 +366,7 @@ async fn run_command(args: &AccountArgs, client: &Client) -> Result<Status, CliE
                             "id": k.id,
                             "description": k.description,
                             "fingerprints": k.report.as_ref().map(|r| r.fingerprints()),
-                            "expires": k.report.as_ref().and_then(|r| r.expires).map(crate::output::rfc3339),
+                            "expires": key_expires,
                         })),
                     });
                     print(json_mode, &value, || match s.algorithm {

@@ -322,10 +322,14 @@ pub(crate) struct InspectArgs {
     pub(crate) file: PathBuf,
 }
 
+/// An RFC 3339 time (any offset), read by mailseal-core's [`time`](mailseal_core::time);
+/// as before, a time without an offset is UTC and a date alone is its midnight UTC.
 fn parse_time(s: &str) -> Result<SystemTime, String> {
-    humantime::parse_rfc3339_weak(s)
-        .or_else(|_| humantime::parse_rfc3339_weak(&format!("{s}T00:00:00")))
-        .map_err(|e| format!("not an RFC 3339 time ({e}); example: 2027-01-31T00:00:00Z"))
+    use mailseal_core::time::parse_rfc3339;
+    parse_rfc3339(s)
+        .or_else(|e| parse_rfc3339(&format!("{s}Z")).map_err(|_| e))
+        .or_else(|e| parse_rfc3339(&format!("{s}T00:00:00Z")).map_err(|_| e))
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -333,6 +337,33 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use clap::CommandFactory;
+    use mailseal_core::time::{format_rfc3339, to_unix_seconds};
+
+    #[test]
+    fn times_are_read_as_rfc3339_with_the_old_shortcuts() {
+        let want = "2027-01-31T00:00:00Z";
+        for s in [
+            "2027-01-31T00:00:00Z",
+            "2027-01-31t00:00:00z",
+            "2027-01-31T02:00:00+02:00",
+            "2027-01-31T00:00:00.5Z",
+            "2027-01-31T00:00:00",
+            "2027-01-31 00:00:00",
+            "2027-01-31",
+        ] {
+            assert_eq!(format_rfc3339(parse_time(s).unwrap()).unwrap(), want, "{s}");
+        }
+        assert_eq!(
+            to_unix_seconds(parse_time("1960-01-01").unwrap()).unwrap(),
+            -315_619_200
+        );
+        let err = parse_time("yesterday").unwrap_err();
+        assert!(
+            err.contains("RFC 3339") && err.contains("2027-01-31T00:00:00Z"),
+            "{err}"
+        );
+        assert!(parse_time("99999-01-01T00:00:00Z").is_err());
+    }
 
     #[test]
     fn algorithm_choices_and_defaults_come_from_core() {

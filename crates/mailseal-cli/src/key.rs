@@ -22,13 +22,13 @@ pub(crate) fn inspect(args: &InspectArgs) -> Result<Status, CliError> {
     let report = key.inspect(&policy);
     let mut out = io::stdout().lock();
     if args.json {
-        let value = output::report_json(&report);
+        let value = output::report_json(&report)?;
         serde_json::to_writer_pretty(&mut out, &value)
             .map_err(io::Error::from)
             .and_then(|()| writeln!(out))
             .map_err(write_error)?;
     } else {
-        output::write_report(&mut out, &report).map_err(write_error)?;
+        output::write_report(&mut out, &report).map_err(output::output_error)?;
     }
     out.flush().map_err(write_error)?;
     Ok(if report.usable {

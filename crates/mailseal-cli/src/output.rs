@@ -9,78 +9,94 @@ use std::io::{self, Write};
 use std::time::SystemTime;
 
 use mailseal_core::{
-    CertificateDetails, CertificateReport, KeyDetails, KeyFormat, KeyReport, Problem, Severity,
+    CertificateDetails, CertificateReport, Error, KeyDetails, KeyFormat, KeyReport, Problem,
+    Severity, time,
 };
 use serde_json::{Value, json};
 
-/// RFC 3339 in UTC with seconds, e.g. `2027-01-31T00:00:00Z`.
-pub(crate) fn rfc3339(t: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(t).to_string()
+use crate::CliError;
+use crate::input::write_error;
+
+/// RFC 3339 in UTC with seconds, e.g. `2027-01-31T00:00:00Z`; an error
+/// (`input.time_out_of_range`) for a time outside the years 0000 to 9999.
+pub(crate) fn rfc3339(t: SystemTime) -> Result<String, Error> {
+    time::format_rfc3339(t)
 }
 
-fn date(t: SystemTime) -> String {
-    let s = rfc3339(t);
-    s.get(..10).map(str::to_owned).unwrap_or(s)
+/// `2027-01-31`, for the text printers (the error travels inside the `io::Error`).
+fn date(t: SystemTime) -> io::Result<String> {
+    time::format_date(t).map_err(io::Error::other)
 }
 
-fn opt_time(t: Option<SystemTime>) -> Value {
-    t.map_or(Value::Null, |t| Value::String(rfc3339(t)))
+fn opt_time(t: Option<SystemTime>) -> Result<Value, Error> {
+    Ok(t.map(rfc3339)
+        .transpose()?
+        .map_or(Value::Null, Value::String))
+}
+
+/// The error of a text printer: a time that cannot be shown keeps its own code, anything
+/// else is a write error.
+pub(crate) fn output_error(e: io::Error) -> CliError {
+    match e.get_ref().and_then(|i| i.downcast_ref::<Error>()) {
+        Some(inner) => inner.clone().into(),
+        None => write_error(e),
+    }
 }
 
 /// The report as one JSON object.
-pub(crate) fn report_json(r: &KeyReport) -> Value {
-    json!({
+pub(crate) fn report_json(r: &KeyReport) -> Result<Value, Error> {
+    Ok(json!({
         "format": r.format.as_str(),
         "usable": r.usable,
         "fingerprints": r.fingerprints(),
-        "expires": opt_time(r.expires),
-        "evaluated_at": rfc3339(r.evaluated_at),
-        "problems": r.problems.iter().map(problem_json).collect::<Vec<_>>(),
-        "certificates": r.certificates.iter().map(certificate_json).collect::<Vec<_>>(),
-    })
+        "expires": opt_time(r.expires)?,
+        "evaluated_at": rfc3339(r.evaluated_at)?,
+        "problems": r.problems.iter().map(problem_json).collect::<Result<Vec<_>, _>>()?,
+        "certificates": r.certificates.iter().map(certificate_json).collect::<Result<Vec<_>, _>>()?,
+    }))
 }
 
-fn problem_json(p: &Problem) -> Value {
-    json!({
+fn problem_json(p: &Problem) -> Result<Value, Error> {
+    Ok(json!({
         "code": p.code.as_str(),
         "severity": p.severity.as_str(),
         "message": p.message,
         "subject": p.subject,
-        "date": opt_time(p.date),
-    })
+        "date": opt_time(p.date)?,
+    }))
 }
 
-fn key_json(k: &KeyDetails) -> Value {
-    json!({
+fn key_json(k: &KeyDetails) -> Result<Value, Error> {
+    Ok(json!({
         "fingerprint": k.fingerprint.to_hex(),
         "algorithm": k.algorithm,
-        "created": rfc3339(k.created),
-        "expires": opt_time(k.expires),
+        "created": rfc3339(k.created)?,
+        "expires": opt_time(k.expires)?,
         "capabilities": k.capabilities,
         "encrypts": k.encrypts,
-    })
+    }))
 }
 
-fn certificate_json(c: &CertificateReport) -> Value {
+fn certificate_json(c: &CertificateReport) -> Result<Value, Error> {
     let mut v = json!({
         "role": c.role.as_str(),
         "fingerprint": c.fingerprint.to_hex(),
-        "expires": opt_time(c.expires),
+        "expires": opt_time(c.expires)?,
     });
     let extra = match &c.details {
         CertificateDetails::OpenPgp(d) => json!({
             "version": d.version,
             "user_ids": d.user_ids,
             "seipdv2": d.seipdv2,
-            "primary": key_json(&d.primary),
-            "subkeys": d.subkeys.iter().map(key_json).collect::<Vec<_>>(),
+            "primary": key_json(&d.primary)?,
+            "subkeys": d.subkeys.iter().map(key_json).collect::<Result<Vec<_>, _>>()?,
         }),
         CertificateDetails::X509(d) => json!({
             "subject": d.subject,
             "issuer": d.issuer,
             "serial": d.serial,
-            "not_before": rfc3339(d.not_before),
-            "not_after": rfc3339(d.not_after),
+            "not_before": rfc3339(d.not_before)?,
+            "not_after": rfc3339(d.not_after)?,
             "key_algorithm": d.key_algorithm,
             "emails": d.emails,
             "sha1": d.sha1.to_hex(),
@@ -91,7 +107,7 @@ fn certificate_json(c: &CertificateReport) -> Value {
     if let (Some(obj), Value::Object(more)) = (v.as_object_mut(), extra) {
         obj.extend(more);
     }
-    v
+    Ok(v)
 }
 
 /// The report as text for people.
@@ -112,7 +128,7 @@ pub(crate) fn write_report(w: &mut impl Write, r: &KeyReport) -> io::Result<()> 
     }
     writeln!(w)?;
     match r.expires {
-        Some(t) => writeln!(w, "Encryption works until {}.", date(t))?,
+        Some(t) => writeln!(w, "Encryption works until {}.", date(t)?)?,
         None if r.usable => writeln!(w, "The key does not expire.")?,
         None => {}
     }
@@ -171,8 +187,8 @@ fn write_certificate(w: &mut impl Write, c: &CertificateReport) -> io::Result<()
             writeln!(
                 w,
                 "    valid    {} to {}",
-                date(d.not_before),
-                date(d.not_after)
+                date(d.not_before)?,
+                date(d.not_after)?
             )?;
             writeln!(w, "    SHA-256  {}", c.fingerprint.to_colon_hex())?;
             writeln!(w, "    SHA-1    {}", d.sha1.to_colon_hex())?;
@@ -183,14 +199,15 @@ fn write_certificate(w: &mut impl Write, c: &CertificateReport) -> io::Result<()
 }
 
 fn write_key(w: &mut impl Write, what: &str, k: &KeyDetails) -> io::Result<()> {
-    let expires = k.expires.map_or_else(|| "never".to_owned(), date);
+    let expires = k.expires.map(date).transpose()?;
+    let expires = expires.as_deref().unwrap_or("never");
     writeln!(
         w,
         "    {what}  {} [{}] {}, created {}, expires {}{}",
         k.fingerprint.to_grouped_hex(),
         k.capabilities,
         k.algorithm,
-        date(k.created),
+        date(k.created)?,
         expires,
         if k.encrypts { "  <- encrypts" } else { "" }
     )

@@ -22,7 +22,8 @@ pub enum Error {
     },
     /// The input could not be read as a recipient key.
     Key(KeyError),
-    /// An argument given by a person is not valid: an unknown algorithm or format name.
+    /// An argument given by a person is not valid: an unknown algorithm or format name, a
+    /// time that cannot be read or shown.
     Input(InputError),
     /// The message could not be read as MIME.
     Mime(MimeError),
@@ -141,6 +142,13 @@ pub enum InputError {
         /// The name given (at most 40 characters of it).
         name: String,
     },
+    /// The text is not an RFC 3339 time.
+    BadTime {
+        /// What the parser reported.
+        detail: String,
+    },
+    /// The time is outside the years 0000 to 9999, which RFC 3339 can show.
+    TimeOutOfRange,
 }
 
 impl InputError {
@@ -149,6 +157,8 @@ impl InputError {
         match self {
             InputError::UnknownAlgorithm { .. } => "input.unknown_algorithm",
             InputError::UnknownPgpFormat { .. } => "input.unknown_pgp_format",
+            InputError::BadTime { .. } => "input.bad_time",
+            InputError::TimeOutOfRange => "input.time_out_of_range",
         }
     }
 
@@ -179,6 +189,13 @@ impl fmt::Display for InputError {
             InputError::UnknownPgpFormat { name } => {
                 write!(f, "unknown OpenPGP format {name:?}: use ")?;
                 one_of(f, &crate::PgpFormat::NAMES)
+            }
+            InputError::BadTime { detail } => write!(
+                f,
+                "not an RFC 3339 time ({detail}); example: 2027-01-31T00:00:00Z"
+            ),
+            InputError::TimeOutOfRange => {
+                f.write_str("the time is outside the years 0000 to 9999 and cannot be shown")
             }
         }
     }

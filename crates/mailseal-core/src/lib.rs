@@ -48,6 +48,7 @@
 //! - [`Fingerprint`] prints fingerprints as gpg and openssl do.
 //! - [`encrypt`], [`encrypt_stream`], [`decrypt`], [`is_encrypted`] work on messages, with
 //!   [`EncryptOptions`] ([`Algorithm`], [`PgpFormat`]) and a [`PrivateKey`].
+//! - [`time`] formats and reads RFC 3339 times and Unix seconds, checked.
 //! - [`Error`] is the crate's one error type; [`Error::code`] gives its stable code.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -58,6 +59,7 @@ mod key;
 mod message;
 mod pgp;
 mod smime;
+pub mod time;
 
 pub use decryption_key::PrivateKey;
 pub use error::{

@@ -166,8 +166,9 @@ impl fmt::Display for Problem {
 
 /// Formats a time as an RFC 3339 date for messages (`2027-01-31`).
 pub(crate) fn day(t: SystemTime) -> String {
-    let s = humantime::format_rfc3339_seconds(t).to_string();
-    s.get(..10).map(str::to_owned).unwrap_or(s)
+    // Certificate and key dates are within the years 0000 to 9999; say so if one is not.
+    crate::time::format_date(t)
+        .unwrap_or_else(|_| "a date outside the years 0000 to 9999".to_owned())
 }
 
 #[cfg(test)]
