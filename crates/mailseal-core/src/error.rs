@@ -136,11 +136,15 @@ pub enum InputError {
     UnknownAlgorithm {
         /// The name given (at most 40 characters of it).
         name: String,
+        /// The names that would have been understood.
+        expected: &'static [&'static str],
     },
     /// Not a name of [`PgpFormat::NAMES`](crate::PgpFormat::NAMES).
     UnknownPgpFormat {
         /// The name given (at most 40 characters of it).
         name: String,
+        /// The names that would have been understood.
+        expected: &'static [&'static str],
     },
     /// The text is not an RFC 3339 time.
     BadTime {
@@ -182,13 +186,13 @@ fn one_of(f: &mut fmt::Formatter<'_>, names: &[&str]) -> fmt::Result {
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            InputError::UnknownAlgorithm { name } => {
+            InputError::UnknownAlgorithm { name, expected } => {
                 write!(f, "unknown algorithm {name:?}: use ")?;
-                one_of(f, &crate::Algorithm::NAMES)
+                one_of(f, expected)
             }
-            InputError::UnknownPgpFormat { name } => {
+            InputError::UnknownPgpFormat { name, expected } => {
                 write!(f, "unknown OpenPGP format {name:?}: use ")?;
-                one_of(f, &crate::PgpFormat::NAMES)
+                one_of(f, expected)
             }
             InputError::BadTime { detail } => write!(
                 f,

@@ -3,22 +3,26 @@
 //! # Map
 //!
 //! ```text
-//! key/           bytes ─ intake ─ pem · pkcs7 · x509 · openpgp ─ recipient ─ report
-//!                (refuse_private, fingerprint, policy, problem)       │
-//!                                                          Recipients ┘
-//!                                                                │
-//! message/       mime · detect · options ─ encrypt ──────────────┤     decrypt ─┐
-//!                                                   ┌────────────┴─┐            │
-//! smime/         encrypt ─ envelope ─ recipient_info · base64_lines │   decrypt ─┤ (ber)
-//! pgp/                                     encrypt (Sequoia, armor) ┘   decrypt ─┤
-//!                                                                               │
-//! decryption_key PrivateKey ────────────────────────────────────────────────────┘
-//! error, time    used by all; nothing below imports message/encrypt or message/decrypt
+//! key bytes ─► key/  intake → pem · pkcs7 · x509 · openpgp → recipient → report
+//!                    (policy, problem, fingerprint; refuse_private turns private keys away)
+//!                                                            │ Recipients
+//!                                                            ▼
+//! message ───► message/encrypt ── mime (header split) · detect · options
+//!                   ├─ X.509 ───► smime/encrypt → envelope (+ recipient_info) → base64_lines ─► out
+//!                   └─ OpenPGP ─► pgp/encrypt → Sequoia Encryptor → armor → CrlfWriter ───────► out
+//!
+//! stored ────► message/decrypt ── mime · detect
+//!                   ├─ pkcs7-mime ────────► smime/decrypt (ber, recipient_info)
+//!                   └─ PGP/MIME, inline ──► pgp/decrypt
+//!                                             ▲ both take decryption_key's PrivateKey
+//!
+//! error, time: used everywhere; error imports nothing, time imports only error.
 //! ```
 //!
-//! Imports go one way: `key/` knows nothing of messages; `message/options` and
+//! Imports go one way, file by file (no two files import each other, also not through the
+//! crate root's re-exports): `key/` knows nothing of messages; `message/options` and
 //! `message/mime` sit below `smime/` and `pgp/`, which sit below `message/encrypt` and
-//! `message/decrypt`.
+//! `message/decrypt`. `smime/` and `pgp/` mirror each other and never import each other.
 //!
 //! # The encryption hot path
 //!

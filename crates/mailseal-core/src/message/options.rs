@@ -160,6 +160,7 @@ impl FromStr for Algorithm {
             .ok_or_else(|| {
                 InputError::UnknownAlgorithm {
                     name: InputError::name(s),
+                    expected: &Algorithm::NAMES,
                 }
                 .into()
             })
@@ -224,6 +225,7 @@ impl FromStr for PgpFormat {
             .ok_or_else(|| {
                 InputError::UnknownPgpFormat {
                     name: InputError::name(s),
+                    expected: &PgpFormat::NAMES,
                 }
                 .into()
             })
