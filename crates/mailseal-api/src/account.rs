@@ -31,7 +31,7 @@ fn block_on<T>(f: impl Future<Output = Result<T, jmap::Error>>) -> Result<T, Api
         Ok(rt) => rt.block_on(f).map_err(ApiError::from),
         Err(e) => Err(ApiError::new(
             ErrorKind::Transport,
-            "api.runtime",
+            "io.runtime",
             format!("cannot start the network runtime: {e}"),
         )),
     }
@@ -195,7 +195,7 @@ impl CreatedCredential {
 }
 
 /// An app password or API key as listed (the secret is never shown again).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")
@@ -238,7 +238,7 @@ impl From<jmap::CredentialInfo> for CredentialInfo {
 }
 
 /// Whether one account-security feature can be used.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")
@@ -253,7 +253,7 @@ pub struct FeatureStatus {
 }
 
 /// Which account-security features this user may use on this server.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")
@@ -270,7 +270,7 @@ pub struct Availability {
 }
 
 /// A public key stored on the server.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")
@@ -298,7 +298,7 @@ impl From<jmap::StoredKey> for StoredKey {
 }
 
 /// The encryption-at-rest settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")
@@ -314,6 +314,37 @@ pub struct EncryptionSettings {
     pub allow_spam_training: bool,
     /// The key mail is encrypted to, when on.
     pub key: Option<StoredKey>,
+}
+
+impl From<jmap::Availability> for Availability {
+    fn from(a: jmap::Availability) -> Self {
+        Availability {
+            server_too_old: a.unavailable == Some(jmap::Unavailable::ServerTooOld),
+            external_directory: a.external_directory,
+            message: a.message(),
+            features: a
+                .features
+                .into_iter()
+                .map(|f| FeatureStatus {
+                    feature: f.feature.as_str().to_owned(),
+                    available: f.available,
+                    missing_permissions: f.missing_permissions,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<jmap::EncryptionSettings> for EncryptionSettings {
+    fn from(s: jmap::EncryptionSettings) -> Self {
+        EncryptionSettings {
+            enabled: s.algorithm.is_some(),
+            algorithm: s.algorithm.map(|a| a.as_str().to_owned()),
+            encrypt_on_append: s.encrypt_on_append,
+            allow_spam_training: s.allow_spam_training,
+            key: s.key.map(StoredKey::from),
+        }
+    }
 }
 
 /// How to switch encryption at rest on. (Python passes these as keyword arguments.)
@@ -336,7 +367,7 @@ pub struct EncryptionOptions {
 }
 
 /// What switching encryption at rest on did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")
@@ -346,6 +377,16 @@ pub struct EncryptionEnabled {
     pub inspection: KeyInspection,
     /// Advice about the algorithm (see [`algorithm_advice`](crate::algorithm_advice)).
     pub advice: Option<String>,
+}
+
+impl EncryptionEnabled {
+    /// What switching on with `algorithm` to the key of `report` means for the user.
+    pub fn new(report: &mailseal_core::KeyReport, algorithm: mailseal_core::Algorithm) -> Self {
+        EncryptionEnabled {
+            inspection: KeyInspection::from(report),
+            advice: algorithm.advice().map(str::to_owned),
+        }
+    }
 }
 
 /// A signed-in connection to the user's Stalwart account. Blocking; safe to share between
@@ -473,21 +514,7 @@ impl AccountSession {
 
     /// Which account-security features this user may use.
     pub fn availability(&self) -> Result<Availability, ApiError> {
-        let a = block_on(self.client.availability())?;
-        Ok(Availability {
-            server_too_old: a.unavailable == Some(jmap::Unavailable::ServerTooOld),
-            external_directory: a.external_directory,
-            message: a.message(),
-            features: a
-                .features
-                .into_iter()
-                .map(|f| FeatureStatus {
-                    feature: f.feature.as_str().to_owned(),
-                    available: f.available,
-                    missing_permissions: f.missing_permissions,
-                })
-                .collect(),
-        })
+        Ok(block_on(self.client.availability())?.into())
     }
 
     /// Whether two-factor authentication (TOTP) is on.
@@ -618,14 +645,7 @@ impl AccountSession {
 
     /// The encryption-at-rest settings and the key in use.
     pub fn encryption_settings(&self) -> Result<EncryptionSettings, ApiError> {
-        let s = block_on(self.client.encryption_settings())?;
-        Ok(EncryptionSettings {
-            enabled: s.algorithm.is_some(),
-            algorithm: s.algorithm.map(|a| a.as_str().to_owned()),
-            encrypt_on_append: s.encrypt_on_append,
-            allow_spam_training: s.allow_spam_training,
-            key: s.key.map(StoredKey::from),
-        })
+        Ok(block_on(self.client.encryption_settings())?.into())
     }
 
     /// Validates `key` locally (private keys, unusable keys and, unless allowed, EC
@@ -649,10 +669,7 @@ impl AccountSession {
             options.email.as_deref(),
             &request,
         ))?;
-        Ok(EncryptionEnabled {
-            inspection: KeyInspection::from(&report),
-            advice: request.algorithm.advice().map(str::to_owned),
-        })
+        Ok(EncryptionEnabled::new(&report, request.algorithm))
     }
 
     /// Switches encryption at rest off (messages already stored stay encrypted).

@@ -41,6 +41,12 @@ macro_rules! mirror_core_enum {
                 core::$core::from(*self).as_str()
             }
         }
+
+        impl serde::Serialize for $api {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
     };
 }
 
@@ -90,7 +96,7 @@ pub enum CertificateRole {
 }
 
 /// One thing found while validating a key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")
@@ -109,7 +115,7 @@ pub struct KeyProblem {
 }
 
 /// One certificate of the input.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")
@@ -130,7 +136,7 @@ pub struct CertificateSummary {
 }
 
 /// What validation found out about a key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use mailseal_api as api;
 use mailseal_jmap::{
     Client, CodeProvider, ConnectOptions, Credential, CredentialKind, CredentialUpdate,
     DeviceSignIn, EncryptionRequest, Feature, NewCredential, OAuthTokens, Secret, TotpEnrollment,
@@ -226,27 +227,14 @@ async fn run_command(args: &AccountArgs, client: &Client) -> Result<Status, CliE
             message: "login runs before connecting".into(),
         }),
         AccountCommand::Status => {
-            let features: Vec<Value> = availability
-                .features
-                .iter()
-                .map(|f| {
-                    json!({
-                        "feature": f.feature.as_str(),
-                        "available": f.available,
-                        "missing_permissions": f.missing_permissions,
-                    })
-                })
-                .collect();
+            let value = StatusRecord {
+                user: &client.session().username,
+                account_id: &client.session().account_id,
+                signed_in_with: client.sign_in_method().as_str(),
+                availability: api::Availability::from(availability.clone()),
+            };
             let message = availability.message();
-            let value = json!({
-                "user": client.session().username,
-                "account_id": client.session().account_id,
-                "signed_in_with": client.sign_in_method().as_str(),
-                "external_directory": availability.external_directory,
-                "features": features,
-                "message": message,
-            });
-            print(json_mode, &value, || {
+            print(json_mode, &json!(value), || {
                 let mut s = format!(
                     "{} (account {}), signed in with {}\n",
                     client.session().username,
@@ -342,37 +330,26 @@ async fn run_command(args: &AccountArgs, client: &Client) -> Result<Status, CliE
             require(Feature::EncryptionAtRest)?;
             match command {
                 EncryptionCommand::Show => {
-                    let s = client.encryption_settings().await?;
-                    let key_expires = s
-                        .key
-                        .as_ref()
-                        .and_then(|k| k.report.as_ref())
-                        .and_then(|r| r.expires)
-                        .map(crate::output::rfc3339)
-                        .transpose()?;
-                    let value = json!({
-                        "enabled": s.algorithm.is_some(),
-                        "algorithm": s.algorithm.map(|a| a.as_str()),
-                        "encrypt_on_append": s.encrypt_on_append,
-                        "allow_spam_training": s.allow_spam_training,
-                        "key": s.key.as_ref().map(|k| json!({
-                            "id": k.id,
-                            "description": k.description,
-                            "fingerprints": k.report.as_ref().map(|r| r.fingerprints()),
-                            "expires": key_expires,
-                        })),
-                    });
-                    print(json_mode, &value, || match s.algorithm {
-                        None => "Encryption at rest is off.".to_owned(),
-                        Some(a) => format!(
-                            "Encryption at rest is on: {}, key {}",
-                            a.display_name(),
-                            s.key
-                                .as_ref()
-                                .and_then(|k| k.report.as_ref())
-                                .map(|r| r.fingerprints().join(", "))
-                                .unwrap_or_else(|| "(unreadable)".into())
-                        ),
+                    let settings = api::EncryptionSettings::from(
+                        client.encryption_settings().await?,
+                    );
+                    print(json_mode, &json!(settings), || {
+                        let Some(algorithm) = &settings.algorithm else {
+                            return "Encryption at rest is off.".to_owned();
+                        };
+                        let key = settings
+                            .key
+                            .as_ref()
+                            .and_then(|k| k.inspection.as_ref())
+                            .map(|i| i.fingerprints.join(", "))
+                            .unwrap_or_else(|| "(unreadable)".into());
+                        format!(
+                            "Encryption at rest is on: {algorithm}, key {key}\n\
+                             encrypt messages added over IMAP/JMAP: {}\n\
+                             spam filter trains before encryption: {}",
+                            yes_no(settings.encrypt_on_append),
+                            yes_no(settings.allow_spam_training),
+                        )
                     })?;
                     Ok(Status::Success)
                 }
@@ -391,9 +368,13 @@ async fn run_command(args: &AccountArgs, client: &Client) -> Result<Status, CliE
                     for w in report.warnings() {
                         eprintln!("mailseal: warning[{}]: {}", w.code, w.message);
                     }
+                    let enabled = api::EncryptionEnabled::new(&report, request.algorithm);
+                    let mut value = json!(enabled);
+                    value["enabled"] = json!(true);
+                    value["fingerprints"] = json!(enabled.inspection.fingerprints);
                     print(
                         json_mode,
-                        &json!({ "enabled": true, "fingerprints": report.fingerprints() }),
+                        &value,
                         || {
                             format!(
                                 "Encryption at rest is on for {}.",
@@ -457,20 +438,13 @@ async fn credentials(
             Ok(Status::Success)
         }
         CredentialCommand::List => {
-            let list = client.list_credentials(kind).await?;
-            let value: Vec<Value> = list
-                .iter()
-                .map(|c| {
-                    json!({
-                        "id": c.id,
-                        "description": c.description,
-                        "created_at": c.created_at,
-                        "expires_at": c.expires_at,
-                        "allowed_ips": c.allowed_ips,
-                    })
-                })
+            let list: Vec<api::CredentialInfo> = client
+                .list_credentials(kind)
+                .await?
+                .into_iter()
+                .map(api::CredentialInfo::from)
                 .collect();
-            print(json_mode, &Value::Array(value), || {
+            print(json_mode, &json!(list), || {
                 if list.is_empty() {
                     return "None.".to_owned();
                 }
@@ -512,4 +486,18 @@ async fn credentials(
             Ok(Status::Success)
         }
     }
+}
+
+/// `account status --json`: who is signed in, and the facade's availability record.
+#[derive(serde::Serialize)]
+struct StatusRecord<'a> {
+    user: &'a str,
+    account_id: &'a str,
+    signed_in_with: &'static str,
+    #[serde(flatten)]
+    availability: api::Availability,
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
 }

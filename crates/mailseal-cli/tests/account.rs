@@ -87,6 +87,8 @@ async fn status_app_passwords_and_encryption_through_the_cli() {
 
     let (_, json, _) = account(&s, &["app-password", "list"], &pw).await;
     assert_eq!(json[0]["description"], "CLI laptop");
+    assert_eq!(json[0]["permission_mode"], "inherit");
+    assert_eq!(json[0]["allowed_ips"][0], "127.0.0.1");
     assert!(json[0].get("secret").is_none(), "lists never show secrets");
 
     let (code, _, err) = account(&s, &["app-password", "revoke", &id], &pw).await;
@@ -110,8 +112,16 @@ async fn status_app_passwords_and_encryption_through_the_cli() {
     .await;
     assert_eq!(code, 0, "{err}");
     assert_eq!(json["fingerprints"].as_array().unwrap().len(), 1);
+    let fingerprint = json["fingerprints"][0].clone();
+    assert_eq!(json["inspection"]["fingerprints"][0], fingerprint);
+    // `encryption show --json` is the facade's EncryptionSettings record, as in Python.
     let (_, json, _) = account(&s, &["encryption", "show"], &pw).await;
+    assert_eq!(json["enabled"], true);
     assert_eq!(json["algorithm"], "aes256");
+    assert_eq!(json["encrypt_on_append"], false);
+    assert_eq!(json["allow_spam_training"], false);
+    assert_eq!(json["key"]["inspection"]["fingerprints"][0], fingerprint);
+    assert_eq!(json["key"]["inspection"]["format"], "x509");
 
     let private = common::example("keys/alice.key.pem");
     let (code, _, err) = account(
