@@ -14,6 +14,20 @@
 //!   [`algorithm_advice`], [`DEFAULT_ALGORITHM`], [`ALGORITHMS`].
 //! - Account security (blocking, on a crate-global tokio runtime): [`AccountSession`],
 //!   [`validate_totp_url`].
+//!
+//! # Map
+//!
+//! ```text
+//! bindings/python ──► py (feature "python": #[pymethods], the code-provider callback)
+//!                      │
+//!   mailseal-cli ──►   ├─ keys     records of mailseal-core: KeyInspection, EncryptOptions, …
+//!   (JSON records)     ├─ account  AccountSession and the account records over mailseal-jmap
+//!                      └─ error    ApiError: family + the stable code of core or jmap
+//!                           │
+//!          mailseal-core ◄──┴──► mailseal-jmap
+//! ```
+//!
+//! The records derive `serde::Serialize`, so the CLI's `--json` output is these same records.
 #![forbid(unsafe_code)]
 
 mod account;

@@ -1,5 +1,14 @@
 //! The `mailseal` command: glue between the command line and the mailseal libraries.
 //!
+//! ```text
+//! main ── args (clap: the documented contract)
+//!   ├─ key      key inspect ──► output (the report as text or JSON)  ──► mailseal-core
+//!   ├─ message  encrypt / decrypt / is-encrypted, streaming           ──► mailseal-core
+//!   └─ account  account …, async on one tokio runtime                 ──► mailseal-jmap,
+//!               JSON from the facade's records                            mailseal-api
+//! input: files, stdin, secrets from the environment or a no-echo prompt, atomic writes
+//! ```
+//!
 //! Exit status: 0 success (key usable), 1 the check ran and found a problem (key not usable),
 //! 2 error (unreadable or refused input, bad arguments, I/O). A broken pipe exits 0.
 #![forbid(unsafe_code)]
