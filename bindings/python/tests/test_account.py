@@ -209,10 +209,9 @@ def test_ec_certificates_are_refused_unless_overridden(server):
     assert settings.enabled and settings.algorithm == "aes128"
     assert settings.key is not None and "BEGIN CERTIFICATE" in settings.key.key
 
-    alice.disable_encryption()
+    # Switching off removes the key it used.
+    assert alice.disable_encryption() == done.key_id
     assert not alice.encryption_settings().enabled
-    for stored in alice.public_keys():
-        alice.delete_public_key(stored.id)
     assert alice.public_keys() == []
 
 
@@ -251,7 +250,39 @@ def test_armor_headers_are_stripped_before_upload(server):
     stored = alice.encryption_settings().key
     assert stored is not None
     assert "Version:" not in stored.key and "Comment:" not in stored.key
-    assert len(alice.public_keys()) == 2
+    # The switch removed the key used before: keys do not pile up.
+    assert [k.id for k in alice.public_keys()] == [done.key_id]
+
+
+def test_encryption_keys_do_not_pile_up(server):
+    alice = AccountSession.connect_password(server, ALICE, ALICE_PASSWORD)
+    cert = fixture_key("smime-rsa3072.crt.pem")
+    ids = set()
+    for _ in range(2):
+        for algorithm in mailseal.ALGORITHMS:
+            ids.add(alice.enable_encryption(cert, algorithm=algorithm).key_id)
+            assert len(alice.public_keys()) == 1
+    assert len(ids) == 1
+    # The key in use cannot be deleted; the error says what to do.
+    with pytest.raises(errors.MailsealError) as e:
+        alice.delete_public_key(ids.pop())
+    assert e.value.code == "jmap.set.object_is_linked"
+    assert "encryption disable" in str(e.value)
+    # keep_key keeps it.
+    assert alice.disable_encryption(keep_key=True) is None
+    assert len(alice.public_keys()) == 1
+
+
+def test_keys_for_another_address_need_consent(server):
+    alice = AccountSession.connect_password(server, ALICE, ALICE_PASSWORD)
+    with pytest.raises(errors.NotAvailableError) as e:
+        alice.enable_encryption(key("alice.crt.pem"), email="carol@example.org")
+    assert "allow_other_address" in e.value.message
+    assert alice.public_keys() == []
+    done = alice.enable_encryption(
+        key("alice.crt.pem"), email="carol@example.org", allow_other_address=True
+    )
+    assert done.inspection.usable
 
 
 def test_a_session_on_another_origin_gets_no_credentials(servers):

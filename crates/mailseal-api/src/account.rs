@@ -364,6 +364,9 @@ pub struct EncryptionOptions {
     /// Upload an EC S/MIME certificate although Stalwart 0.16 cannot encrypt to it (mail
     /// would wait in the queue). Off by default.
     pub allow_ec_certificate: bool,
+    /// Use a certificate or key that names another address than the account's. Off by
+    /// default.
+    pub allow_other_address: bool,
 }
 
 /// What switching encryption at rest on did.
@@ -377,14 +380,23 @@ pub struct EncryptionEnabled {
     pub inspection: KeyInspection,
     /// Advice about the algorithm (see [`algorithm_advice`](crate::algorithm_advice)).
     pub advice: Option<String>,
+    /// The id of the stored key mail is now encrypted to.
+    pub key_id: String,
+    /// Whether that key was stored already, so nothing was uploaded.
+    pub reused_key: bool,
+    /// The key encryption used before, now removed from the server, if any.
+    pub removed_key: Option<String>,
 }
 
 impl EncryptionEnabled {
-    /// What switching on with `algorithm` to the key of `report` means for the user.
-    pub fn new(report: &mailseal_core::KeyReport, algorithm: mailseal_core::Algorithm) -> Self {
+    /// What switching on with `algorithm` did, for the user.
+    pub fn new(done: jmap::EncryptionEnabled, algorithm: mailseal_core::Algorithm) -> Self {
         EncryptionEnabled {
-            inspection: KeyInspection::from(report),
+            inspection: KeyInspection::from(&done.report),
             advice: algorithm.advice().map(str::to_owned),
+            key_id: done.key_id,
+            reused_key: done.reused_key,
+            removed_key: done.removed_key,
         }
     }
 }
@@ -649,8 +661,10 @@ impl AccountSession {
     }
 
     /// Validates `key` locally (private keys, unusable keys and, unless allowed, EC
-    /// certificates are refused before anything is sent), uploads only what the server needs
-    /// and switches encryption at rest on.
+    /// certificates and keys for another address are refused before anything is sent),
+    /// uses a stored copy of the same key or uploads only what the server needs, switches
+    /// encryption at rest on, and removes the key it used before. `email` defaults to the
+    /// signed-in account.
     pub fn enable_encryption(
         &self,
         key: Vec<u8>,
@@ -661,20 +675,22 @@ impl AccountSession {
         request.encrypt_on_append = options.encrypt_on_append;
         request.allow_spam_training = options.allow_spam_training;
         request.allow_ec_certificate = options.allow_ec_certificate;
+        request.allow_other_address = options.allow_other_address;
         if let Some(d) = options.description {
             request.description = d;
         }
-        let report = block_on(self.client.enable_encryption(
-            &key,
-            options.email.as_deref(),
-            &request,
-        ))?;
-        Ok(EncryptionEnabled::new(&report, request.algorithm))
+        let email = options.email.unwrap_or_else(|| self.user());
+        let done = block_on(
+            self.client
+                .enable_encryption(&key, Some(&email), &request),
+        )?;
+        Ok(EncryptionEnabled::new(done, request.algorithm))
     }
 
-    /// Switches encryption at rest off (messages already stored stay encrypted).
-    pub fn disable_encryption(&self) -> Result<(), ApiError> {
-        block_on(self.client.disable_encryption())
+    /// Switches encryption at rest off (messages already stored stay encrypted) and deletes
+    /// the key it used unless `keep_key`; returns the id of the deleted key.
+    pub fn disable_encryption(&self, keep_key: bool) -> Result<Option<String>, ApiError> {
+        Ok(block_on(self.client.disable_encryption(keep_key))?)
     }
 
     /// The public keys stored for this account.
@@ -685,7 +701,7 @@ impl AccountSession {
             .collect())
     }
 
-    /// Deletes a stored public key (refused while encryption uses it).
+    /// Deletes a stored public key (refused, with advice, while encryption uses it).
     pub fn delete_public_key(&self, id: String) -> Result<(), ApiError> {
         block_on(self.client.delete_public_key(&id))
     }

@@ -426,7 +426,8 @@ impl AccountSession {
         name = "enable_encryption",
         signature = (
             key, *, algorithm = None, email = None, encrypt_on_append = false,
-            allow_spam_training = false, description = None, allow_ec_certificate = false
+            allow_spam_training = false, description = None, allow_ec_certificate = false,
+            allow_other_address = false
         )
     )]
     fn py_enable_encryption(
@@ -439,6 +440,7 @@ impl AccountSession {
         allow_spam_training: bool,
         description: Option<String>,
         allow_ec_certificate: bool,
+        allow_other_address: bool,
     ) -> PyResult<EncryptionEnabled> {
         let key = key.into_owned();
         let options = EncryptionOptions {
@@ -448,13 +450,14 @@ impl AccountSession {
             allow_spam_training,
             description,
             allow_ec_certificate,
+            allow_other_address,
         };
         Ok(py.detach(|| self.enable_encryption(key, options))?)
     }
 
-    #[pyo3(name = "disable_encryption")]
-    fn py_disable_encryption(&self, py: Python<'_>) -> PyResult<()> {
-        Ok(py.detach(|| self.disable_encryption())?)
+    #[pyo3(name = "disable_encryption", signature = (*, keep_key = false))]
+    fn py_disable_encryption(&self, py: Python<'_>, keep_key: bool) -> PyResult<Option<String>> {
+        Ok(py.detach(|| self.disable_encryption(keep_key))?)
     }
 
     #[pyo3(name = "public_keys")]

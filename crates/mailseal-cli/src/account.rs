@@ -359,16 +359,18 @@ async fn run_command(args: &AccountArgs, client: &Client) -> Result<Status, CliE
                     request.encrypt_on_append = e.encrypt_on_append;
                     request.allow_spam_training = e.allow_spam_training;
                     request.allow_ec_certificate = e.allow_ec_certificate;
+                    request.allow_other_address = e.allow_other_address;
                     if let Some(advice) = request.algorithm.advice() {
                         eprintln!("mailseal: note: {advice}");
                     }
-                    let report = client
+                    let done = client
                         .enable_encryption(&key, Some(&args.user), &request)
                         .await?;
+                    let report = done.report.clone();
                     for w in report.warnings() {
                         eprintln!("mailseal: warning[{}]: {}", w.code, w.message);
                     }
-                    let enabled = api::EncryptionEnabled::new(&report, request.algorithm);
+                    let enabled = api::EncryptionEnabled::new(done, request.algorithm);
                     let mut value = json!(enabled);
                     value["enabled"] = json!(true);
                     value["fingerprints"] = json!(enabled.inspection.fingerprints);
@@ -376,19 +378,72 @@ async fn run_command(args: &AccountArgs, client: &Client) -> Result<Status, CliE
                         json_mode,
                         &value,
                         || {
-                            format!(
-                                "Encryption at rest is on for {}.",
-                                report.fingerprints().join(", ")
-                            )
+                            let mut text = format!(
+                                "Encryption at rest is on for {} (stored key {}{}).",
+                                report.fingerprints().join(", "),
+                                enabled.key_id,
+                                if enabled.reused_key { ", already on the server" } else { "" }
+                            );
+                            if let Some(old) = &enabled.removed_key {
+                                text.push_str(&format!(" The key used before, {old}, was removed."));
+                            }
+                            text
                         },
                     )?;
                     Ok(Status::Success)
                 }
-                EncryptionCommand::Disable => {
-                    client.disable_encryption().await?;
-                    print(json_mode, &json!({ "enabled": false }), || {
-                        "Encryption at rest is off (messages stored encrypted stay encrypted)."
-                            .to_owned()
+                EncryptionCommand::Disable { keep_key } => {
+                    let removed = client.disable_encryption(*keep_key).await?;
+                    print(
+                        json_mode,
+                        &json!({ "enabled": false, "removed_key": removed }),
+                        || {
+                            let mut text = "Encryption at rest is off (messages stored \
+                                            encrypted stay encrypted)."
+                                .to_owned();
+                            if let Some(id) = &removed {
+                                text.push_str(&format!(" The key {id} was removed."));
+                            }
+                            text
+                        },
+                    )?;
+                    Ok(Status::Success)
+                }
+                EncryptionCommand::Keys => {
+                    let keys: Vec<api::StoredKey> = client
+                        .public_keys()
+                        .await?
+                        .into_iter()
+                        .map(api::StoredKey::from)
+                        .collect();
+                    print(json_mode, &json!(keys), || {
+                        if keys.is_empty() {
+                            return "No public keys are stored.".to_owned();
+                        }
+                        keys.iter()
+                            .map(|k| {
+                                let what = k.inspection.as_ref().map_or_else(
+                                    || "(unreadable)".to_owned(),
+                                    |i| {
+                                        format!(
+                                            "{} {}{}",
+                                            i.format.as_str(),
+                                            i.fingerprints.join(", "),
+                                            if i.usable { "" } else { " (not usable)" }
+                                        )
+                                    },
+                                );
+                                format!("{:<4} {}  {}", k.id, k.description, what)
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })?;
+                    Ok(Status::Success)
+                }
+                EncryptionCommand::DeleteKey { id } => {
+                    client.delete_public_key(id).await?;
+                    print(json_mode, &json!({ "deleted": id }), || {
+                        format!("Deleted key {id}.")
                     })?;
                     Ok(Status::Success)
                 }

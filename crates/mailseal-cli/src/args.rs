@@ -174,10 +174,22 @@ pub(crate) enum CredentialCommand {
 pub(crate) enum EncryptionCommand {
     /// Show the settings and the key in use.
     Show,
-    /// Check a key locally, upload it and switch encryption at rest on.
+    /// Check a key locally, upload it (or use the stored copy) and switch encryption at rest
+    /// on; the key used before is removed.
     Enable(EnableEncryptionArgs),
-    /// Switch encryption at rest off.
-    Disable,
+    /// Switch encryption at rest off and remove the key it used.
+    Disable {
+        /// Keep the key on the server.
+        #[arg(long)]
+        keep_key: bool,
+    },
+    /// List the public keys stored on the server, each with its check.
+    Keys,
+    /// Delete a stored public key (not the one in use).
+    DeleteKey {
+        /// The key's id, as `encryption keys` shows it.
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -197,6 +209,9 @@ pub(crate) struct EnableEncryptionArgs {
     /// Upload an EC S/MIME certificate although Stalwart 0.16 cannot encrypt to it.
     #[arg(long)]
     pub(crate) allow_ec_certificate: bool,
+    /// Use a certificate or key that names another address than --user.
+    #[arg(long)]
+    pub(crate) allow_other_address: bool,
 }
 
 /// A content-encryption algorithm as clap reads it: names, help and default are

@@ -259,6 +259,7 @@ impl From<SetErrorObject> for SetError {
                 .into_iter()
                 .map(|v| (v.kind, v.property))
                 .collect(),
+            hint: None,
         }
     }
 }

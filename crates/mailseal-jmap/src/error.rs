@@ -16,6 +16,17 @@ pub struct SetError {
     pub properties: Vec<String>,
     /// Stalwart's `validationErrors` as `(type, property)` pairs (`validationFailed`).
     pub validation_errors: Vec<(String, String)>,
+    /// What the user can do about it, added by this client where it knows (e.g. which key
+    /// to delete when a quota is reached).
+    pub hint: Option<String>,
+}
+
+impl SetError {
+    /// The same error with advice for the user.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
 }
 
 /// What went wrong talking to the server.
@@ -233,6 +244,9 @@ impl fmt::Display for Error {
                 }
                 for (kind, property) in &e.validation_errors {
                     write!(f, " [{property}: {kind}]")?;
+                }
+                if let Some(hint) = &e.hint {
+                    write!(f, "; {hint}")?;
                 }
                 Ok(())
             }

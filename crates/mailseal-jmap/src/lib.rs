@@ -53,7 +53,9 @@ pub use account::app_credentials::{
     CreatedCredential, CredentialInfo, CredentialKind, CredentialUpdate, NewCredential, Permissions,
 };
 pub use account::availability::{Availability, Feature, FeatureStatus, Unavailable};
-pub use account::encryption::{EncryptionRequest, EncryptionSettings, StoredKey};
+pub use account::encryption::{
+    EncryptionEnabled, EncryptionRequest, EncryptionSettings, StoredKey,
+};
 pub use account::password::PasswordState;
 pub use account::totp::TotpEnrollment;
 pub use client::{Client, ConnectOptions, check_ip_range};

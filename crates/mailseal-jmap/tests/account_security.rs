@@ -10,7 +10,7 @@ use mailseal_jmap::{
     Feature, NewCredential, Secret, TotpEnrollment, Unavailable,
 };
 use mailseal_testserver::config::{ALICE_PASSWORD, BOB_PASSWORD, CAROL_PASSWORD};
-use mailseal_testserver::{Config, Delivery, TestServer};
+use mailseal_testserver::{Config, Delivery, PublicKeySeed, TestServer};
 
 const ALICE: &str = "alice@example.org";
 const HELLO: &[u8] = include_bytes!("../../../examples/messages/hello.eml");
@@ -402,10 +402,9 @@ async fn encryption_at_rest_validates_converts_and_rolls_back() {
         other => panic!("expected the recorded temporary failure, got {other:?}"),
     }
     assert_eq!(s.queued_messages().len(), 1);
-    alice.disable_encryption().await.unwrap();
-    for k in alice.public_keys().await.unwrap() {
-        alice.delete_public_key(&k.id).await.unwrap();
-    }
+    // Switching off removes the key it used.
+    assert!(alice.disable_encryption(false).await.unwrap().is_some());
+    assert!(alice.public_keys().await.unwrap().is_empty());
 
     // An armored key with a Comment: header is uploaded without it (the server would reject it).
     let report = alice
@@ -415,7 +414,8 @@ async fn encryption_at_rest_validates_converts_and_rolls_back() {
             &EncryptionRequest::new(Algorithm::Aes256),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .report;
     assert_eq!(
         report.fingerprints(),
         ["FFEF189AAFB5BBF94B8BDB28B091EDC86A1BDDC2"]
@@ -446,21 +446,120 @@ async fn encryption_at_rest_validates_converts_and_rolls_back() {
     let key = settings.key.unwrap();
     assert_eq!(key.key.matches("BEGIN CERTIFICATE").count(), 1);
 
-    // The old key is still referenced? No: the settings point at the new one, so the old one
-    // can be deleted; the one in use cannot.
+    // The switch removed the OpenPGP key used before: only the key in use is left, and it
+    // cannot be deleted while it is in use (the error says what to do).
     let keys_now = alice.public_keys().await.unwrap();
-    assert_eq!(keys_now.len(), 2);
+    assert_eq!(keys_now.len(), 1);
     let in_use = key.id.clone();
+    assert_eq!(keys_now[0].id, in_use);
     let err = alice.delete_public_key(&in_use).await.unwrap_err();
     assert_eq!(err.code(), "jmap.set.object_is_linked");
-    for k in keys_now.iter().filter(|k| k.id != in_use) {
-        alice.delete_public_key(&k.id).await.unwrap();
-    }
+    assert!(err.to_string().contains("encryption disable"), "{err}");
 
-    alice.disable_encryption().await.unwrap();
+    // Switching off with keep_key keeps it; it can be deleted then.
+    assert_eq!(alice.disable_encryption(true).await.unwrap(), None);
     assert_eq!(alice.encryption_settings().await.unwrap().algorithm, None);
     alice.delete_public_key(&in_use).await.unwrap();
     assert!(alice.public_keys().await.unwrap().is_empty());
+    s.stop().await;
+}
+
+/// Enabling and disabling any number of times, with any algorithm, leaves at most the key in
+/// use on the server (Stalwart allows five per account).
+#[tokio::test]
+async fn encryption_keys_do_not_pile_up() {
+    let s = server().await;
+    let alice = connect(&s, ALICE, ALICE_PASSWORD).await.unwrap();
+    let cert = fixture_key("smime-rsa3072.crt.pem");
+    let pgp = fixture_key("pgp-rsa3072.pub.asc");
+    let algorithms = [
+        Algorithm::Aes128,
+        Algorithm::Aes256,
+        Algorithm::Aes256Gcm,
+        Algorithm::ChaCha20Poly1305,
+    ];
+    let mut first_id = None;
+    for round in 0..3 {
+        for a in algorithms {
+            let done = alice
+                .enable_encryption(&cert, Some(ALICE), &EncryptionRequest::new(a))
+                .await
+                .unwrap();
+            // The same certificate is stored once and used again.
+            let id = first_id.get_or_insert_with(|| done.key_id.clone()).clone();
+            assert_eq!(done.key_id, id, "round {round}, {a}");
+            assert_eq!(s.public_keys(ALICE).len(), 1, "round {round}, {a}");
+        }
+        // A switch to another key removes the one used before.
+        let done = alice
+            .enable_encryption(&pgp, Some(ALICE), &EncryptionRequest::new(Algorithm::Aes256))
+            .await
+            .unwrap();
+        assert!(!done.reused_key);
+        assert_eq!(done.removed_key.as_deref(), Some(id_of(&first_id)));
+        assert_eq!(s.public_keys(ALICE).len(), 1);
+        first_id = None;
+        // Switching off removes it too.
+        assert_eq!(
+            alice.disable_encryption(false).await.unwrap(),
+            Some(done.key_id.clone())
+        );
+        assert!(s.public_keys(ALICE).is_empty());
+    }
+
+    // Five keys stored by hand: the quota answer says what to delete.
+    for i in 0..5 {
+        s.add_public_key(
+            ALICE,
+            PublicKeySeed {
+                key: String::from_utf8(pgp.clone()).unwrap(),
+                description: format!("k{i}"),
+                ..PublicKeySeed::default()
+            },
+        )
+        .unwrap();
+    }
+    let err = alice
+        .enable_encryption(&cert, Some(ALICE), &EncryptionRequest::new(Algorithm::Aes256))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "jmap.set.over_quota");
+    let text = err.to_string();
+    assert!(text.contains("quota of 5 public keys"), "{text}");
+    assert!(text.contains("delete-key"), "{text}");
+    // ... unless the certificate is one of them: then it is used again.
+    let done = alice
+        .enable_encryption(&pgp, Some(ALICE), &EncryptionRequest::new(Algorithm::Aes256))
+        .await
+        .unwrap();
+    assert!(done.reused_key);
+    assert_eq!(s.public_keys(ALICE).len(), 5);
+    s.stop().await;
+}
+
+fn id_of(id: &Option<String>) -> &str {
+    id.as_deref().unwrap()
+}
+
+/// A certificate for another address than the account's is refused unless allowed.
+#[tokio::test]
+async fn keys_for_another_address_need_consent() {
+    let s = server().await;
+    let alice = connect(&s, ALICE, ALICE_PASSWORD).await.unwrap();
+    // The certificate names alice@example.org; given as the key for carol@example.org.
+    let cert = keys("alice.crt.pem");
+    let carol = Some("carol@example.org");
+    let err = alice
+        .enable_encryption(&cert, carol, &EncryptionRequest::new(Algorithm::Aes256))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "jmap.not_available");
+    assert!(err.to_string().contains("--allow-other-address"), "{err}");
+    assert!(s.public_keys(ALICE).is_empty());
+    let mut allow = EncryptionRequest::new(Algorithm::Aes256);
+    allow.allow_other_address = true;
+    let done = alice.enable_encryption(&cert, carol, &allow).await.unwrap();
+    assert!(done.report.usable);
     s.stop().await;
 }
 

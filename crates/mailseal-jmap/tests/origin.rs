@@ -179,6 +179,7 @@ fn errors_do_not_show_what_the_server_echoed() {
             description: Some(secret.into()),
             properties: vec![],
             validation_errors: vec![],
+            hint: None,
         }),
         Error::Protocol {
             detail: secret.into(),

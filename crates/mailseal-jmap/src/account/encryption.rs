@@ -5,7 +5,13 @@
 //! are kept, and the upload is converted to the text form Stalwart accepts (PEM, or armor
 //! without the headers that make Stalwart reject a good key). EC S/MIME certificates are
 //! refused unless explicitly allowed: Stalwart accepts them, then every delivery fails
-//! temporarily and mail sits in the queue (fixture `12-smime-ec-p256-aes128`).
+//! temporarily and mail sits in the queue (fixture `12-smime-ec-p256-aes128`). A key for
+//! another address than the account's is refused unless explicitly allowed too: the server
+//! would encrypt the user's mail to someone else.
+//!
+//! Keys do not pile up (Stalwart allows five per account): a stored key with the same
+//! certificates is used again instead of uploading a copy, the key that encryption no longer
+//! uses after a switch is removed, and switching off removes the key unless asked to keep it.
 
 use mailseal_core::{Algorithm, KeyFormat, KeyReport, Policy, ProblemCode, RecipientKey};
 
@@ -31,6 +37,22 @@ pub struct EncryptionRequest {
     /// Upload an EC S/MIME certificate although Stalwart 0.16 cannot encrypt to it (for
     /// servers known to have fixed it). Off by default.
     pub allow_ec_certificate: bool,
+    /// Use a certificate or key that names another address than the account's (mail would
+    /// be readable by that key's owner only). Off by default.
+    pub allow_other_address: bool,
+}
+
+/// What switching encryption at rest on did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncryptionEnabled {
+    /// The key as validated, with its warnings.
+    pub report: KeyReport,
+    /// The id of the stored key mail is now encrypted to.
+    pub key_id: String,
+    /// Whether that key was stored already (no new upload).
+    pub reused_key: bool,
+    /// The key that encryption used before and that was removed, if any.
+    pub removed_key: Option<String>,
 }
 
 impl EncryptionRequest {
@@ -42,6 +64,7 @@ impl EncryptionRequest {
             allow_spam_training: false,
             description: "Encryption at rest (mailseal)".into(),
             allow_ec_certificate: false,
+            allow_other_address: false,
         }
     }
 
@@ -132,23 +155,34 @@ impl Client {
             .collect())
     }
 
-    /// Deletes a stored public key (refused by the server while encryption uses it).
+    /// Deletes a stored public key. The key encryption at rest uses cannot be deleted:
+    /// switch encryption off or to another key first (the error says so).
     pub async fn delete_public_key(&self, id: &str) -> Result<(), Error> {
         let resp: SetResponse<serde_json::Value> = self
             .call(&format!("{PUBLIC_KEY}/set"), &SetArgs::destroy(id))
             .await?;
-        resp.destroyed(id)
+        resp.destroyed(id).map_err(|e| match e {
+            Error::Set(s) if s.kind == "objectIsLinked" => Error::Set(s.with_hint(format!(
+                "key {id} is the one encryption at rest uses: switch encryption at rest off \
+                 first (`mailseal account encryption disable`), or enable it with another key"
+            ))),
+            Error::Set(s) if s.kind == "notFound" => Error::Set(s.with_hint(format!(
+                "there is no stored key {id}; `mailseal account encryption keys` lists them"
+            ))),
+            other => other,
+        })
     }
 
-    /// Validates `key` locally, uploads it and switches encryption at rest on. Returns the
-    /// validation report (with its warnings). If switching on fails, the uploaded key is
-    /// deleted again, so the previous settings stay as they were.
+    /// Validates `key` locally and switches encryption at rest on with it. A stored key with
+    /// the same certificates is used again; otherwise the key is uploaded. After the switch,
+    /// the key encryption used before is removed. If switching on fails, a key uploaded for
+    /// it is deleted again, so the previous settings stay as they were.
     pub async fn enable_encryption(
         &self,
         key: &[u8],
         email: Option<&str>,
         request: &EncryptionRequest,
-    ) -> Result<KeyReport, Error> {
+    ) -> Result<EncryptionEnabled, Error> {
         let mut policy = Policy::standard();
         if let Some(e) = email {
             policy = policy.with_email(e);
@@ -170,11 +204,96 @@ impl Client {
                 reason: "this is an EC (elliptic-curve) S/MIME certificate: Stalwart 0.16 \
                          accepts it, but then cannot encrypt any incoming message to it, and \
                          new mail waits in the delivery queue for days without arriving or \
-                         bouncing. Use an RSA certificate or an OpenPGP key (or override only \
-                         if your server is known to support EC certificates)"
+                         bouncing. Use an RSA certificate or an OpenPGP key, or, only if your \
+                         server is known to support EC certificates, allow it \
+                         (--allow-ec-certificate; allow_ec_certificate in the API)"
                     .into(),
             });
         }
+        if let Some(mismatch) = report
+            .problems
+            .iter()
+            .find(|p| p.code == ProblemCode::EmailMismatch)
+            && !request.allow_other_address
+        {
+            return Err(Error::NotAvailable {
+                reason: format!(
+                    "{} Stalwart would encrypt your mail to it, and only that key's owner could \
+                     read it. Use your own certificate or key, or, if this really is yours, \
+                     allow it (--allow-other-address; allow_other_address in the API)",
+                    mismatch.message
+                ),
+            });
+        }
+        let before = self.encryption_key_id().await?;
+        let stored = self.public_keys().await?;
+        let same = stored.iter().find(|k| {
+            k.report
+                .as_ref()
+                .is_some_and(|r| r.format == report.format && same_keys(r, &report))
+        });
+        let (key_id, reused_key) = match same {
+            Some(k) => (k.id.clone(), true),
+            None => (self.upload_key(&recipients, email, request, &stored).await?, false),
+        };
+        let settings = EncryptionAtRest::with(
+            request.algorithm,
+            EncryptionParams {
+                public_key: Some(key_id.clone()),
+                encrypt_on_append: request.encrypt_on_append,
+                allow_spam_training: request.allow_spam_training,
+            },
+        );
+        if let Err(e) = self.set_encryption_at_rest(settings).await {
+            // Leave the account as it was: remove the key we just added.
+            if !reused_key {
+                let _ = self.delete_public_key(&key_id).await;
+            }
+            return Err(match e {
+                Error::Set(s) if s.kind == "invalidPatch" && request.algorithm.is_aead() => {
+                    Error::NotAvailable {
+                        reason: format!(
+                            "this server's Stalwart version does not offer {} (added in \
+                             0.16.11); choose {}",
+                            request.algorithm.display_name(),
+                            Algorithm::DEFAULT
+                        ),
+                    }
+                }
+                other => other,
+            });
+        }
+        // The switch is done; the key used before is no longer linked. A failure to remove
+        // it leaves one unused key behind, which `encryption keys` shows.
+        let removed_key = match before {
+            Some(old) if old != key_id => self.delete_public_key(&old).await.ok().map(|()| old),
+            _ => None,
+        };
+        Ok(EncryptionEnabled {
+            report,
+            key_id,
+            reused_key,
+            removed_key,
+        })
+    }
+
+    /// The id of the key encryption at rest uses now, if it is on.
+    async fn encryption_key_id(&self) -> Result<Option<String>, Error> {
+        let settings: Option<AccountSettings> = self.get_singleton(ACCOUNT_SETTINGS).await?;
+        Ok(settings
+            .and_then(|s| s.encryption_at_rest)
+            .and_then(|e| e.on().and_then(|(_, p)| p.public_key.clone())))
+    }
+
+    /// Uploads the validated key; the server's five-key quota gets an explanation naming the
+    /// keys stored.
+    async fn upload_key(
+        &self,
+        recipients: &mailseal_core::Recipients,
+        email: Option<&str>,
+        request: &EncryptionRequest,
+        stored: &[StoredKey],
+    ) -> Result<String, Error> {
         let text = recipients.to_upload_text()?;
         let key_object = NewPublicKeyObject {
             description: &request.description,
@@ -187,39 +306,39 @@ impl Client {
                 &SetArgs::create("k1", key_object),
             )
             .await?;
-        let key_id = resp.created("k1")?.id;
-        let settings = EncryptionAtRest::with(
-            request.algorithm,
-            EncryptionParams {
-                public_key: Some(key_id.clone()),
-                encrypt_on_append: request.encrypt_on_append,
-                allow_spam_training: request.allow_spam_training,
-            },
-        );
-        let result = self.set_encryption_at_rest(settings).await;
-        if let Err(e) = result {
-            // Leave the account as it was: remove the key we just added.
-            let _ = self.delete_public_key(&key_id).await;
-            return Err(match e {
-                Error::Set(s) if s.kind == "invalidPatch" && request.algorithm.is_aead() => {
-                    Error::NotAvailable {
-                        reason: format!(
-                            "this server's Stalwart version does not offer {} (added in \
-                             0.16.11); choose aes256",
-                            request.algorithm.display_name()
-                        ),
-                    }
-                }
-                other => other,
-            });
+        match resp.created("k1") {
+            Ok(created) => Ok(created.id),
+            Err(Error::Set(s)) if s.kind == "overQuota" => {
+                let list = stored
+                    .iter()
+                    .map(|k| format!("{} ({})", k.id, k.description))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                Err(Error::Set(s.with_hint(format!(
+                    "the server keeps at most this many keys per account; delete one you no \
+                     longer use (`mailseal account encryption delete-key ID`), stored now: \
+                     {list}"
+                ))))
+            }
+            Err(e) => Err(e),
         }
-        Ok(report)
     }
 
-    /// Switches encryption at rest off (messages already stored stay encrypted).
-    pub async fn disable_encryption(&self) -> Result<(), Error> {
+    /// Switches encryption at rest off (messages already stored stay encrypted) and, unless
+    /// `keep_key`, deletes the key it used. Returns the id of the deleted key.
+    pub async fn disable_encryption(&self, keep_key: bool) -> Result<Option<String>, Error> {
+        let before = self.encryption_key_id().await?;
         self.set_encryption_at_rest(EncryptionAtRest::Disabled)
-            .await
+            .await?;
+        match before {
+            Some(id) if !keep_key => match self.delete_public_key(&id).await {
+                Ok(()) => Ok(Some(id)),
+                // Deleted meanwhile (by another client): nothing left to do.
+                Err(Error::Set(s)) if s.kind == "notFound" => Ok(None),
+                Err(e) => Err(e),
+            },
+            _ => Ok(None),
+        }
     }
 
     async fn set_encryption_at_rest(&self, settings: EncryptionAtRest) -> Result<(), Error> {
@@ -234,4 +353,13 @@ impl Client {
             .await?;
         resp.not_refused_update(SINGLETON)
     }
+}
+
+/// Whether two reports name the same certificates (the same fingerprints, in any order).
+fn same_keys(a: &KeyReport, b: &KeyReport) -> bool {
+    let mut x = a.fingerprints();
+    let mut y = b.fingerprints();
+    x.sort();
+    y.sort();
+    !x.is_empty() && x == y
 }
