@@ -213,7 +213,9 @@ impl From<mailseal_jmap::Error> for ApiError {
             | E::TotpRequired { .. }
             | E::HttpForbidden { .. }
             | E::OAuth { .. }
-            | E::SignInRequired { .. } => ErrorKind::Authentication,
+            | E::SignInRequired { .. }
+            | E::WrongPassword
+            | E::WrongTotpCode => ErrorKind::Authentication,
             E::NotAvailable { .. } => ErrorKind::NotAvailable,
             E::WeakPassword { .. } | E::InvalidInput { .. } | E::InsecureUrl { .. } => {
                 ErrorKind::InvalidInput

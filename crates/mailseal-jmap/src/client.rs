@@ -75,6 +75,7 @@ impl Client {
         credential: Credential,
         options: &ConnectOptions,
     ) -> Result<Client, Error> {
+        credential.check_not_empty()?;
         let server = Server::new(base_url, options)?;
         let session_url = session::session_url(&server).await?;
         let mut client = Client {
@@ -105,6 +106,7 @@ impl Client {
         codes: Option<Arc<dyn crate::CodeProvider>>,
         options: &ConnectOptions,
     ) -> Result<OAuthTokens, Error> {
+        Credential::password(user, password.clone()).check_not_empty()?;
         let server = Server::new(base_url, options)?;
         let endpoints = discover(&server).await?;
         login::sign_in(
@@ -185,6 +187,31 @@ impl Client {
                 }
                 other => return other,
             }
+        }
+    }
+
+    /// Whether the server takes `password` for this account, asked without changing
+    /// anything: the session with HTTP Basic answers 200, or 402 when only the two-factor code
+    /// is missing; a wrong password gets 401. Counts as one sign-in attempt on the server.
+    pub(crate) async fn password_is_right(&self, password: &Secret) -> Result<bool, Error> {
+        let header = crate::credential::basic_header(&self.session.username, password.expose());
+        let url = self.server.url("/jmap/session")?;
+        let resp = self
+            .server
+            .http
+            .get(url)
+            .header(
+                reqwest::header::AUTHORIZATION,
+                http::authorization(&header)?,
+            )
+            .send()
+            .await?;
+        match resp.status().as_u16() {
+            200 | 402 => Ok(true),
+            401 => Ok(false),
+            other => Err(Error::protocol(format!(
+                "HTTP {other} when checking the password"
+            ))),
         }
     }
 

@@ -153,6 +153,39 @@ impl Credential {
         })
     }
 
+    /// Refuses a credential with an empty secret or user name before anything is sent (an
+    /// empty environment variable, end of input at a prompt).
+    pub(crate) fn check_not_empty(&self) -> Result<(), Error> {
+        let empty = |what: &str| {
+            Err(Error::invalid(format!(
+                "the {what} is empty; nothing was sent"
+            )))
+        };
+        match self {
+            Credential::Password { user, .. }
+            | Credential::AppPassword { user, .. }
+            | Credential::PasswordAndCode { user, .. }
+                if user.trim().is_empty() =>
+            {
+                empty("user name")
+            }
+            Credential::Password { password, .. }
+            | Credential::PasswordAndCode { password, .. }
+                if password.expose().is_empty() =>
+            {
+                empty("password")
+            }
+            Credential::AppPassword { secret, .. } if secret.expose().trim().is_empty() => {
+                empty("app password")
+            }
+            Credential::ApiKey(t) | Credential::Bearer(t) if t.expose().trim().is_empty() => {
+                empty("token")
+            }
+            Credential::OAuth(t) if t.access_token().expose().is_empty() => empty("access token"),
+            _ => Ok(()),
+        }
+    }
+
     /// The account name and password, when this credential holds them.
     pub fn password_of(&self) -> Option<(&str, &Secret)> {
         match self {

@@ -105,6 +105,11 @@ pub enum Error {
         /// The origin the server named.
         found: String,
     },
+    /// The server refused the current password given to confirm a change.
+    WrongPassword,
+    /// The server refused the two-factor code given to confirm a change (the password was
+    /// right).
+    WrongTotpCode,
     /// The key could not be used (from `mailseal-core`).
     Key(mailseal_core::Error),
     /// The connection failed or timed out.
@@ -169,6 +174,8 @@ impl Error {
             Error::InvalidInput { .. } => "jmap.invalid_input",
             Error::InsecureUrl { .. } => "jmap.insecure_url",
             Error::ForeignOrigin { .. } => "jmap.foreign_origin",
+            Error::WrongPassword => "jmap.wrong_password",
+            Error::WrongTotpCode => "jmap.wrong_totp_code",
             Error::Key(e) => e.code(),
             Error::Transport { timeout: true, .. } => "jmap.timeout",
             Error::Transport { .. } => "jmap.transport",
@@ -210,7 +217,8 @@ impl fmt::Display for Error {
             Error::TotpRequired { detail } => write!(
                 f,
                 "two-factor authentication is on for this account ({detail}); sign in with \
-                 the password and a code, or use an app password"
+                 the password and a code (--code; Credential::PasswordAndCode or \
+                 connect_with_code in the API), or use an app password"
             ),
             Error::HttpForbidden { detail } => write!(
                 f,
@@ -258,7 +266,8 @@ impl fmt::Display for Error {
             Error::InsecureUrl { url } => write!(
                 f,
                 "{url} is not encrypted (http://); use https://, or allow plain HTTP explicitly \
-                 for a server on a trusted network"
+                 for a server on a trusted network (--allow-http; allow_insecure_http in the \
+                 API)"
             ),
             Error::ForeignOrigin {
                 what,
@@ -270,6 +279,15 @@ impl fmt::Display for Error {
                  credentials only to the server you named, so nothing was sent there (check \
                  the server's public URL setting, or connect to {found} directly if that is \
                  the real server)"
+            ),
+            Error::WrongPassword => f.write_str(
+                "the current password is not right: the change was not made; type the \
+                 password you sign in with",
+            ),
+            Error::WrongTotpCode => f.write_str(
+                "the two-factor code is not right (the password was): the change was not \
+                 made; type the newest code your authenticator app shows (codes change every \
+                 30 seconds)",
             ),
             Error::Key(e) => e.fmt(f),
             Error::Transport { detail, timeout } => {
@@ -312,6 +330,8 @@ impl fmt::Debug for Error {
             Error::InvalidInput { .. } => "InvalidInput",
             Error::InsecureUrl { .. } => "InsecureUrl",
             Error::ForeignOrigin { .. } => "ForeignOrigin",
+            Error::WrongPassword => "WrongPassword",
+            Error::WrongTotpCode => "WrongTotpCode",
             Error::Key(_) => "Key",
             Error::Transport { .. } => "Transport",
             Error::OAuth { .. } => "OAuth",
@@ -377,7 +397,43 @@ impl From<reqwest::Error> for Error {
     fn from(e: reqwest::Error) -> Self {
         Error::Transport {
             timeout: e.is_timeout(),
-            detail: e.to_string(),
+            detail: transport_cause(&e),
         }
+    }
+}
+
+/// What really went wrong under a reqwest error, in words: the connection was refused, the
+/// name did not resolve, TLS failed, … (reqwest's own text says only "error sending request").
+fn transport_cause(e: &reqwest::Error) -> String {
+    let mut chain = Vec::new();
+    let mut refused = false;
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            refused |= io.kind() == std::io::ErrorKind::ConnectionRefused;
+        }
+        chain.push(err.to_string());
+        source = err.source();
+    }
+    let all = chain.join(": ").to_ascii_lowercase();
+    let host = e
+        .url()
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|| "the server".into());
+    let cause = chain.last().cloned().unwrap_or_default();
+    if refused || all.contains("connection refused") {
+        format!(
+            "connection refused: nothing answers at {host}; is the server running, and is the port right?"
+        )
+    } else if all.contains("dns error") || all.contains("failed to lookup address") {
+        format!("the name of {host} could not be resolved (DNS): {cause}")
+    } else if all.contains("certificate") || all.contains("tls") || all.contains("ssl") {
+        format!(
+            "the TLS connection to {host} failed (its certificate is not trusted, or it does not speak TLS): {cause}"
+        )
+    } else if e.is_timeout() {
+        format!("{host} did not answer in time")
+    } else {
+        format!("{host}: {cause}")
     }
 }

@@ -146,7 +146,8 @@ async fn password_change_checks_locally_then_switches_to_the_new_password() {
         )
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "jmap.set.forbidden", "{err}");
+    // Stalwart's "Current secret is incorrect." (a forbidden SetError), in the user's words.
+    assert_eq!(err.code(), "jmap.wrong_password", "{err}");
 
     let new = Secret::new("a much better passphrase 2026");
     alice.change_password(&current, &new, None).await.unwrap();
@@ -210,7 +211,7 @@ async fn totp_lifecycle_with_an_app_password_carrying_the_session() {
     .unwrap();
     assert!(via_app.totp_enabled().await.unwrap());
     let err = via_app.disable_totp(&password, "123456").await.unwrap_err();
-    assert_eq!(err.code(), "jmap.set.forbidden");
+    assert_eq!(err.code(), "jmap.wrong_totp_code");
     let code = enrollment.code_at(now()).unwrap();
     via_app.disable_totp(&password, &code).await.unwrap();
     assert!(s.otp_url(ALICE).is_none());
@@ -492,7 +493,11 @@ async fn encryption_keys_do_not_pile_up() {
         }
         // A switch to another key removes the one used before.
         let done = alice
-            .enable_encryption(&pgp, Some(ALICE), &EncryptionRequest::new(Algorithm::Aes256))
+            .enable_encryption(
+                &pgp,
+                Some(ALICE),
+                &EncryptionRequest::new(Algorithm::Aes256),
+            )
             .await
             .unwrap();
         assert!(!done.reused_key);
@@ -520,7 +525,11 @@ async fn encryption_keys_do_not_pile_up() {
         .unwrap();
     }
     let err = alice
-        .enable_encryption(&cert, Some(ALICE), &EncryptionRequest::new(Algorithm::Aes256))
+        .enable_encryption(
+            &cert,
+            Some(ALICE),
+            &EncryptionRequest::new(Algorithm::Aes256),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), "jmap.set.over_quota");
@@ -529,7 +538,11 @@ async fn encryption_keys_do_not_pile_up() {
     assert!(text.contains("delete-key"), "{text}");
     // ... unless the certificate is one of them: then it is used again.
     let done = alice
-        .enable_encryption(&pgp, Some(ALICE), &EncryptionRequest::new(Algorithm::Aes256))
+        .enable_encryption(
+            &pgp,
+            Some(ALICE),
+            &EncryptionRequest::new(Algorithm::Aes256),
+        )
         .await
         .unwrap();
     assert!(done.reused_key);

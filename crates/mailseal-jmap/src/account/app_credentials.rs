@@ -134,8 +134,16 @@ pub struct CreatedCredential {
     pub secret: Secret,
 }
 
+/// An expiry as sent: RFC 3339, and in the future (a credential that expired at birth
+/// would never work, while its secret is shown as if usable).
 fn rfc3339(t: SystemTime) -> Result<String, Error> {
-    mailseal_core::time::format_rfc3339(t).map_err(Error::from)
+    let text = mailseal_core::time::format_rfc3339(t)?;
+    if t <= SystemTime::now() {
+        return Err(Error::invalid(format!(
+            "the expiry {text} is in the past; give a time to come"
+        )));
+    }
+    Ok(text)
 }
 
 fn ip_set(ips: &[String]) -> Result<StringSet, Error> {

@@ -234,7 +234,11 @@ impl Client {
         });
         let (key_id, reused_key) = match same {
             Some(k) => (k.id.clone(), true),
-            None => (self.upload_key(&recipients, email, request, &stored).await?, false),
+            None => (
+                self.upload_key(&recipients, email, request, &stored)
+                    .await?,
+                false,
+            ),
         };
         let settings = EncryptionAtRest::with(
             request.algorithm,

@@ -74,17 +74,39 @@ impl Client {
 
     /// Updates the `AccountPassword` singleton with `patch`, turning a `notUpdated` answer
     /// into an error. The body is wiped once sent.
+    ///
+    /// Stalwart answers a wrong password and a wrong two-factor code alike ("Current secret is
+    /// incorrect."); when a code was sent, the password is checked on its own to say which.
     pub(crate) async fn update_password_object(
         &self,
         patch: AccountPasswordPatch<'_>,
     ) -> Result<(), Error> {
+        let code_sent = patch.otp_code.is_some()
+            || patch
+                .otp_auth
+                .as_ref()
+                .is_some_and(|o| o.otp_code.is_some());
+        let current = patch.current_secret.0.clone();
         let resp: SetResponse<serde_json::Value> = self
             .call(
                 &format!("{ACCOUNT_PASSWORD}/set"),
                 &SetArgs::update(SINGLETON, patch),
             )
             .await?;
-        resp.updated(SINGLETON)
+        match resp.updated(SINGLETON) {
+            Err(Error::Set(e))
+                if e.description
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with("Current secret is incorrect")) =>
+            {
+                if code_sent && self.password_is_right(&current).await? {
+                    Err(Error::WrongTotpCode)
+                } else {
+                    Err(Error::WrongPassword)
+                }
+            }
+            other => other,
+        }
     }
 
     /// Changes the password. `totp_code` is required when two-factor authentication is on.
@@ -100,6 +122,11 @@ impl Client {
         totp_code: Option<&str>,
     ) -> Result<(), Error> {
         check_password(new.expose())?;
+        if new == current {
+            return Err(Error::invalid(
+                "the new password is the same as the current one; choose another",
+            ));
+        }
         let state = self.password_state().await?;
         if !state.has_password {
             return Err(Error::NotAvailable {
