@@ -680,10 +680,7 @@ impl AccountSession {
             request.description = d;
         }
         let email = options.email.unwrap_or_else(|| self.user());
-        let done = block_on(
-            self.client
-                .enable_encryption(&key, Some(&email), &request),
-        )?;
+        let done = block_on(self.client.enable_encryption(&key, Some(&email), &request))?;
         Ok(EncryptionEnabled::new(done, request.algorithm))
     }
 

@@ -330,9 +330,8 @@ async fn run_command(args: &AccountArgs, client: &Client) -> Result<Status, CliE
             require(Feature::EncryptionAtRest)?;
             match command {
                 EncryptionCommand::Show => {
-                    let settings = api::EncryptionSettings::from(
-                        client.encryption_settings().await?,
-                    );
+                    let settings =
+                        api::EncryptionSettings::from(client.encryption_settings().await?);
                     print(json_mode, &json!(settings), || {
                         let Some(algorithm) = &settings.algorithm else {
                             return "Encryption at rest is off.".to_owned();
@@ -374,22 +373,22 @@ async fn run_command(args: &AccountArgs, client: &Client) -> Result<Status, CliE
                     let mut value = json!(enabled);
                     value["enabled"] = json!(true);
                     value["fingerprints"] = json!(enabled.inspection.fingerprints);
-                    print(
-                        json_mode,
-                        &value,
-                        || {
-                            let mut text = format!(
-                                "Encryption at rest is on for {} (stored key {}{}).",
-                                report.fingerprints().join(", "),
-                                enabled.key_id,
-                                if enabled.reused_key { ", already on the server" } else { "" }
-                            );
-                            if let Some(old) = &enabled.removed_key {
-                                text.push_str(&format!(" The key used before, {old}, was removed."));
+                    print(json_mode, &value, || {
+                        let mut text = format!(
+                            "Encryption at rest is on for {} (stored key {}{}).",
+                            report.fingerprints().join(", "),
+                            enabled.key_id,
+                            if enabled.reused_key {
+                                ", already on the server"
+                            } else {
+                                ""
                             }
-                            text
-                        },
-                    )?;
+                        );
+                        if let Some(old) = &enabled.removed_key {
+                            text.push_str(&format!(" The key used before, {old}, was removed."));
+                        }
+                        text
+                    })?;
                     Ok(Status::Success)
                 }
                 EncryptionCommand::Disable { keep_key } => {
