@@ -687,7 +687,7 @@ impl AccountSession {
     /// Switches encryption at rest off (messages already stored stay encrypted) and deletes
     /// the key it used unless `keep_key`; returns the id of the deleted key.
     pub fn disable_encryption(&self, keep_key: bool) -> Result<Option<String>, ApiError> {
-        Ok(block_on(self.client.disable_encryption(keep_key))?)
+        block_on(self.client.disable_encryption(keep_key))
     }
 
     /// The public keys stored for this account.

@@ -201,12 +201,107 @@ async fn login(args: &AccountArgs, save: &Path, device: bool) -> Result<Status, 
     Ok(Status::Success)
 }
 
+/// Checks that `path` can be written, before signing in: a sign-in whose tokens cannot be
+/// saved would be lost.
+fn check_writable(path: &Path) -> Result<(), CliError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    tempfile_in(dir).map_err(|e| CliError {
+        code: "io.write",
+        message: format!(
+            "cannot save the sign-in to {}: {e}; choose a path in a folder you can write",
+            path.display()
+        ),
+    })?;
+    if path.is_dir() {
+        return Err(CliError {
+            code: "io.write",
+            message: format!("{} is a folder; give a file name", path.display()),
+        });
+    }
+    Ok(())
+}
+
+/// Creates and removes a file in `dir`.
+fn tempfile_in(dir: &Path) -> io::Result<()> {
+    let probe = dir.join(format!(".mailseal-write-check-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)?;
+    std::fs::remove_file(&probe)
+}
+
+/// Warns when a token file can be read by others than its owner.
+fn warn_if_loose(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            eprintln!(
+                "mailseal: warning: {} can be read by other users (mode {:o}); it holds your \
+                 sign-in: chmod 600 {}",
+                path.display(),
+                meta.permissions().mode() & 0o777,
+                path.display()
+            );
+        }
+    }
+}
+
+/// Refuses a token or API key of another account than `--user`.
+fn check_user(args: &AccountArgs, client: &Client) -> Result<(), CliError> {
+    let signed_in = &client.session().username;
+    let token = args.token_env.is_some() || args.token_file.is_some();
+    if token && !signed_in.eq_ignore_ascii_case(&args.user) {
+        return Err(CliError {
+            code: "cli.user_mismatch",
+            message: format!(
+                "the token given belongs to {signed_in}, not to --user {}; give the matching \
+                 --user or the token of that account",
+                args.user
+            ),
+        });
+    }
+    Ok(())
+}
+
 async fn run_async(args: &AccountArgs) -> Result<Status, CliError> {
     if let AccountCommand::Login { save, device } = &args.command {
+        check_writable(save)?;
         return login(args, save, *device).await;
     }
+    if let Some(path) = &args.token_file {
+        warn_if_loose(path);
+    }
+    // The new password is checked before anyone signs in: a weak one fails at once, not
+    // after a sign-in and a two-factor code.
+    let new_password = match &args.command {
+        AccountCommand::Password {
+            command: PasswordCommand::Change,
+        } => {
+            let new = secret("MAILSEAL_NEW_PASSWORD", "New password: ")?;
+            mailseal_jmap::account::password::check_password(new.expose())?;
+            Some(new)
+        }
+        _ => None,
+    };
     let client = connect(args).await?;
-    let result = run_command(args, &client).await;
+    check_user(args, &client)?;
+    if let (Some(new), Some((_, current))) = (&new_password, client.credential().password_of())
+        && new == current
+    {
+        return Err(CliError {
+            code: "jmap.invalid_input",
+            message: "the new password is the same as the current one; choose another".into(),
+        });
+    }
+    let result = run_command(args, &client, new_password).await;
+
     // The client may have refreshed the saved tokens, or signed in again: keep the new ones.
     if let (Some(path), Some(tokens)) = (&args.token_file, client.oauth_tokens())
         && read_tokens(path).ok().as_ref() != Some(&tokens)
@@ -216,7 +311,11 @@ async fn run_async(args: &AccountArgs) -> Result<Status, CliError> {
     result
 }
 
-async fn run_command(args: &AccountArgs, client: &Client) -> Result<Status, CliError> {
+async fn run_command(
+    args: &AccountArgs,
+    client: &Client,
+    new_password: Option<Secret>,
+) -> Result<Status, CliError> {
     let json_mode = args.json;
     let availability = client.availability().await?;
     let require = |f: Feature| availability.require(f).map_err(CliError::from);
@@ -264,7 +363,10 @@ async fn run_command(args: &AccountArgs, client: &Client) -> Result<Status, CliE
         } => {
             require(Feature::Password)?;
             let current = current_password(client)?;
-            let new = secret("MAILSEAL_NEW_PASSWORD", "New password: ")?;
+            let new = match new_password {
+                Some(new) => new,
+                None => secret("MAILSEAL_NEW_PASSWORD", "New password: ")?,
+            };
             let code = if client.totp_enabled().await? {
                 Some(code("Current authenticator code: ")?)
             } else {
@@ -298,6 +400,21 @@ async fn run_command(args: &AccountArgs, client: &Client) -> Result<Status, CliE
                     eprintln!("Scan this code with your authenticator app:\n");
                     eprintln!("{}", enrollment.qr_terminal()?);
                     eprintln!("\n{}", enrollment.recovery_kit().expose());
+                    if json_mode {
+                        // A script needs the secret before it can give a code: one JSON line
+                        // now, the result after.
+                        let step = json!({
+                            "step": "scan",
+                            "issuer": issuer,
+                            "account": client.session().username,
+                            "otpauth_url": enrollment.url().expose(),
+                            "secret_base32": enrollment.secret_base32().expose(),
+                        });
+                        let mut out = io::stdout().lock();
+                        writeln!(out, "{step}")
+                            .and_then(|()| out.flush())
+                            .map_err(write_error)?;
+                    }
                     let new_code = code("Code shown by the app: ")?;
                     let current_code = if client.totp_enabled().await? {
                         Some(code("Code from the old authenticator: ")?)
@@ -307,7 +424,15 @@ async fn run_command(args: &AccountArgs, client: &Client) -> Result<Status, CliE
                     client
                         .enable_totp(&current, &enrollment, &new_code, current_code.as_deref())
                         .await?;
-                    print(json_mode, &json!({ "enabled": true }), || {
+                    let value = json!({
+                        "enabled": true,
+                        "issuer": issuer,
+                        "account": client.session().username,
+                        "otpauth_url": enrollment.url().expose(),
+                        "secret_base32": enrollment.secret_base32().expose(),
+                        "recovery_kit": enrollment.recovery_kit().expose(),
+                    });
+                    print(json_mode, &value, || {
                         "Two-factor authentication is on. The server now refuses the password \
                          alone: sign in with --code (password and code), `account login`, or \
                          an app password."
@@ -370,9 +495,11 @@ async fn run_command(args: &AccountArgs, client: &Client) -> Result<Status, CliE
                         eprintln!("mailseal: warning[{}]: {}", w.code, w.message);
                     }
                     let enabled = api::EncryptionEnabled::new(done, request.algorithm);
-                    let mut value = json!(enabled);
-                    value["enabled"] = json!(true);
-                    value["fingerprints"] = json!(enabled.inspection.fingerprints);
+                    let value = json!(EnabledRecord {
+                        enabled: true,
+                        fingerprints: &enabled.inspection.fingerprints,
+                        record: &enabled,
+                    });
                     print(json_mode, &value, || {
                         let mut text = format!(
                             "Encryption at rest is on for {} (stored key {}{}).",
@@ -550,6 +677,16 @@ struct StatusRecord<'a> {
     signed_in_with: &'static str,
     #[serde(flatten)]
     availability: api::Availability,
+}
+
+/// `account encryption enable --json`: the facade's record, with the fingerprints at the top
+/// as before.
+#[derive(serde::Serialize)]
+struct EnabledRecord<'a> {
+    enabled: bool,
+    fingerprints: &'a [String],
+    #[serde(flatten)]
+    record: &'a api::EncryptionEnabled,
 }
 
 fn yes_no(b: bool) -> &'static str {

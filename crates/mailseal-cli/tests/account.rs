@@ -460,3 +460,231 @@ async fn a_session_on_another_origin_gets_no_credentials() {
     );
     s.stop().await;
 }
+
+/// Runs `mailseal account --server SERVER --user USER ARGS…` (no `--json` unless given).
+async fn raw(
+    server: &str,
+    user: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (i32, String, String) {
+    let mut full: Vec<String> = vec![
+        "account".into(),
+        "--server".into(),
+        server.into(),
+        "--user".into(),
+        user.into(),
+    ];
+    full.extend(args.iter().map(|s| (*s).to_owned()));
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let out = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = full.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        common::mailseal_env(&args, b"", &env)
+    })
+    .await
+    .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Encryption keys through the CLI: enabling again and again keeps one key, the one in use
+/// cannot be deleted (with advice), disable removes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn encryption_keys_through_the_cli() {
+    let s = TestServer::start(Config::default()).await.unwrap();
+    let pw = [("MAILSEAL_PASSWORD", ALICE_PASSWORD)];
+    let key = common::example("keys/alice.crt.pem");
+    let key = key.to_str().unwrap();
+    for algorithm in [
+        "aes128",
+        "aes256",
+        "aes256-gcm",
+        "chacha20-poly1305",
+        "aes256",
+    ] {
+        let (code, json, err) = account(
+            &s,
+            &[
+                "encryption",
+                "enable",
+                "--key",
+                key,
+                "--algorithm",
+                algorithm,
+            ],
+            &pw,
+        )
+        .await;
+        assert_eq!(code, 0, "{err}");
+        assert!(json["key_id"].is_string(), "{json}");
+    }
+    let (code, json, err) = account(&s, &["encryption", "keys"], &pw).await;
+    assert_eq!(code, 0, "{err}");
+    let keys = json.as_array().unwrap();
+    assert_eq!(keys.len(), 1, "{json}");
+    assert_eq!(keys[0]["inspection"]["usable"], true);
+    let id = keys[0]["id"].as_str().unwrap().to_owned();
+
+    let (code, _, err) = account(&s, &["encryption", "delete-key", &id], &pw).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("jmap.set.object_is_linked"), "{err}");
+    assert!(err.contains("encryption disable"), "{err}");
+
+    let (code, json, err) = account(&s, &["encryption", "disable"], &pw).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json["removed_key"], id.as_str());
+    let (_, json, _) = account(&s, &["encryption", "keys"], &pw).await;
+    assert_eq!(json, serde_json::json!([]));
+    s.stop().await;
+}
+
+/// What is checked before anyone signs in, and what a person is told.
+#[tokio::test(flavor = "multi_thread")]
+async fn inputs_people_type_are_checked_first() {
+    let s = TestServer::start(Config::default()).await.unwrap();
+    let url = s.base_url();
+
+    // A weak new password fails before the sign-in: the (wrong) current password is never
+    // tried.
+    let (code, _, err) = raw(
+        &url,
+        ALICE,
+        &["password", "change"],
+        &[
+            ("MAILSEAL_PASSWORD", "not the password"),
+            ("MAILSEAL_NEW_PASSWORD", "password1"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(err.contains("jmap.weak_password"), "{err}");
+    // The same password again.
+    let (code, _, err) = raw(
+        &url,
+        ALICE,
+        &["password", "change"],
+        &[
+            ("MAILSEAL_PASSWORD", ALICE_PASSWORD),
+            ("MAILSEAL_NEW_PASSWORD", ALICE_PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(err.contains("same as the current"), "{err}");
+    // A wrong current password, in the user's words.
+    let (code, _, err) = raw(
+        &url,
+        ALICE,
+        &["password", "change"],
+        &[
+            ("MAILSEAL_PASSWORD", "not the password"),
+            (
+                "MAILSEAL_NEW_PASSWORD",
+                "a-brand-new Passphrase for alice 42",
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(err.contains("jmap.unauthorized"), "{err}");
+
+    // An empty token is never sent.
+    let (code, _, err) = raw(
+        &url,
+        ALICE,
+        &["--token-env", "TOKEN", "status"],
+        &[("TOKEN", "")],
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("jmap.invalid_input") && err.contains("empty"),
+        "{err}"
+    );
+
+    // An expiry in the past, in any RFC 3339 form.
+    let (code, _, err) = raw(
+        &url,
+        ALICE,
+        &[
+            "app-password",
+            "create",
+            "--description",
+            "old",
+            "--expires",
+            "2001-02-03t04:05:06+02:00",
+        ],
+        &[("MAILSEAL_PASSWORD", ALICE_PASSWORD)],
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(err.contains("in the past"), "{err}");
+
+    // A token of another account than --user.
+    let (code, json, err) = account(
+        &s,
+        &["api-key", "create", "--description", "k"],
+        &[("MAILSEAL_PASSWORD", ALICE_PASSWORD)],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let token = json["secret"].as_str().unwrap().to_owned();
+    let (code, _, err) = raw(
+        &url,
+        "bob@example.org",
+        &["--token-env", "TOKEN", "status"],
+        &[("TOKEN", &token)],
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(err.contains("cli.user_mismatch"), "{err}");
+
+    // `login --save` into a folder that cannot be written: refused before the sign-in (no
+    // password is given, so a sign-in would have failed differently).
+    let (code, _, err) = raw(
+        &url,
+        ALICE,
+        &["login", "--save", "/proc/mailseal-cannot-write/tokens.json"],
+        &[],
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("io.write") && err.contains("cannot save"),
+        "{err}"
+    );
+
+    // A server given without a scheme gets a suggestion.
+    let host = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let (code, _, err) = raw(
+        &host,
+        ALICE,
+        &["status"],
+        &[("MAILSEAL_PASSWORD", ALICE_PASSWORD)],
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(err.contains(&format!("http://{host}")), "{err}");
+    s.stop().await;
+
+    // A server that is down is named as such.
+    let (code, _, err) = raw(
+        &url,
+        ALICE,
+        &["status"],
+        &[("MAILSEAL_PASSWORD", ALICE_PASSWORD)],
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(err.contains("connection refused"), "{err}");
+}
