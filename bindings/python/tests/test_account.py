@@ -302,3 +302,26 @@ def test_a_session_on_another_origin_gets_no_credentials(servers):
         assert foreign in str(e.value) and server.rstrip("/") in str(e.value)
         with pytest.raises(BlockingIOError):
             catcher.accept()
+
+
+class PromptCancelled(Exception):
+    """What an app's code dialog might raise."""
+
+
+def test_an_exception_in_the_code_provider_reaches_the_caller(server):
+    _, enrollment = enable_totp(server)
+
+    def cancelled(user: str) -> str | None:
+        raise PromptCancelled(f"the user closed the dialog for {user}")
+
+    with pytest.raises(PromptCancelled) as e:
+        AccountSession.connect_with_code(server, ALICE, ALICE_PASSWORD, cancelled)
+    assert ALICE in str(e.value)
+    with pytest.raises(PromptCancelled):
+        AccountSession.sign_in(server, ALICE, ALICE_PASSWORD, cancelled)
+    # A provider that answers still works, and one that returns None is "no code given".
+    with pytest.raises(errors.AuthenticationError) as e2:
+        AccountSession.connect_with_code(server, ALICE, ALICE_PASSWORD, lambda user: None)
+    assert e2.value.code == "jmap.sign_in_required"
+    ok = AccountSession.connect_with_code(server, ALICE, ALICE_PASSWORD, Codes(enrollment))
+    assert ok.sign_in_method() == "oauth"

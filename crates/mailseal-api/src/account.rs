@@ -409,7 +409,13 @@ impl EncryptionEnabled {
 )]
 pub struct AccountSession {
     client: Client,
+    callback_errors: CallbackErrors,
 }
+
+/// Where a language binding keeps what its code-provider callback raised, so that it reaches
+/// the caller unchanged instead of as "no code was given" (the facade does not know the
+/// language's error type, hence `Any`).
+pub type CallbackErrors = Arc<std::sync::Mutex<Option<Box<dyn std::any::Any + Send>>>>;
 
 impl fmt::Debug for AccountSession {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -426,10 +432,28 @@ fn connect(server_url: &str, credential: Credential) -> Result<AccountSession, A
         credential,
         &ConnectOptions::default(),
     ))?;
-    Ok(AccountSession { client })
+    Ok(AccountSession {
+        client,
+        callback_errors: CallbackErrors::default(),
+    })
 }
 
 impl AccountSession {
+    /// The same session, keeping what its code provider raises in `errors` (see
+    /// [`CallbackErrors`]).
+    pub fn with_callback_errors(mut self, errors: CallbackErrors) -> Self {
+        self.callback_errors = errors;
+        self
+    }
+
+    /// What the code provider raised since the last call, if anything.
+    pub fn take_callback_error(&self) -> Option<Box<dyn std::any::Any + Send>> {
+        self.callback_errors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+
     /// Signs in with the account password (HTTP Basic). Fails with `jmap.totp_required` once
     /// two-factor authentication is on: use [`connect_with_code`](Self::connect_with_code).
     pub fn connect_password(

@@ -37,7 +37,7 @@ mod keys;
 mod py;
 
 pub use account::{
-    AccountSession, Availability, CodeProvider, CreatedCredential, CredentialInfo,
+    AccountSession, Availability, CallbackErrors, CodeProvider, CreatedCredential, CredentialInfo,
     EncryptionEnabled, EncryptionOptions, EncryptionSettings, FeatureStatus, OAuthTokens,
     StoredKey, TotpEnrollment, validate_totp_url,
 };

@@ -12,7 +12,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
 use crate::account::{
-    AccountSession, Availability, CodeProvider, CreatedCredential, CredentialInfo,
+    AccountSession, Availability, CallbackErrors, CodeProvider, CreatedCredential, CredentialInfo,
     EncryptionEnabled, EncryptionOptions, EncryptionSettings, FeatureStatus, OAuthTokens,
     StoredKey, TotpEnrollment,
 };
@@ -51,30 +51,42 @@ impl From<ApiError> for PyErr {
 }
 
 /// A Python callable `(user: str) -> str | None` as a [`CodeProvider`]. An exception in the
-/// callable is reported as unraisable and counts as "the user gave up".
-pub struct PyCodeProvider(Py<PyAny>);
+/// callable stops the sign-in and is raised to the caller of the method that asked, unchanged.
+pub struct PyCodeProvider {
+    callable: Py<PyAny>,
+    raised: CallbackErrors,
+}
 
 impl PyCodeProvider {
-    /// Wraps `callable`; a `TypeError` if it is not callable.
-    pub fn wrap(callable: Bound<'_, PyAny>) -> PyResult<Arc<dyn CodeProvider>> {
+    /// Wraps `callable`; a `TypeError` if it is not callable. The second value is where an
+    /// exception it raises is kept.
+    pub fn wrap(callable: Bound<'_, PyAny>) -> PyResult<(Arc<dyn CodeProvider>, CallbackErrors)> {
         if !callable.is_callable() {
             return Err(PyTypeError::new_err(
                 "code_provider must be a callable (user: str) -> str | None",
             ));
         }
-        Ok(Arc::new(PyCodeProvider(callable.unbind())))
+        let raised = CallbackErrors::default();
+        let provider = PyCodeProvider {
+            callable: callable.unbind(),
+            raised: Arc::clone(&raised),
+        };
+        Ok((Arc::new(provider), raised))
     }
 }
 
 impl CodeProvider for PyCodeProvider {
     fn totp_code(&self, user: String) -> Option<String> {
         Python::attach(|py| {
-            let f = self.0.bind(py);
+            let f = self.callable.bind(py);
             let answer = f.call1((user,)).and_then(|r| r.extract::<Option<String>>());
             match answer {
                 Ok(code) => code,
                 Err(e) => {
-                    e.write_unraisable(py, Some(f));
+                    *self
+                        .raised
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Box::new(e));
                     None
                 }
             }
@@ -82,11 +94,40 @@ impl CodeProvider for PyCodeProvider {
     }
 }
 
-fn provider(codes: Option<Bound<'_, PyAny>>) -> PyResult<Option<Arc<dyn CodeProvider>>> {
-    codes
-        .filter(|c| !c.is_none())
-        .map(PyCodeProvider::wrap)
-        .transpose()
+/// The Python exception a code provider raised, if one did, else `error` as a mailseal
+/// exception.
+fn raised_or(raised: Option<Box<dyn std::any::Any + Send>>, error: ApiError) -> PyErr {
+    match raised.map(|b| b.downcast::<PyErr>()) {
+        Some(Ok(e)) => *e,
+        _ => error.into(),
+    }
+}
+
+fn provider(
+    codes: Option<Bound<'_, PyAny>>,
+) -> PyResult<(Option<Arc<dyn CodeProvider>>, CallbackErrors)> {
+    match codes.filter(|c| !c.is_none()) {
+        Some(c) => {
+            let (p, raised) = PyCodeProvider::wrap(c)?;
+            Ok((Some(p), raised))
+        }
+        None => Ok((None, CallbackErrors::default())),
+    }
+}
+
+fn take(raised: &CallbackErrors) -> Option<Box<dyn std::any::Any + Send>> {
+    raised
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
+}
+
+impl AccountSession {
+    /// `result` for Python: an exception the code provider raised wins over the error it
+    /// caused.
+    fn checked<T>(&self, result: Result<T, ApiError>) -> PyResult<T> {
+        result.map_err(|e| raised_or(self.take_callback_error(), e))
+    }
 }
 
 // One #[pymethods] block per class (no `multiple-pymethods`): the handles define their
@@ -250,8 +291,10 @@ impl AccountSession {
         password: String,
         code_provider: Bound<'_, PyAny>,
     ) -> PyResult<AccountSession> {
-        let codes = PyCodeProvider::wrap(code_provider)?;
-        Ok(py.detach(|| AccountSession::connect_with_code(server_url, user, password, codes))?)
+        let (codes, raised) = PyCodeProvider::wrap(code_provider)?;
+        py.detach(|| AccountSession::connect_with_code(server_url, user, password, codes))
+            .map(|s| s.with_callback_errors(Arc::clone(&raised)))
+            .map_err(|e| raised_or(take(&raised), e))
     }
 
     #[staticmethod]
@@ -294,8 +337,9 @@ impl AccountSession {
         password: String,
         code_provider: Option<Bound<'_, PyAny>>,
     ) -> PyResult<OAuthTokens> {
-        let codes = provider(code_provider)?;
-        Ok(py.detach(|| AccountSession::sign_in(server_url, user, password, codes))?)
+        let (codes, raised) = provider(code_provider)?;
+        py.detach(|| AccountSession::sign_in(server_url, user, password, codes))
+            .map_err(|e| raised_or(take(&raised), e))
     }
 
     #[getter(user)]
@@ -315,12 +359,12 @@ impl AccountSession {
 
     #[pyo3(name = "availability")]
     fn py_availability(&self, py: Python<'_>) -> PyResult<Availability> {
-        Ok(py.detach(|| self.availability())?)
+        self.checked(py.detach(|| self.availability()))
     }
 
     #[pyo3(name = "totp_enabled")]
     fn py_totp_enabled(&self, py: Python<'_>) -> PyResult<bool> {
-        Ok(py.detach(|| self.totp_enabled())?)
+        self.checked(py.detach(|| self.totp_enabled()))
     }
 
     #[pyo3(name = "new_totp_enrollment")]
@@ -341,7 +385,9 @@ impl AccountSession {
         current_code: Option<String>,
     ) -> PyResult<()> {
         let enrollment: TotpEnrollment = (*enrollment).clone();
-        Ok(py.detach(|| self.enable_totp(current_password, &enrollment, code, current_code))?)
+        self.checked(
+            py.detach(|| self.enable_totp(current_password, &enrollment, code, current_code)),
+        )
     }
 
     #[pyo3(name = "disable_totp")]
@@ -351,7 +397,7 @@ impl AccountSession {
         current_password: String,
         code: String,
     ) -> PyResult<()> {
-        Ok(py.detach(|| self.disable_totp(current_password, code))?)
+        self.checked(py.detach(|| self.disable_totp(current_password, code)))
     }
 
     #[pyo3(
@@ -365,7 +411,7 @@ impl AccountSession {
         new_password: String,
         totp_code: Option<String>,
     ) -> PyResult<()> {
-        Ok(py.detach(|| self.change_password(current_password, new_password, totp_code))?)
+        self.checked(py.detach(|| self.change_password(current_password, new_password, totp_code)))
     }
 
     #[pyo3(
@@ -379,17 +425,17 @@ impl AccountSession {
         expires_at: Option<i64>,
         allowed_ips: Vec<String>,
     ) -> PyResult<CreatedCredential> {
-        Ok(py.detach(|| self.create_app_password(description, expires_at, allowed_ips))?)
+        self.checked(py.detach(|| self.create_app_password(description, expires_at, allowed_ips)))
     }
 
     #[pyo3(name = "list_app_passwords")]
     fn py_list_app_passwords(&self, py: Python<'_>) -> PyResult<Vec<CredentialInfo>> {
-        Ok(py.detach(|| self.list_app_passwords())?)
+        self.checked(py.detach(|| self.list_app_passwords()))
     }
 
     #[pyo3(name = "revoke_app_password")]
     fn py_revoke_app_password(&self, py: Python<'_>, id: String) -> PyResult<()> {
-        Ok(py.detach(|| self.revoke_app_password(id))?)
+        self.checked(py.detach(|| self.revoke_app_password(id)))
     }
 
     #[pyo3(
@@ -403,22 +449,22 @@ impl AccountSession {
         expires_at: Option<i64>,
         allowed_ips: Vec<String>,
     ) -> PyResult<CreatedCredential> {
-        Ok(py.detach(|| self.create_api_key(description, expires_at, allowed_ips))?)
+        self.checked(py.detach(|| self.create_api_key(description, expires_at, allowed_ips)))
     }
 
     #[pyo3(name = "list_api_keys")]
     fn py_list_api_keys(&self, py: Python<'_>) -> PyResult<Vec<CredentialInfo>> {
-        Ok(py.detach(|| self.list_api_keys())?)
+        self.checked(py.detach(|| self.list_api_keys()))
     }
 
     #[pyo3(name = "revoke_api_key")]
     fn py_revoke_api_key(&self, py: Python<'_>, id: String) -> PyResult<()> {
-        Ok(py.detach(|| self.revoke_api_key(id))?)
+        self.checked(py.detach(|| self.revoke_api_key(id)))
     }
 
     #[pyo3(name = "encryption_settings")]
     fn py_encryption_settings(&self, py: Python<'_>) -> PyResult<EncryptionSettings> {
-        Ok(py.detach(|| self.encryption_settings())?)
+        self.checked(py.detach(|| self.encryption_settings()))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -452,21 +498,21 @@ impl AccountSession {
             allow_ec_certificate,
             allow_other_address,
         };
-        Ok(py.detach(|| self.enable_encryption(key, options))?)
+        self.checked(py.detach(|| self.enable_encryption(key, options)))
     }
 
     #[pyo3(name = "disable_encryption", signature = (*, keep_key = false))]
     fn py_disable_encryption(&self, py: Python<'_>, keep_key: bool) -> PyResult<Option<String>> {
-        Ok(py.detach(|| self.disable_encryption(keep_key))?)
+        self.checked(py.detach(|| self.disable_encryption(keep_key)))
     }
 
     #[pyo3(name = "public_keys")]
     fn py_public_keys(&self, py: Python<'_>) -> PyResult<Vec<StoredKey>> {
-        Ok(py.detach(|| self.public_keys())?)
+        self.checked(py.detach(|| self.public_keys()))
     }
 
     #[pyo3(name = "delete_public_key")]
     fn py_delete_public_key(&self, py: Python<'_>, id: String) -> PyResult<()> {
-        Ok(py.detach(|| self.delete_public_key(id))?)
+        self.checked(py.detach(|| self.delete_public_key(id)))
     }
 }
