@@ -5,7 +5,7 @@
 //! on; the [`Display`](std::fmt::Display) text is for people and may change. Messages never
 //! contain key material from the input.
 
-use std::fmt;
+use std::{fmt, io};
 
 /// Everything that can go wrong in `mailseal-core`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,8 +15,19 @@ pub enum Error {
     Decrypt(DecryptError),
     /// Encryption was asked for and cannot be done; nothing was written in clear.
     Encrypt(EncryptError),
-    /// Reading the input or writing the output failed.
+    /// Reading the caller's input or writing the caller's output failed.
+    ///
+    /// The code says which: `io.read` (reading the input), `io.write` (writing the output),
+    /// or `io.broken_pipe` (writing the output, when whoever read it has gone away, e.g.
+    /// `mailseal encrypt … | head`; a command line tool usually stops quietly then). Only the
+    /// caller's own streams give this error; a failure inside mailseal's machinery is reported
+    /// under its own code (e.g. `encrypt.backend`).
     Io {
+        /// Which side failed.
+        op: IoOp,
+        /// The operating system's kind of error; [`io::ErrorKind::BrokenPipe`] on the write
+        /// side is `io.broken_pipe`.
+        kind: io::ErrorKind,
         /// What the operating system said.
         detail: String,
     },
@@ -52,7 +63,15 @@ impl Error {
         match self {
             Error::Decrypt(e) => e.code(),
             Error::Encrypt(e) => e.code(),
-            Error::Io { .. } => "io",
+            Error::Io { op: IoOp::Read, .. } => "io.read",
+            Error::Io {
+                op: IoOp::Write,
+                kind: io::ErrorKind::BrokenPipe,
+                ..
+            } => "io.broken_pipe",
+            Error::Io {
+                op: IoOp::Write, ..
+            } => "io.write",
             Error::Input(e) => e.code(),
             Error::Key(e) => e.code(),
             Error::Mime(e) => e.code(),
@@ -67,7 +86,24 @@ impl fmt::Display for Error {
         match self {
             Error::Decrypt(e) => e.fmt(f),
             Error::Encrypt(e) => e.fmt(f),
-            Error::Io { detail } => write!(f, "input/output error: {detail}"),
+            Error::Io {
+                op: IoOp::Read,
+                detail,
+                ..
+            } => write!(f, "cannot read the input: {detail}"),
+            Error::Io {
+                op: IoOp::Write,
+                kind: io::ErrorKind::BrokenPipe,
+                detail,
+            } => write!(
+                f,
+                "the output was closed before everything was written: {detail}"
+            ),
+            Error::Io {
+                op: IoOp::Write,
+                detail,
+                ..
+            } => write!(f, "cannot write the output: {detail}"),
             Error::Input(e) => e.fmt(f),
             Error::Key(e) => e.fmt(f),
             Error::Mime(e) => e.fmt(f),
@@ -116,15 +152,61 @@ impl From<DecryptError> for Error {
     }
 }
 
-impl From<std::io::Error> for Error {
-    fn from(e: std::io::Error) -> Self {
-        // Errors raised inside our own writers carry a mailseal error; unwrap it.
-        if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<Error>()) {
+/// Which side of a streaming call an [`Error::Io`] happened on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IoOp {
+    /// Reading the caller's input (`io.read`).
+    Read,
+    /// Writing the caller's output (`io.write`, or `io.broken_pipe` when the reader of the
+    /// output has gone away).
+    Write,
+}
+
+impl Error {
+    /// The error for a failure of the caller's input ([`IoOp::Read`]) or output
+    /// ([`IoOp::Write`]), for applications that read and write the streams themselves and
+    /// want mailseal's codes for them.
+    ///
+    /// An [`io::Error`] raised inside mailseal's own readers and writers carries a mailseal
+    /// [`Error`]; that error is returned unchanged.
+    ///
+    /// ```
+    /// use std::io;
+    /// use mailseal_core::{Error, IoOp};
+    /// let closed = io::Error::from(io::ErrorKind::BrokenPipe);
+    /// assert_eq!(Error::io(IoOp::Write, &closed).code(), "io.broken_pipe");
+    /// assert_eq!(Error::io(IoOp::Read, &io::Error::other("gone")).code(), "io.read");
+    /// ```
+    pub fn io(op: IoOp, e: &io::Error) -> Error {
+        if let Some(inner) = carried(e) {
             return inner.clone();
         }
         Error::Io {
+            op,
+            kind: e.kind(),
             detail: e.to_string(),
         }
+    }
+}
+
+/// The mailseal error an [`io::Error`] carries, when it was raised inside our own readers
+/// and writers (or by the wrappers around the caller's streams).
+pub(crate) fn carried(e: &io::Error) -> Option<&Error> {
+    e.get_ref().and_then(|i| i.downcast_ref::<Error>())
+}
+
+/// An [`io::Error`] that surfaced while encrypting: the error it carries, or else
+/// `encrypt.backend`. The caller's reader and writer are wrapped so that their failures
+/// always carry an [`Error::Io`]; an error without one came from the library's own
+/// machinery (Sequoia's writer stack, an in-memory buffer), not from the caller's streams.
+pub(crate) fn encrypt_io(e: io::Error) -> Error {
+    match carried(&e) {
+        Some(inner) => inner.clone(),
+        None => EncryptError::Backend {
+            detail: e.to_string(),
+        }
+        .into(),
     }
 }
 

@@ -49,7 +49,9 @@
 //! - [`encrypt`], [`encrypt_stream`], [`decrypt`], [`is_encrypted`] work on messages, with
 //!   [`EncryptOptions`] ([`Algorithm`], [`PgpFormat`]) and a [`PrivateKey`].
 //! - [`time`] formats and reads RFC 3339 times and Unix seconds, checked.
-//! - [`Error`] is the crate's one error type; [`Error::code`] gives its stable code.
+//! - [`Error`] is the crate's one error type; [`Error::code`] gives its stable code. A failure
+//!   of the caller's own input or output is [`Error::Io`], `io.read`, `io.write` or
+//!   `io.broken_pipe` by [`IoOp`] and the operating system's error kind.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -63,7 +65,7 @@ pub mod time;
 
 pub use decryption_key::PrivateKey;
 pub use error::{
-    DecryptError, EncryptError, Error, InputError, KeyError, MimeError, PrivateKeyKind,
+    DecryptError, EncryptError, Error, InputError, IoOp, KeyError, MimeError, PrivateKeyKind,
 };
 pub use key::fingerprint::{Fingerprint, FingerprintKind};
 pub use key::intake::MAX_INPUT_LEN;

@@ -7,3 +7,4 @@ pub(crate) mod detect;
 pub(crate) mod encrypt;
 pub(crate) mod mime;
 pub(crate) mod options;
+pub(crate) mod streams;

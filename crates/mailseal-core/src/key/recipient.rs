@@ -13,7 +13,7 @@ use super::report::{
     CertificateDetails, CertificateReport, CertificateRole, KeyFormat, KeyReport, X509Details,
 };
 use super::x509::X509Cert;
-use crate::error::Error;
+use crate::error::{EncryptError, Error};
 
 /// Key material read from a person's upload: OpenPGP certificates or X.509 certificates.
 ///
@@ -153,6 +153,8 @@ impl Recipients {
     /// them), or one ASCII-armored OpenPGP public key block without armor headers (Stalwart
     /// rejects `Comment:` and `Version:` lines). LF line ends.
     ///
+    /// Fails only if Sequoia cannot serialize a key it read, with `encrypt.backend`.
+    ///
     /// ```
     /// use mailseal_core::{Policy, RecipientKey};
     /// let key = RecipientKey::from_bytes(include_bytes!("../../../../examples/keys/alice.pub.asc"))?;
@@ -174,6 +176,13 @@ impl Recipients {
                 })
                 .collect()),
             RecipientKeys::OpenPgp(certs) => {
+                // Writing into memory fails only if Sequoia does: `encrypt.backend`.
+                let backend = |e: &dyn std::fmt::Display| -> Error {
+                    EncryptError::Backend {
+                        detail: e.to_string(),
+                    }
+                    .into()
+                };
                 let mut out = Vec::new();
                 {
                     let mut w = sequoia_openpgp::armor::Writer::with_headers(
@@ -181,21 +190,13 @@ impl Recipients {
                         sequoia_openpgp::armor::Kind::PublicKey,
                         Vec::<(&str, &str)>::new(),
                     )
-                    .map_err(|e| Error::Io {
-                        detail: e.to_string(),
-                    })?;
+                    .map_err(|e| backend(&e))?;
                     for (cert, _) in certs {
-                        cert.serialize(&mut w).map_err(|e| Error::Io {
-                            detail: e.to_string(),
-                        })?;
+                        cert.serialize(&mut w).map_err(|e| backend(&e))?;
                     }
-                    w.finalize().map_err(|e| Error::Io {
-                        detail: e.to_string(),
-                    })?;
+                    w.finalize().map_err(|e| backend(&e))?;
                 }
-                String::from_utf8(out).map_err(|e| Error::Io {
-                    detail: e.to_string(),
-                })
+                String::from_utf8(out).map_err(|e| backend(&e))
             }
         }
     }

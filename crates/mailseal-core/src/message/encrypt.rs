@@ -10,7 +10,8 @@ use std::io::{self, Read, Write};
 use super::detect;
 use super::mime::{self, CrlfWriter, Headers};
 use super::options::EncryptOptions;
-use crate::error::{EncryptError, Error, MimeError};
+use super::streams::{Input, Output};
+use crate::error::{EncryptError, Error, MimeError, encrypt_io};
 use crate::key::recipient::{RecipientKeys, Recipients};
 use crate::pgp::encrypt as pgp;
 use crate::smime::encrypt as smime;
@@ -103,20 +104,28 @@ pub fn encrypt(
 ///
 /// An already-encrypted message is copied through unchanged. S/MIME output uses BER
 /// indefinite lengths here, since the length is not known in advance.
+///
+/// # Errors
+///
+/// A failure of `input` is [`Error::Io`] with the code `io.read`; a failure of `output` is
+/// `io.write`, or `io.broken_pipe` when the output is a pipe whose reader has gone away.
+/// Encryption errors have their own codes (`encrypt.*`, `mime.*`).
 pub fn encrypt_stream(
-    mut input: impl Read,
-    mut output: impl Write,
+    input: impl Read,
+    output: impl Write,
     recipients: &Recipients,
     options: &EncryptOptions,
 ) -> Result<Outcome, Error> {
+    let mut input = Input(input);
+    let mut output = Output(output);
     let head = mime::read_head(&mut input, PEEK)?;
     let headers = mime::split_headers(&head.headers);
     if detect::head_is_encrypted(&headers, &head.body_prefix) {
-        output.write_all(&head.headers)?;
-        output.write_all(&head.separator)?;
-        output.write_all(&head.body_prefix)?;
-        io::copy(&mut input, &mut output)?;
-        output.flush()?;
+        output.write_all(&head.headers).map_err(encrypt_io)?;
+        output.write_all(&head.separator).map_err(encrypt_io)?;
+        output.write_all(&head.body_prefix).map_err(encrypt_io)?;
+        io::copy(&mut input, &mut output).map_err(encrypt_io)?;
+        output.flush().map_err(encrypt_io)?;
         return Ok(Outcome::AlreadyEncrypted);
     }
     let mut body = io::Cursor::new(head.body_prefix).chain(input);
@@ -128,7 +137,7 @@ pub fn encrypt_stream(
         options,
         Framing::Indefinite,
     )?;
-    output.flush()?;
+    output.flush().map_err(encrypt_io)?;
     Ok(Outcome::Encrypted)
 }
 
@@ -156,13 +165,13 @@ fn outer_headers(headers: &Headers) -> Vec<u8> {
 /// Writes the inner entity: MIME headers, blank line, body (line ends canonicalised unless
 /// the body is declared binary).
 fn write_inner(w: &mut impl Write, headers: &Headers, body: &mut dyn Read) -> Result<(), Error> {
-    w.write_all(&headers.inner)?;
-    w.write_all(b"\r\n")?;
+    w.write_all(&headers.inner).map_err(encrypt_io)?;
+    w.write_all(b"\r\n").map_err(encrypt_io)?;
     if headers.is_binary() {
-        io::copy(body, w)?;
+        io::copy(body, w).map_err(encrypt_io)?;
     } else {
         let mut crlf = CrlfWriter::new(w);
-        io::copy(body, &mut crlf)?;
+        io::copy(body, &mut crlf).map_err(encrypt_io)?;
     }
     Ok(())
 }

@@ -10,7 +10,7 @@
 
 use std::io::{self, Read, Write};
 
-use crate::error::MimeError;
+use crate::error::{MimeError, encrypt_io};
 
 /// The longest header block accepted (1 MiB), so that a stream without a blank line cannot
 /// make us buffer the whole message.
@@ -261,7 +261,7 @@ pub(crate) fn read_head(input: &mut impl Read, peek: usize) -> Result<HeadBlock,
             }
             .into());
         }
-        let n = read_some(input, &mut chunk)?;
+        let n = read_some(input, &mut chunk).map_err(encrypt_io)?;
         if n == 0 {
             eof = true;
         }
@@ -269,7 +269,7 @@ pub(crate) fn read_head(input: &mut impl Read, peek: usize) -> Result<HeadBlock,
     };
     // Read a little of the body for detection.
     while !eof && buf.len() - body_start < peek {
-        let n = read_some(input, &mut chunk)?;
+        let n = read_some(input, &mut chunk).map_err(encrypt_io)?;
         if n == 0 {
             eof = true;
         }

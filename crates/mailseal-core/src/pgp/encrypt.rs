@@ -14,7 +14,7 @@ use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Rec
 use openpgp::types::{Features, SymmetricAlgorithm};
 use openpgp::{Cert, Fingerprint, KeyHandle};
 
-use crate::error::EncryptError;
+use crate::error::{EncryptError, encrypt_io};
 use crate::key::fingerprint::hex_upper;
 use crate::key::report::KeyFormat;
 use crate::message::mime::CrlfWriter;
@@ -30,7 +30,7 @@ impl Write for Sink {
         let mut v = self
             .0
             .lock()
-            .map_err(|_| io::Error::other("poisoned output buffer"))?;
+            .map_err(|_| io::Error::from(backend("poisoned output buffer")))?;
         v.extend_from_slice(buf);
         Ok(buf.len())
     }
@@ -116,7 +116,7 @@ pub(crate) fn begin<'a, W: Write>(
     }
 
     let boundary = boundary()?;
-    out.write_all(outer_headers)?;
+    out.write_all(outer_headers).map_err(encrypt_io)?;
     write!(
         out,
         "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";\r\n\
@@ -134,7 +134,8 @@ pub(crate) fn begin<'a, W: Write>(
          Content-Description: OpenPGP encrypted message\r\n\
          Content-Disposition: inline; filename=\"encrypted.asc\"\r\n\
          \r\n"
-    )?;
+    )
+    .map_err(encrypt_io)?;
 
     let sink = Sink::default();
     let message = Message::new(sink.clone());
@@ -154,7 +155,7 @@ pub(crate) fn begin<'a, W: Write>(
         out: CrlfWriter::new(out),
         boundary,
     };
-    w.drain()?;
+    w.drain().map_err(encrypt_io)?;
     Ok(w)
 }
 
@@ -165,7 +166,7 @@ impl<W: Write> PgpMimeWriter<'_, W> {
                 .sink
                 .0
                 .lock()
-                .map_err(|_| io::Error::other("poisoned output buffer"))?;
+                .map_err(|_| io::Error::from(backend("poisoned output buffer")))?;
             std::mem::take(&mut *v)
         };
         self.out.write_all(&data)
@@ -176,9 +177,9 @@ impl<W: Write> PgpMimeWriter<'_, W> {
         if let Some(literal) = self.literal.take() {
             literal.finalize().map_err(backend)?;
         }
-        self.drain()?;
+        self.drain().map_err(encrypt_io)?;
         let mut out = self.out.into_inner();
-        write!(out, "\r\n--{}--\r\n", self.boundary)?;
+        write!(out, "\r\n--{}--\r\n", self.boundary).map_err(encrypt_io)?;
         Ok(out)
     }
 }
@@ -187,7 +188,7 @@ impl<W: Write> Write for PgpMimeWriter<'_, W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = match self.literal.as_mut() {
             Some(l) => l.write(buf)?,
-            None => return Err(io::Error::other("writer already finished")),
+            None => return Err(backend("writer already finished").into()),
         };
         self.drain()?;
         Ok(n)

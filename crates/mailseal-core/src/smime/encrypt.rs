@@ -8,6 +8,7 @@ use zeroize::Zeroizing;
 use super::base64_lines::Base64Lines;
 use super::envelope::{EnvelopeWriter, Framing};
 use super::recipient_info::{self, backend};
+use crate::error::encrypt_io;
 use crate::key::x509::X509Cert;
 use crate::message::options::Algorithm;
 
@@ -45,8 +46,9 @@ pub(crate) fn begin<W: Write>(
     // RSA-OAEP always for AEAD content (as Stalwart does); on request for CBC.
     let built = recipient_info::build(certs, &cek, oaep || algorithm.is_aead())?;
 
-    out.write_all(outer_headers)?;
-    out.write_all(content_headers(algorithm).as_bytes())?;
+    out.write_all(outer_headers).map_err(encrypt_io)?;
+    out.write_all(content_headers(algorithm).as_bytes())
+        .map_err(encrypt_io)?;
     EnvelopeWriter::new(
         Base64Lines::new(out),
         algorithm,
@@ -60,5 +62,5 @@ pub(crate) fn begin<W: Write>(
 
 /// Finishes the CMS structure and its base64 lines.
 pub(crate) fn end<W: Write>(w: SmimeWriter<W>) -> Result<W, crate::Error> {
-    Ok(w.finish()?.finish()?)
+    w.finish()?.finish().map_err(encrypt_io)
 }

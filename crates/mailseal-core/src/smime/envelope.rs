@@ -14,7 +14,7 @@ use openssl::symm::{Cipher, Crypter, Mode};
 use spki::AlgorithmIdentifierOwned;
 
 use super::recipient_info::{backend, header, tlv};
-use crate::error::EncryptError;
+use crate::error::{EncryptError, encrypt_io};
 use crate::message::options::Algorithm;
 
 pub(crate) const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
@@ -171,7 +171,7 @@ impl<W: Write> EnvelopeWriter<W> {
                 head.extend([0xa0, 0x80]);
             }
         }
-        out.write_all(&head)?;
+        out.write_all(&head).map_err(encrypt_io)?;
         Ok(EnvelopeWriter {
             out,
             crypter,
@@ -209,7 +209,7 @@ impl<W: Write> EnvelopeWriter<W> {
         }
         self.buf.resize(32, 0);
         let n = self.crypter.finalize(&mut self.buf).map_err(backend)?;
-        self.emit(n)?;
+        self.emit(n).map_err(encrypt_io)?;
         let mut tail = Vec::with_capacity(32);
         if self.framing == Framing::Indefinite {
             tail.extend([0, 0, 0, 0]); // encryptedContent, EncryptedContentInfo
@@ -222,7 +222,7 @@ impl<W: Write> EnvelopeWriter<W> {
         if self.framing == Framing::Indefinite {
             tail.extend([0, 0, 0, 0, 0, 0]); // (Auth)EnvelopedData, [0], ContentInfo
         }
-        self.out.write_all(&tail)?;
+        self.out.write_all(&tail).map_err(encrypt_io)?;
         Ok(self.out)
     }
 }
@@ -234,7 +234,7 @@ impl<W: Write> Write for EnvelopeWriter<W> {
         let n = self
             .crypter
             .update(data, &mut self.buf)
-            .map_err(io::Error::other)?;
+            .map_err(|e| io::Error::from(backend(e)))?;
         self.written += data.len() as u64;
         self.emit(n)?;
         Ok(data.len())
