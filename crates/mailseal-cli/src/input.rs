@@ -5,6 +5,8 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use mailseal_core::{Error, IoOp};
+
 use crate::CliError;
 
 /// Reads `path` (or stdin for `-`), at most `limit + 1` bytes so that oversized input is
@@ -17,26 +19,22 @@ pub(crate) fn read_limited(path: &Path, limit: usize) -> Result<Vec<u8>, CliErro
     } else {
         File::open(path).and_then(|f| f.take(cap).read_to_end(&mut buf))
     };
-    res.map_err(|e| CliError {
-        code: "io.read",
-        message: format!("cannot read {}: {e}", path.display()),
-    })?;
+    res.map_err(|e| read_error(path, &e))?;
     Ok(buf)
 }
 
-/// Maps a write error to a CLI error, recognising a closed pipe.
-pub(crate) fn write_error(e: io::Error) -> CliError {
-    if e.kind() == io::ErrorKind::BrokenPipe {
-        CliError {
-            code: "io.broken_pipe",
-            message: e.to_string(),
-        }
-    } else {
-        CliError {
-            code: "io.write",
-            message: format!("cannot write the output: {e}"),
-        }
+/// An input that cannot be read: `io.read`, as the library reports it.
+pub(crate) fn read_error(path: &Path, e: &io::Error) -> CliError {
+    CliError {
+        code: Error::io(IoOp::Read, e).code(),
+        message: format!("cannot read {}: {e}", path.display()),
     }
+}
+
+/// An output that cannot be written: `io.write`, or `io.broken_pipe` for a closed pipe, as
+/// the library reports them.
+pub(crate) fn write_error(e: io::Error) -> CliError {
+    Error::io(IoOp::Write, &e).into()
 }
 
 /// Writes `path` through a temporary file beside it that is moved into place only when

@@ -88,3 +88,42 @@ fn main() -> ExitCode {
 fn is_broken_pipe(e: &CliError) -> bool {
     e.code == "io.broken_pipe"
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use mailseal_core::IoOp;
+
+    use super::*;
+
+    fn err(kind: io::ErrorKind) -> io::Error {
+        io::Error::new(kind, "test")
+    }
+
+    #[test]
+    fn io_failures_have_the_librarys_codes() {
+        let closed = input::write_error(err(io::ErrorKind::BrokenPipe));
+        assert_eq!(closed.code, "io.broken_pipe");
+        let full = input::write_error(err(io::ErrorKind::StorageFull));
+        assert_eq!(full.code, "io.write");
+        assert!(full.message.starts_with("cannot write the output: "));
+        let unreadable = input::read_error(Path::new("in.eml"), &err(io::ErrorKind::NotFound));
+        assert_eq!(unreadable.code, "io.read");
+        assert_eq!(unreadable.message, "cannot read in.eml: test");
+    }
+
+    #[test]
+    fn a_closed_pipe_exits_quietly_wherever_it_is_noticed() {
+        // Noticed by the command itself, or by the library while it streams the output.
+        let ours = input::write_error(err(io::ErrorKind::BrokenPipe));
+        let library = mailseal_core::Error::io(IoOp::Write, &err(io::ErrorKind::BrokenPipe));
+        assert!(is_broken_pipe(&ours));
+        assert!(is_broken_pipe(&CliError::from(library)));
+        assert!(!is_broken_pipe(&input::write_error(err(
+            io::ErrorKind::PermissionDenied
+        ))));
+        let read = mailseal_core::Error::io(IoOp::Read, &err(io::ErrorKind::BrokenPipe));
+        assert!(!is_broken_pipe(&CliError::from(read)));
+    }
+}

@@ -7,17 +7,14 @@ use std::path::Path;
 use mailseal_core::{EncryptOptions, MAX_INPUT_LEN, Outcome, Policy, PrivateKey, RecipientKey};
 
 use crate::args::{DecryptArgs, EncryptArgs, IsEncryptedArgs};
-use crate::input::{read_limited, write_error};
+use crate::input::{read_error, read_limited, write_error};
 use crate::{CliError, Status};
 
 fn open_input(path: &Path) -> Result<Box<dyn Read>, CliError> {
     if path.as_os_str() == "-" {
         Ok(Box::new(io::stdin().lock()))
     } else {
-        let f = File::open(path).map_err(|e| CliError {
-            code: "io.read",
-            message: format!("cannot read {}: {e}", path.display()),
-        })?;
+        let f = File::open(path).map_err(|e| read_error(path, &e))?;
         Ok(Box::new(BufReader::with_capacity(256 * 1024, f)))
     }
 }
@@ -88,10 +85,7 @@ pub(crate) fn decrypt(args: &DecryptArgs) -> Result<Status, CliError> {
     let mut message = Vec::new();
     open_input(&args.input)?
         .read_to_end(&mut message)
-        .map_err(|e| CliError {
-            code: "io.read",
-            message: format!("cannot read {}: {e}", args.input.display()),
-        })?;
+        .map_err(|e| read_error(&args.input, &e))?;
     let plain = zeroize::Zeroizing::new(mailseal_core::decrypt(&message, &key)?);
     with_output(args.output.as_deref(), |out| {
         out.write_all(&plain).map_err(write_error)
@@ -106,10 +100,7 @@ pub(crate) fn is_encrypted(args: &IsEncryptedArgs) -> Result<Status, CliError> {
     open_input(&args.input)?
         .take(2 * 1024 * 1024)
         .read_to_end(&mut head)
-        .map_err(|e| CliError {
-            code: "io.read",
-            message: format!("cannot read {}: {e}", args.input.display()),
-        })?;
+        .map_err(|e| read_error(&args.input, &e))?;
     Ok(if mailseal_core::is_encrypted(&head) {
         Status::Success
     } else {
