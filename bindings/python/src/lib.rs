@@ -7,6 +7,7 @@ use std::borrow::Cow;
 
 use mailseal_api as api;
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 /// Reads a certificate or public key and checks it as an encryption-at-rest recipient.
 #[pyfunction]
@@ -47,18 +48,20 @@ fn encrypt(
 }
 
 /// Decrypts a stored message with the owner's private key.
+///
+/// The Rust copies of the plaintext, the private key and the password are wiped; the
+/// `bytes` object handed to Python is not (Python cannot wipe it).
 #[pyfunction]
 #[pyo3(signature = (message, private_key, password = None))]
-fn decrypt(
-    py: Python<'_>,
+fn decrypt<'py>(
+    py: Python<'py>,
     message: Cow<'_, [u8]>,
     private_key: Cow<'_, [u8]>,
     password: Option<String>,
-) -> PyResult<Cow<'static, [u8]>> {
+) -> PyResult<Bound<'py, PyBytes>> {
     let (message, private_key) = (message.into_owned(), private_key.into_owned());
-    Ok(Cow::Owned(
-        py.detach(|| api::decrypt(message, private_key, password))?,
-    ))
+    let plain = py.detach(|| api::decrypt(message, private_key, password))?;
+    Ok(PyBytes::new(py, &plain))
 }
 
 /// Whether a message is encrypted (PGP/MIME, S/MIME enveloped data, inline PGP).

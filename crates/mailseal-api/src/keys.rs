@@ -335,12 +335,18 @@ pub fn encrypt(
 
 /// Decrypts a stored message with the owner's private key (OpenPGP secret key, PEM private
 /// key with its certificate, or PKCS#12), unlocking it with `password` when it is protected.
+///
+/// The plaintext comes back in core's [`Zeroizing`](core::Zeroizing) buffer, which wipes it
+/// when dropped (it derefs to `Vec<u8>`); the private key bytes and the password given here
+/// are wiped when the call returns.
 pub fn decrypt(
     message: Vec<u8>,
     private_key: Vec<u8>,
     password: Option<String>,
-) -> Result<Vec<u8>, ApiError> {
-    let key = core::PrivateKey::from_bytes(&private_key, password.as_deref())?;
+) -> Result<core::Zeroizing<Vec<u8>>, ApiError> {
+    let private_key = core::Zeroizing::new(private_key);
+    let password = password.map(core::Zeroizing::new);
+    let key = core::PrivateKey::from_bytes(&private_key, password.as_deref().map(String::as_str))?;
     Ok(core::decrypt(&message, &key)?)
 }
 

@@ -71,7 +71,9 @@ mod tests {
         assert_eq!(out.algorithm, DEFAULT_ALGORITHM);
         assert!(is_encrypted(out.message.clone()));
         assert_eq!(
-            decrypt(out.message, ALICE_SEC.to_vec(), None).unwrap(),
+            decrypt(out.message, ALICE_SEC.to_vec(), None)
+                .unwrap()
+                .as_slice(),
             HELLO
         );
         let err = inspect_key(ALICE_SEC.to_vec(), None, None).unwrap_err();

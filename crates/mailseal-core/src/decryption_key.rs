@@ -2,8 +2,13 @@
 //! DER private key (PKCS#8, encrypted PKCS#8, PKCS#1, SEC1) with or without its certificate,
 //! or a PKCS#12 bundle.
 //!
-//! Key material stays inside OpenSSL and Sequoia, which clear it when it is dropped; the
-//! password is zeroized; `Debug` never shows secrets.
+//! Secret material stays inside OpenSSL, which clears a private key's components when it
+//! frees them, and Sequoia, which keeps secret key material in its `Protected` (encrypted
+//! in memory, wiped on drop). Our own copy, the password, is `Zeroizing`. The bytes given to
+//! [`PrivateKey::from_bytes`] are parsed where they are, without copies of ours (PEM blocks
+//! are slices of them; OpenSSL decodes PEM, PKCS#8 and PKCS#12 itself, in its own buffers;
+//! Sequoia reads OpenPGP keys): wiping that buffer is the caller's part. `Debug` never shows
+//! secrets.
 
 use std::fmt;
 
@@ -61,6 +66,10 @@ fn bad(detail: impl fmt::Display) -> Error {
 impl PrivateKey {
     /// Reads a private key. `password` unlocks protected keys (OpenPGP secret keys,
     /// encrypted PKCS#8, PKCS#12).
+    ///
+    /// `data` and `password` are borrowed: the copy of the password kept here is wiped when
+    /// the key is dropped; `data` is not copied, so hold it in a buffer that wipes itself
+    /// (e.g. [`Zeroizing`](crate::Zeroizing)) if it is secret.
     pub fn from_bytes(data: &[u8], password: Option<&str>) -> Result<Self, Error> {
         let password = password.map(|p| Zeroizing::new(p.to_owned()));
         let text_pgp = pem::has_blocks(data)

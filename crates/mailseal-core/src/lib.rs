@@ -47,7 +47,8 @@
 //! - [`Problem`] / [`ProblemCode`] / [`Severity`] describe what validation found.
 //! - [`Fingerprint`] prints fingerprints as gpg and openssl do.
 //! - [`encrypt`], [`encrypt_stream`], [`decrypt`], [`is_encrypted`] work on messages, with
-//!   [`EncryptOptions`] ([`Algorithm`], [`PgpFormat`]) and a [`PrivateKey`].
+//!   [`EncryptOptions`] ([`Algorithm`], [`PgpFormat`]) and a [`PrivateKey`]. [`decrypt`]
+//!   returns the plaintext in a [`Zeroizing`] buffer, which wipes it when dropped.
 //! - [`time`] formats and reads RFC 3339 times and Unix seconds, checked.
 //! - [`Error`] is the crate's one error type; [`Error::code`] gives its stable code. A failure
 //!   of the caller's own input or output is [`Error::Io`], `io.read`, `io.write` or
@@ -80,12 +81,39 @@ pub use message::decrypt::decrypt;
 pub use message::detect::is_encrypted;
 pub use message::encrypt::{EncryptedMessage, Outcome, encrypt, encrypt_stream};
 pub use message::options::{Algorithm, EncryptOptions, PgpFormat};
+/// The buffer [`decrypt`] returns the plaintext in: it overwrites it with zeros when dropped
+/// (re-exported from the `zeroize` crate, so that callers name the same type).
+pub use zeroize::Zeroizing;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn assert_send_sync<T: Send + Sync>() {}
+
+    fn assert_zeroize_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+
+    type Decrypted = Result<Zeroizing<Vec<u8>>, Error>;
+
+    #[test]
+    fn decrypted_plaintext_is_wiped_on_drop() {
+        // The signature is the assertion: the plaintext comes back in a `Zeroizing` buffer.
+        let f: fn(&[u8], &PrivateKey) -> Decrypted = decrypt;
+        assert_zeroize_on_drop::<Zeroizing<Vec<u8>>>();
+
+        let original = include_bytes!("../../../examples/messages/hello.eml");
+        let public =
+            RecipientKey::from_bytes(include_bytes!("../../../examples/keys/alice.crt.pem"))
+                .unwrap()
+                .validate(&Policy::standard())
+                .unwrap();
+        let stored = encrypt(original, &public, &EncryptOptions::default()).unwrap();
+        let secret =
+            PrivateKey::from_bytes(include_bytes!("../../../examples/keys/alice.key.pem"), None)
+                .unwrap();
+        let plain: Zeroizing<Vec<u8>> = f(&stored.message, &secret).unwrap();
+        assert_eq!(plain.as_slice(), &original[..]);
+    }
 
     #[test]
     fn public_types_are_send_and_sync() {

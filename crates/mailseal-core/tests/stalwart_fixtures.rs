@@ -61,7 +61,7 @@ fn every_message_stalwart_0_16_stored_decrypts_to_the_original() {
             let mut want = b"Delivered-To: alice@example.org\r\n".to_vec();
             want.extend(&original);
             let got = decrypt(&stored, key).unwrap_or_else(|e| panic!("{setting}-{n}: {e}"));
-            assert!(got == want, "{setting}-{n}: decrypted message differs");
+            assert!(*got == want, "{setting}-{n}: decrypted message differs");
             checked += 1;
         }
     }
@@ -87,7 +87,7 @@ fn messages_stalwart_0_15_stored_decrypt_to_the_original() {
         // 0.15 dropped the body's final CRLF and added Delivered-To (fixture README).
         let mut want = b"Delivered-To: alice@example.org\r\n".to_vec();
         want.extend(original.strip_suffix(b"\r\n").unwrap());
-        assert!(got == want, "{name}: decrypted message differs");
+        assert!(*got == want, "{name}: decrypted message differs");
     }
 }
 

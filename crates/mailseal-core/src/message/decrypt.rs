@@ -5,6 +5,7 @@
 //! original message (with CRLF line ends). Inline PGP bodies are replaced by their plaintext.
 
 use base64::Engine as _;
+use zeroize::Zeroizing;
 
 use super::detect;
 use super::mime::{self, Headers};
@@ -15,6 +16,11 @@ use crate::smime::decrypt as smime;
 
 /// Decrypts a stored message.
 ///
+/// The plaintext comes back in a [`Zeroizing`] buffer, which overwrites it with zeros when it
+/// is dropped; it derefs to `Vec<u8>` (and `[u8]`). The buffers it passed through on the way
+/// (the decrypted CMS content, the OpenPGP literal data) are wiped as well. Copy it out only
+/// where you must: a copy is not wiped.
+///
 /// ```
 /// use mailseal_core::{decrypt, encrypt, EncryptOptions, Policy, PrivateKey, RecipientKey};
 ///
@@ -23,10 +29,11 @@ use crate::smime::decrypt as smime;
 /// let stored = encrypt(original, &public.validate(&Policy::standard())?, &EncryptOptions::default())?;
 ///
 /// let secret = PrivateKey::from_bytes(include_bytes!("../../../../examples/keys/alice.sec.asc"), None)?;
-/// assert_eq!(decrypt(&stored.message, &secret)?, original);
+/// let plain = decrypt(&stored.message, &secret)?;
+/// assert_eq!(plain.as_slice(), original);
 /// # Ok::<(), mailseal_core::Error>(())
 /// ```
-pub fn decrypt(message: &[u8], key: &PrivateKey) -> Result<Vec<u8>, Error> {
+pub fn decrypt(message: &[u8], key: &PrivateKey) -> Result<Zeroizing<Vec<u8>>, Error> {
     let (hdr_end, body_start) = mime::header_end(message).unwrap_or((message.len(), message.len()));
     let block = message.get(..hdr_end).unwrap_or_default();
     let headers = mime::split_headers(block);
@@ -53,7 +60,10 @@ pub fn decrypt(message: &[u8], key: &PrivateKey) -> Result<Vec<u8>, Error> {
             // Inline PGP: keep every header, replace the body.
             let data = decode_body(&headers, body)?;
             let plain = pgp::decrypt(&data, key)?;
-            let mut out = mime::to_crlf(block);
+            let head = mime::to_crlf(block);
+            // Sized in advance: a growing buffer would leave unwiped copies behind.
+            let mut out = Zeroizing::new(Vec::with_capacity(head.len() + 2 + plain.len()));
+            out.extend_from_slice(&head);
             out.extend_from_slice(b"\r\n");
             out.extend_from_slice(&plain);
             Ok(out)
@@ -69,9 +79,10 @@ fn bad(detail: &str) -> Error {
     .into()
 }
 
-/// Outer fields (the stored message's own MIME fields dropped) + the decrypted entity.
-fn join(headers: &Headers, inner: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(headers.outer.len() + inner.len());
+/// Outer fields (the stored message's own MIME fields dropped) + the decrypted entity, in a
+/// buffer sized in advance (a growing one would leave unwiped copies behind).
+fn join(headers: &Headers, inner: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(headers.outer.len() + inner.len()));
     out.extend_from_slice(&headers.outer);
     out.extend_from_slice(inner);
     out

@@ -1,7 +1,7 @@
 //! Decrypting an OpenPGP message (SEIPDv1 or SEIPDv2) with the owner's secret key, for the
 //! PGP/MIME and inline-PGP bodies that `message::decrypt` finds.
 
-use std::io::Read;
+use std::io::{self, Read};
 
 use sequoia_openpgp as openpgp;
 
@@ -13,6 +13,7 @@ use openpgp::parse::stream::{
 };
 use openpgp::policy::StandardPolicy;
 use openpgp::types::SymmetricAlgorithm;
+use zeroize::Zeroizing;
 
 use crate::decryption_key::{Inner, PrivateKey};
 use crate::error::{DecryptError, Error};
@@ -96,8 +97,31 @@ fn unlocked_keys(cert: &openpgp::Cert, password: Option<&str>) -> Result<Vec<Sec
     Ok(keys)
 }
 
-/// Decrypts an OpenPGP message (armored or binary) with `key`.
-pub(crate) fn decrypt(data: &[u8], key: &PrivateKey) -> Result<Vec<u8>, Error> {
+/// `read_to_end` into buffers that are wiped: when one is full, its contents move to one
+/// twice as large and the old one is zeroized (a growing `Vec` would leave copies of the
+/// plaintext behind in freed memory). What was read before an error is wiped too.
+fn read_wiped(r: &mut impl Read, out: &mut Zeroizing<Vec<u8>>) -> io::Result<()> {
+    loop {
+        if out.len() == out.capacity() {
+            let mut bigger = Zeroizing::new(Vec::with_capacity((out.capacity() * 2).max(8192)));
+            bigger.extend_from_slice(out);
+            *out = bigger;
+        }
+        let (len, cap) = (out.len(), out.capacity());
+        out.resize(cap, 0);
+        let got = r.read(out.get_mut(len..).unwrap_or_default());
+        out.truncate(len + got.as_ref().map_or(0, |n| *n));
+        match got {
+            Ok(0) => return Ok(()),
+            Err(e) if e.kind() != io::ErrorKind::Interrupted => return Err(e),
+            _ => {}
+        }
+    }
+}
+
+/// Decrypts an OpenPGP message (armored or binary) with `key`, into a buffer that is wiped
+/// when dropped.
+pub(crate) fn decrypt(data: &[u8], key: &PrivateKey) -> Result<Zeroizing<Vec<u8>>, Error> {
     let Inner::OpenPgp { cert, password } = &key.inner else {
         return Err(DecryptError::NoMatchingKey.into());
     };
@@ -112,10 +136,8 @@ pub(crate) fn decrypt(data: &[u8], key: &PrivateKey) -> Result<Vec<u8>, Error> {
             .map_err(|e| bad(&e.to_string()))?
             .with_policy(&policy, None, helper)
             .map_err(|e| map_pgp_error(&e))?;
-        let mut out = Vec::new();
-        let read = (&mut decryptor)
-            .take(MAX_PLAINTEXT + 1)
-            .read_to_end(&mut out);
+        let mut out = Zeroizing::new(Vec::new());
+        let read = read_wiped(&mut (&mut decryptor).take(MAX_PLAINTEXT + 1), &mut out);
         Ok::<_, Error>((out, read))
     }));
     let (out, read) = match outcome {
@@ -147,4 +169,44 @@ fn map_pgp_error(e: &openpgp::anyhow::Error) -> Error {
         }
     }
     bad(&e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_wiped_reads_everything_through_growing_buffers() {
+        for len in [0, 1, 8191, 8192, 8193, 100_000] {
+            let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let mut out = Zeroizing::new(Vec::new());
+            read_wiped(&mut &data[..], &mut out).unwrap();
+            assert_eq!(*out, data, "{len} bytes");
+        }
+    }
+
+    /// Interrupted once, then three bytes, then a failure.
+    struct Flaky(u8);
+
+    impl Read for Flaky {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.0 += 1;
+            match self.0 {
+                1 => Err(io::ErrorKind::Interrupted.into()),
+                2 => {
+                    buf[..3].copy_from_slice(b"abc");
+                    Ok(3)
+                }
+                _ => Err(io::Error::other("damaged")),
+            }
+        }
+    }
+
+    #[test]
+    fn read_wiped_retries_interrupted_and_stops_at_an_error() {
+        let mut out = Zeroizing::new(Vec::new());
+        let err = read_wiped(&mut Flaky(0), &mut out).unwrap_err();
+        assert_eq!(err.to_string(), "damaged");
+        assert_eq!(out.as_slice(), b"abc");
+    }
 }

@@ -51,8 +51,9 @@ fn unsupported(what: impl std::fmt::Display) -> DecryptError {
     }
 }
 
-/// Decrypts a DER/BER CMS ContentInfo holding (Auth)EnvelopedData with `key`.
-pub(crate) fn decrypt(der: &[u8], key: &PrivateKey) -> Result<Vec<u8>, Error> {
+/// Decrypts a DER/BER CMS ContentInfo holding (Auth)EnvelopedData with `key`, into a buffer
+/// that is wiped when dropped.
+pub(crate) fn decrypt(der: &[u8], key: &PrivateKey) -> Result<Zeroizing<Vec<u8>>, Error> {
     let Inner::Smime { key, cert } = &key.inner else {
         return Err(DecryptError::NoMatchingKey.into());
     };
@@ -60,7 +61,11 @@ pub(crate) fn decrypt(der: &[u8], key: &PrivateKey) -> Result<Vec<u8>, Error> {
 }
 
 /// Decrypts a DER/BER CMS ContentInfo holding (Auth)EnvelopedData.
-fn open(der: &[u8], key: &PKey<Private>, cert: Option<&X509Cert>) -> Result<Vec<u8>, DecryptError> {
+fn open(
+    der: &[u8],
+    key: &PKey<Private>,
+    cert: Option<&X509Cert>,
+) -> Result<Zeroizing<Vec<u8>>, DecryptError> {
     let (ci, _) = ber::read(der)?;
     let ci = ci.children()?;
     let content_type = oid_of(ci.first().ok_or_else(|| malformed("empty ContentInfo"))?)?;
@@ -181,7 +186,7 @@ impl ContentAlg {
         ciphertext: &[u8],
         mac: Option<&[u8]>,
         aad: &[u8],
-    ) -> Result<Vec<u8>, DecryptError> {
+    ) -> Result<Zeroizing<Vec<u8>>, DecryptError> {
         let integrity = |_| DecryptError::Integrity;
         let mut c = Crypter::new(self.cipher, Mode::Decrypt, cek, Some(&self.iv))
             .map_err(|_| malformed("bad key or IV length"))?;
@@ -192,7 +197,8 @@ impl ContentAlg {
                 c.aad_update(aad).map_err(integrity)?;
             }
         }
-        let mut out = vec![0u8; ciphertext.len() + self.cipher.block_size()];
+        // The plaintext, also when it fails the integrity check: wiped however this ends.
+        let mut out = Zeroizing::new(vec![0u8; ciphertext.len() + self.cipher.block_size()]);
         let mut n = c.update(ciphertext, &mut out).map_err(integrity)?;
         n += c
             .finalize(out.get_mut(n..).unwrap_or_default())
