@@ -6,6 +6,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use mailseal_core::{Error, IoOp};
+use zeroize::Zeroizing;
 
 use crate::CliError;
 
@@ -21,6 +22,40 @@ pub(crate) fn read_limited(path: &Path, limit: usize) -> Result<Vec<u8>, CliErro
     };
     res.map_err(|e| read_error(path, &e))?;
     Ok(buf)
+}
+
+/// [`read_limited`] for a private key: the bytes are wiped when dropped, and so is every
+/// smaller buffer they passed through while the input was read.
+pub(crate) fn read_secret(path: &Path, limit: usize) -> Result<Zeroizing<Vec<u8>>, CliError> {
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    let res = if path.as_os_str() == "-" {
+        read_wiped(io::stdin().lock().take(cap))
+    } else {
+        File::open(path).and_then(|f| read_wiped(f.take(cap)))
+    };
+    res.map_err(|e| read_error(path, &e))
+}
+
+/// `read_to_end` into buffers that are wiped: when one is full, its contents move to one
+/// twice as large and the old one is zeroized (a growing `Vec` would leave copies behind).
+fn read_wiped(mut r: impl Read) -> io::Result<Zeroizing<Vec<u8>>> {
+    let mut buf = Zeroizing::new(Vec::with_capacity(16 * 1024));
+    loop {
+        if buf.len() == buf.capacity() {
+            let mut bigger = Zeroizing::new(Vec::with_capacity(buf.capacity() * 2));
+            bigger.extend_from_slice(&buf);
+            buf = bigger;
+        }
+        let (len, cap) = (buf.len(), buf.capacity());
+        buf.resize(cap, 0);
+        let got = r.read(buf.get_mut(len..).unwrap_or_default());
+        buf.truncate(len + got.as_ref().map_or(0, |n| *n));
+        match got {
+            Ok(0) => return Ok(buf),
+            Err(e) if e.kind() != io::ErrorKind::Interrupted => return Err(e),
+            _ => {}
+        }
+    }
 }
 
 /// An input that cannot be read: `io.read`, as the library reports it.

@@ -7,7 +7,7 @@ use std::path::Path;
 use mailseal_core::{EncryptOptions, MAX_INPUT_LEN, Outcome, Policy, PrivateKey, RecipientKey};
 
 use crate::args::{DecryptArgs, EncryptArgs, IsEncryptedArgs};
-use crate::input::{read_error, read_limited, write_error};
+use crate::input::{read_error, read_limited, read_secret, write_error};
 use crate::{CliError, Status};
 
 fn open_input(path: &Path) -> Result<Box<dyn Read>, CliError> {
@@ -20,9 +20,12 @@ fn open_input(path: &Path) -> Result<Box<dyn Read>, CliError> {
 }
 
 /// Writes to stdout, or to a temporary file next to `path` that is moved into place only
-/// when `write` succeeds: a failure never leaves a half-written file behind.
+/// when `write` succeeds: a failure never leaves a half-written file behind. `buffered`
+/// puts a buffer in front of the file, for many small writes; plaintext is written in one
+/// piece without it, so that no copy stays behind in a buffer that is not wiped.
 fn with_output<T>(
     path: Option<&Path>,
+    buffered: bool,
     write: impl FnOnce(&mut dyn Write) -> Result<T, CliError>,
 ) -> Result<T, CliError> {
     let Some(path) = path else {
@@ -32,6 +35,9 @@ fn with_output<T>(
         return Ok(t);
     };
     crate::input::write_atomically(path, false, |file| {
+        if !buffered {
+            return write(file);
+        }
         let mut out = BufWriter::with_capacity(256 * 1024, file);
         let t = write(&mut out)?;
         out.into_inner().map_err(|e| write_error(e.into_error()))?;
@@ -55,7 +61,7 @@ pub(crate) fn encrypt(args: &EncryptArgs) -> Result<Status, CliError> {
         eprintln!("mailseal: note: {advice}");
     }
     let input = open_input(&args.input)?;
-    let outcome = with_output(args.output.as_deref(), |out| {
+    let outcome = with_output(args.output.as_deref(), true, |out| {
         Ok(mailseal_core::encrypt_stream(
             input,
             out,
@@ -71,7 +77,7 @@ pub(crate) fn encrypt(args: &EncryptArgs) -> Result<Status, CliError> {
 
 /// `mailseal decrypt`
 pub(crate) fn decrypt(args: &DecryptArgs) -> Result<Status, CliError> {
-    let key_data = read_limited(&args.key, MAX_INPUT_LEN)?;
+    let key_data = read_secret(&args.key, MAX_INPUT_LEN)?;
     let password = match &args.password_env {
         Some(var) => Some(zeroize::Zeroizing::new(std::env::var(var).map_err(
             |_| CliError {
@@ -86,8 +92,9 @@ pub(crate) fn decrypt(args: &DecryptArgs) -> Result<Status, CliError> {
     open_input(&args.input)?
         .read_to_end(&mut message)
         .map_err(|e| read_error(&args.input, &e))?;
-    let plain = zeroize::Zeroizing::new(mailseal_core::decrypt(&message, &key)?);
-    with_output(args.output.as_deref(), |out| {
+    // Wiped when dropped (`Zeroizing`), and written without a buffer in between.
+    let plain = mailseal_core::decrypt(&message, &key)?;
+    with_output(args.output.as_deref(), false, |out| {
         out.write_all(&plain).map_err(write_error)
     })?;
     Ok(Status::Success)
