@@ -90,7 +90,7 @@ pub(crate) fn run(args: &AccountArgs) -> Result<Status, CliError> {
 
 fn env_secret(var: &str) -> Result<Secret, CliError> {
     std::env::var(var).map(Secret::new).map_err(|_| CliError {
-        code: "io.read",
+        code: "cli.missing_env",
         message: format!("the environment variable {var} is not set"),
     })
 }

@@ -66,6 +66,13 @@ impl From<mailseal_core::Error> for CliError {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let json_mode = match &cli.command {
+        Command::Key {
+            command: KeyCommand::Inspect(args),
+        } => args.json,
+        Command::Account(args) => args.json,
+        _ => false,
+    };
     let result = match cli.command {
         Command::Key {
             command: KeyCommand::Inspect(args),
@@ -80,9 +87,18 @@ fn main() -> ExitCode {
         Err(e) if is_broken_pipe(&e) => Status::Success.into(),
         Err(e) => {
             let _ = writeln!(io::stderr(), "mailseal: error[{}]: {}", e.code, e.message);
+            if json_mode {
+                // Scripts read stdout: the error is JSON there too (same exit status).
+                let _ = writeln!(io::stdout(), "{}", error_json(&e));
+            }
             Status::Error.into()
         }
     }
+}
+
+/// `{"error": {"code": …, "message": …}}`.
+fn error_json(e: &CliError) -> serde_json::Value {
+    serde_json::json!({ "error": { "code": e.code, "message": e.message } })
 }
 
 fn is_broken_pipe(e: &CliError) -> bool {
@@ -99,6 +115,18 @@ mod tests {
 
     fn err(kind: io::ErrorKind) -> io::Error {
         io::Error::new(kind, "test")
+    }
+
+    #[test]
+    fn errors_as_json() {
+        let e = CliError {
+            code: "jmap.wrong_password",
+            message: "the current password is not right".into(),
+        };
+        assert_eq!(
+            error_json(&e),
+            serde_json::json!({"error": {"code": "jmap.wrong_password", "message": "the current password is not right"}})
+        );
     }
 
     #[test]

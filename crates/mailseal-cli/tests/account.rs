@@ -452,6 +452,14 @@ async fn a_session_on_another_origin_gets_no_credentials() {
         err.contains("error[jmap.foreign_origin]"),
         "stderr: {err}, stdout: {json}"
     );
+    // With --json the error is JSON on stdout too.
+    assert_eq!(json["error"]["code"], "jmap.foreign_origin");
+    assert!(
+        json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&foreign)
+    );
     assert!(err.contains(&foreign), "{err}");
     assert!(err.contains(&s.base_url()), "{err}");
     assert!(

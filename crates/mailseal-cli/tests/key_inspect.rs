@@ -146,7 +146,9 @@ fn private_key_is_refused_with_one_line_and_exit_two() {
         let f = example(name);
         let out = mailseal(&["key", "inspect", "--json", f.to_str().unwrap()], None);
         assert_eq!(out.status.code(), Some(2), "{name}");
-        assert!(out.stdout.is_empty(), "{name}");
+        // With --json, the error is JSON on stdout too.
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["error"]["code"], "key.private_key", "{name}");
         let err = String::from_utf8(out.stderr).unwrap();
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(
