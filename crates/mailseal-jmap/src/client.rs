@@ -3,7 +3,6 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -14,34 +13,13 @@ use crate::credential::{Credential, SignInMethod};
 use crate::envelope::{self, GetArgs, GetResponse, QueryArgs, QueryResponse, Request};
 use crate::error::Error;
 use crate::http::{self, Server, json_body, read_json};
+use crate::oauth::OAuthTokens;
 use crate::oauth::discovery::discover;
 use crate::oauth::login;
-use crate::oauth::{OAuthOptions, OAuthTokens};
+use crate::options::ConnectOptions;
 use crate::secret::Secret;
 use crate::session::{self, Session, parse_session};
 use crate::signin::SignIn;
-
-/// How to connect.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConnectOptions {
-    /// Allow plain `http://` for a server that is not on this machine. Loopback addresses
-    /// are always allowed. TLS certificates are always verified.
-    pub allow_insecure_http: bool,
-    /// The limit for each request.
-    pub timeout: Duration,
-    /// How the client presents itself to the server's OAuth sign-in.
-    pub oauth: OAuthOptions,
-}
-
-impl Default for ConnectOptions {
-    fn default() -> Self {
-        ConnectOptions {
-            allow_insecure_http: false,
-            timeout: Duration::from_secs(30),
-            oauth: OAuthOptions::default(),
-        }
-    }
-}
 
 /// A signed-in connection to a Stalwart server.
 ///

@@ -21,8 +21,10 @@ pub fn server_answers(data: &[u8]) {
     let Ok(value) = serde_json::from_slice::<Value>(data) else {
         return;
     };
-    if let Ok(server) = Server::new("http://127.0.0.1:8080", &crate::ConnectOptions::default())
-        && let Ok(url) = server.url("/jmap/session")
+    if let Ok(server) = Server::new(
+        "http://127.0.0.1:8080",
+        &crate::options::ConnectOptions::default(),
+    ) && let Ok(url) = server.url("/jmap/session")
     {
         let _ = crate::session::parse_session(&server, &url, &value);
     }

@@ -14,8 +14,8 @@ use serde_json::Value;
 use url::Url;
 use zeroize::Zeroizing;
 
-use crate::client::ConnectOptions;
 use crate::error::Error;
+use crate::options::ConnectOptions;
 use crate::secret::Secret;
 
 /// The server the user named: its URL and the HTTP client for it.

@@ -29,6 +29,7 @@
 //!        ├─ credential   Credential, CodeProvider, SignInMethod (what the caller gives)
 //!        └─ oauth/       discovery, login (PKCE), tokens (exchange, refresh), device grant
 //! http            HTTP policy: origins, the reqwest client, wiped bodies, status → Error
+//! options         ConnectOptions and OAuthOptions (what every entry point takes)
 //! error, secret   Error (redacted Debug) and Secret (zeroized)
 //! ```
 #![forbid(unsafe_code)]
@@ -45,6 +46,7 @@ pub mod fuzzing;
 mod http;
 pub mod oauth;
 mod objects;
+mod options;
 mod secret;
 mod session;
 mod signin;
@@ -58,9 +60,10 @@ pub use account::encryption::{
 };
 pub use account::password::PasswordState;
 pub use account::totp::TotpEnrollment;
-pub use client::{Client, ConnectOptions, check_ip_range};
+pub use client::{Client, check_ip_range};
 pub use credential::{CodeProvider, Credential, SignInMethod};
 pub use error::{Error, SetError};
-pub use oauth::{DeviceSignIn, OAuthOptions, OAuthTokens, approve_device};
+pub use oauth::{DeviceSignIn, OAuthTokens, approve_device};
+pub use options::{ConnectOptions, OAuthOptions};
 pub use secret::Secret;
 pub use session::{STALWART_CAPABILITY, Session};

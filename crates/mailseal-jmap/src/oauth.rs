@@ -21,24 +21,4 @@ pub(crate) mod tokens;
 pub use device::{DeviceSignIn, approve_device};
 pub use tokens::OAuthTokens;
 
-/// How this client presents itself to the server's OAuth service.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OAuthOptions {
-    /// The client id. Stalwart accepts any unregistered id with an `https://` redirect URI.
-    pub client_id: String,
-    /// The redirect URI sent with the login; no browser is sent there, but the token
-    /// exchange must repeat it exactly.
-    pub redirect_uri: String,
-    /// The scope requested (the one recorded from a real server by default).
-    pub scope: Option<String>,
-}
-
-impl Default for OAuthOptions {
-    fn default() -> Self {
-        OAuthOptions {
-            client_id: "mailseal".into(),
-            redirect_uri: "https://mailseal.invalid/oauth/callback".into(),
-            scope: Some("openid offline_access urn:ietf:params:oauth:scope:mail".into()),
-        }
-    }
-}
+pub use crate::options::OAuthOptions;

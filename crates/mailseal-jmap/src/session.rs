@@ -118,7 +118,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::ConnectOptions;
+    use crate::options::ConnectOptions;
 
     fn session(api: &str, upload: &str) -> Value {
         json!({

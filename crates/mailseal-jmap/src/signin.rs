@@ -24,10 +24,10 @@ use std::time::{Duration, SystemTime};
 use crate::credential::{Credential, SignInMethod, ask_code, basic_header, bearer_header};
 use crate::error::Error;
 use crate::http::Server;
-use crate::oauth::OAuthOptions;
 use crate::oauth::discovery::{Endpoints, discover};
 use crate::oauth::login;
 use crate::oauth::tokens::{self, OAuthTokens};
+use crate::options::OAuthOptions;
 use crate::secret::Secret;
 
 /// How long before its expiry an access token is refreshed.

@@ -46,7 +46,7 @@ impl DeviceSignIn {
     pub async fn start(
         base_url: &str,
         user: &str,
-        options: &crate::ConnectOptions,
+        options: &crate::options::ConnectOptions,
     ) -> Result<DeviceSignIn, Error> {
         let server = Server::new(base_url, options)?;
         let endpoints = discover(&server).await?;
@@ -177,7 +177,7 @@ pub async fn approve_device(
     password: &Secret,
     user_code: &str,
     codes: Option<Arc<dyn CodeProvider>>,
-    options: &crate::ConnectOptions,
+    options: &crate::options::ConnectOptions,
 ) -> Result<(), Error> {
     let server = Server::new(base_url, options)?;
     let login = server.url(LOGIN_PATH)?;

@@ -10,12 +10,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use url::Url;
 
-use super::OAuthOptions;
 use super::discovery::Endpoints;
 use super::tokens::{OAuthTokens, token_request};
 use crate::credential::{CodeProvider, ask_code};
 use crate::error::Error;
 use crate::http::{Server, json_body, read_json};
+use crate::options::OAuthOptions;
 use crate::secret::{Exposed, Secret};
 
 /// A PKCE pair (RFC 7636): a 64-character verifier and its S256 challenge.
