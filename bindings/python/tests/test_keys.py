@@ -9,7 +9,7 @@ import pytest
 import mailseal
 from mailseal import errors
 
-from conftest import MESSAGES, key
+from conftest import MESSAGES, fixture_key, key
 
 ALICE_PGP_FPR = "5D0FF481F8F86AF58893C65388E4B12B1581017E"
 HELLO = (MESSAGES / "hello.eml").read_bytes()
@@ -37,6 +37,16 @@ def test_inspect_x509_certificate_and_evaluation_time():
     later = mailseal.inspect_key(key("alice.crt.pem"), at=info.expires + 86400)
     assert not later.usable
     assert "key.expired" in [p.code for p in later.problems]
+
+
+def test_usable_for_whom_is_said_separately():
+    rsa = mailseal.inspect_key(key("alice.crt.pem"))
+    assert rsa.usable and rsa.usable_by_server and rsa.server_reason is None
+    ec = mailseal.inspect_key(fixture_key("smime-p256.crt.pem"))
+    assert ec.usable
+    assert not ec.usable_by_server
+    assert ec.server_reason is not None and "RSA" in ec.server_reason
+    assert "0.16" in ec.server_versions
 
 
 @pytest.mark.parametrize("name", ["alice.sec.asc", "alice.key.pem"])

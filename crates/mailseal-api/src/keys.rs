@@ -144,8 +144,15 @@ pub struct CertificateSummary {
 pub struct KeyInspection {
     /// OpenPGP or X.509.
     pub format: KeyFormat,
-    /// Whether mail can be encrypted to it.
+    /// Whether mailseal can encrypt mail to it.
     pub usable: bool,
+    /// Whether a Stalwart server can encrypt mail at rest to it (what encryption at rest
+    /// needs; the verdict to show first).
+    pub usable_by_server: bool,
+    /// Why the server cannot, for people; `None` when it can.
+    pub server_reason: Option<String>,
+    /// The Stalwart versions the server verdict holds for.
+    pub server_versions: String,
     /// The fingerprints (uppercase hex) of the certificates that will be used.
     pub fingerprints: Vec<String>,
     /// When encryption to it stops working (Unix seconds), or `None`.
@@ -197,6 +204,9 @@ impl From<&core::KeyReport> for KeyInspection {
         KeyInspection {
             format: r.format.into(),
             usable: r.usable,
+            usable_by_server: r.server.usable,
+            server_reason: r.server.reason.clone(),
+            server_versions: r.server.versions.to_owned(),
             fingerprints: r.fingerprints(),
             expires: r.expires.map(unix),
             problems: r.problems.iter().map(KeyProblem::from).collect(),

@@ -332,9 +332,22 @@ pub(crate) struct InspectArgs {
     /// Check the key as of this time (RFC 3339, e.g. 2027-01-31T00:00:00Z) instead of now.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub(crate) at: Option<SystemTime>,
+    /// Whose verdict sets the exit status and the headline: a Stalwart server's (encryption
+    /// at rest, the default) or mailseal's own (`mailseal encrypt`).
+    #[arg(long = "for", value_enum, default_value_t = Verdict::Server)]
+    pub(crate) verdict: Verdict,
     /// The key file, or - for standard input.
     #[arg(value_name = "FILE")]
     pub(crate) file: PathBuf,
+}
+
+/// Whose verdict `key inspect` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Verdict {
+    /// Whether a Stalwart server can encrypt mail at rest to the key.
+    Server,
+    /// Whether mailseal can encrypt to the key.
+    Mailseal,
 }
 
 /// An RFC 3339 time (any offset), read by mailseal-core's [`time`](mailseal_core::time);

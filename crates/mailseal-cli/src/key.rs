@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use mailseal_core::{MAX_INPUT_LEN, Policy, RecipientKey};
 
-use crate::args::InspectArgs;
+use crate::args::{InspectArgs, Verdict};
 use crate::input::{read_limited, write_error};
 use crate::{CliError, Status, output};
 
@@ -28,10 +28,14 @@ pub(crate) fn inspect(args: &InspectArgs) -> Result<Status, CliError> {
             .and_then(|()| writeln!(out))
             .map_err(write_error)?;
     } else {
-        output::write_report(&mut out, &report).map_err(output::output_error)?;
+        output::write_report(&mut out, &report, args.verdict).map_err(output::output_error)?;
     }
     out.flush().map_err(write_error)?;
-    Ok(if report.usable {
+    let usable = match args.verdict {
+        Verdict::Server => report.server.usable,
+        Verdict::Mailseal => report.usable,
+    };
+    Ok(if usable {
         Status::Success
     } else {
         Status::Failure

@@ -1,7 +1,8 @@
 //! Printers: text for people and JSON for scripts, for the same report.
 //!
 //! JSON wire format of `key inspect --json` (fields may be added, never renamed):
-//! `format` (`"openpgp"`|`"x509"`), `usable`, `fingerprints` (uppercase hex of the
+//! `format` (`"openpgp"`|`"x509"`), `usable` (mailseal can encrypt to it), `server`
+//! (`usable`, `reason`, `versions`: whether a Stalwart server can), `fingerprints` (uppercase hex of the
 //! certificates that will be used), `expires` (RFC 3339 or null), `evaluated_at`,
 //! `problems` (`code`, `severity`, `message`, `subject`, `date`) and `certificates`.
 
@@ -15,6 +16,7 @@ use mailseal_core::{
 use serde_json::{Value, json};
 
 use crate::CliError;
+use crate::args::Verdict;
 use crate::input::write_error;
 
 /// RFC 3339 in UTC with seconds, e.g. `2027-01-31T00:00:00Z`; an error
@@ -48,6 +50,11 @@ pub(crate) fn report_json(r: &KeyReport) -> Result<Value, Error> {
     Ok(json!({
         "format": r.format.as_str(),
         "usable": r.usable,
+        "server": {
+            "usable": r.server.usable,
+            "reason": r.server.reason,
+            "versions": r.server.versions,
+        },
         "fingerprints": r.fingerprints(),
         "expires": opt_time(r.expires)?,
         "evaluated_at": rfc3339(r.evaluated_at)?,
@@ -111,17 +118,36 @@ fn certificate_json(c: &CertificateReport) -> Result<Value, Error> {
 }
 
 /// The report as text for people.
-pub(crate) fn write_report(w: &mut impl Write, r: &KeyReport) -> io::Result<()> {
+pub(crate) fn write_report(w: &mut impl Write, r: &KeyReport, lead: Verdict) -> io::Result<()> {
     let kind = match r.format {
         KeyFormat::OpenPgp => "OpenPGP key",
         KeyFormat::X509 => "S/MIME certificate",
     };
-    let verdict = if r.usable {
-        "usable for encryption at rest"
-    } else {
-        "NOT usable for encryption at rest"
+    let headline = match (lead, r.server.usable, r.usable) {
+        (Verdict::Server, true, _) => "usable for encryption at rest on Stalwart".to_owned(),
+        (Verdict::Server, false, true) => format!(
+            "NOT usable for encryption at rest on Stalwart ({}); mailseal itself can \
+             encrypt to it",
+            r.server
+                .reason
+                .as_deref()
+                .unwrap_or("the server cannot encrypt to it")
+        ),
+        (Verdict::Server, false, false) => "NOT usable for encryption at rest".to_owned(),
+        (Verdict::Mailseal, _, true) if !r.server.usable => {
+            "mailseal can encrypt to it, but a Stalwart server cannot".to_owned()
+        }
+        (Verdict::Mailseal, _, true) => "mailseal can encrypt to it".to_owned(),
+        (Verdict::Mailseal, _, false) => "mailseal cannot encrypt to it".to_owned(),
     };
-    writeln!(w, "{kind}: {verdict}")?;
+    writeln!(w, "{kind}: {headline}")?;
+    writeln!(
+        w,
+        "  mailseal can encrypt to it: {}; a Stalwart server can: {} ({})",
+        if r.usable { "yes" } else { "no" },
+        if r.server.usable { "yes" } else { "no" },
+        r.server.versions
+    )?;
     for c in &r.certificates {
         writeln!(w)?;
         write_certificate(w, c)?;

@@ -193,3 +193,51 @@ fn bad_time_argument_is_a_usage_error() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// An EC certificate: mailseal can encrypt to it, a Stalwart server cannot. The server's
+/// verdict leads (exit 1, headline), `--for mailseal` asks for mailseal's own.
+#[test]
+fn usable_for_whom_is_said_separately() {
+    let p256 = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/stalwart-0.16.19/keys/smime-p256.crt.pem");
+    let p256 = p256.to_str().unwrap();
+    let out = mailseal(&["key", "inspect", "--json", p256], None);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["usable"], true);
+    assert_eq!(v["server"]["usable"], false);
+    assert!(
+        v["server"]["reason"].as_str().unwrap().contains("RSA"),
+        "{v}"
+    );
+    assert!(
+        v["server"]["versions"].as_str().unwrap().contains("0.16"),
+        "{v}"
+    );
+
+    let out = mailseal(&["key", "inspect", p256], None);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .contains("NOT usable for encryption at rest on Stalwart"),
+        "{text}"
+    );
+    assert!(
+        text.contains("mailseal can encrypt to it: yes; a Stalwart server can: no"),
+        "{text}"
+    );
+
+    let out = mailseal(&["key", "inspect", "--for", "mailseal", p256], None);
+    assert_eq!(out.status.code(), Some(0));
+
+    // An RSA certificate: both can.
+    let rsa = example("alice.crt.pem");
+    let out = mailseal(&["key", "inspect", "--json", rsa.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["server"]["usable"], true);
+    assert_eq!(v["server"]["reason"], serde_json::Value::Null);
+}

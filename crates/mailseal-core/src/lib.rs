@@ -75,7 +75,7 @@ pub use key::problem::{Problem, ProblemCode, Severity};
 pub use key::recipient::{RecipientKey, Recipients};
 pub use key::report::{
     CertificateDetails, CertificateReport, CertificateRole, KeyDetails, KeyFormat, KeyReport,
-    OpenPgpDetails, X509Details,
+    OpenPgpDetails, ServerSupport, X509Details,
 };
 pub use message::decrypt::decrypt;
 pub use message::detect::is_encrypted;

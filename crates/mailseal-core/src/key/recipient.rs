@@ -10,7 +10,8 @@ use super::openpgp as pgp;
 use super::policy::Policy;
 use super::problem::{Problem, ProblemCode};
 use super::report::{
-    CertificateDetails, CertificateReport, CertificateRole, KeyFormat, KeyReport, X509Details,
+    CertificateDetails, CertificateReport, CertificateRole, KeyFormat, KeyReport, ServerSupport,
+    X509Details,
 };
 use super::x509::X509Cert;
 use crate::error::{EncryptError, Error};
@@ -128,6 +129,7 @@ impl RecipientKey {
         let report = KeyReport {
             format,
             usable,
+            server: ServerSupport::judge(usable, &problems),
             certificates,
             problems,
             expires,

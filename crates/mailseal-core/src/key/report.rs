@@ -46,13 +46,65 @@ impl CertificateRole {
     }
 }
 
+/// Whether a Stalwart server can encrypt mail at rest to a key. Storing mail on the server is
+/// what the check is for, so this verdict leads the summary and the command's exit status;
+/// [`KeyReport::usable`] says whether mailseal itself can encrypt to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSupport {
+    /// Whether the server can encrypt incoming mail to the key.
+    pub usable: bool,
+    /// Why not, for people; `None` when it can.
+    pub reason: Option<String>,
+    /// The Stalwart versions this verdict holds for.
+    pub versions: &'static str,
+}
+
+impl ServerSupport {
+    /// The Stalwart versions whose encryption code the verdict is based on.
+    pub const VERSIONS: &'static str = "Stalwart 0.15 and 0.16 (checked up to 0.16.19)";
+
+    /// The server's verdict for a report whose recipients mailseal can (`usable`) or cannot
+    /// encrypt to, with its `problems`.
+    pub(crate) fn judge(usable: bool, problems: &[Problem]) -> Self {
+        use super::problem::ProblemCode;
+        let reason = if usable {
+            problems
+                .iter()
+                .find(|p| {
+                    matches!(
+                        p.code,
+                        ProblemCode::EcLimitedSupport | ProblemCode::StorageOnlySubkey
+                    )
+                })
+                .map(|p| match p.code {
+                    ProblemCode::EcLimitedSupport => "Stalwart encrypts S/MIME mail only to RSA \
+                         certificates: with this one every incoming message would wait in the \
+                         delivery queue"
+                        .to_owned(),
+                    _ => "Stalwart encrypts only to OpenPGP subkeys marked for communication \
+                          (transport), and this key has only a storage subkey"
+                        .to_owned(),
+                })
+        } else {
+            Some("the key cannot be used at all (see the errors)".to_owned())
+        };
+        ServerSupport {
+            usable: reason.is_none(),
+            reason,
+            versions: Self::VERSIONS,
+        }
+    }
+}
+
 /// The outcome of validating a key at one point in time under one [`Policy`](crate::Policy).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyReport {
     /// OpenPGP or X.509.
     pub format: KeyFormat,
-    /// Whether at least one certificate can be encrypted to.
+    /// Whether mailseal can encrypt to at least one certificate.
     pub usable: bool,
+    /// Whether a Stalwart server can encrypt to it (what encryption at rest needs).
+    pub server: ServerSupport,
     /// Every certificate found, in input order.
     pub certificates: Vec<CertificateReport>,
     /// Everything worth telling, errors first.

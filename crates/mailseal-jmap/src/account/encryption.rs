@@ -210,6 +210,18 @@ impl Client {
                     .into(),
             });
         }
+        if !ec && !report.server.usable {
+            return Err(Error::NotAvailable {
+                reason: format!(
+                    "the server cannot encrypt to this key: {}",
+                    report
+                        .server
+                        .reason
+                        .as_deref()
+                        .unwrap_or("it is not supported")
+                ),
+            });
+        }
         if let Some(mismatch) = report
             .problems
             .iter()
