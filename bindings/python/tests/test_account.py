@@ -325,3 +325,33 @@ def test_an_exception_in_the_code_provider_reaches_the_caller(server):
     assert e2.value.code == "jmap.sign_in_required"
     ok = AccountSession.connect_with_code(server, ALICE, ALICE_PASSWORD, Codes(enrollment))
     assert ok.sign_in_method() == "oauth"
+
+
+def test_expiry_times_are_checked_not_panicked_on(server):
+    alice = AccountSession.connect_password(server, ALICE, ALICE_PASSWORD)
+    year_99999 = 3_093_527_980_800
+    for bad, code in [
+        (year_99999, "input.time_out_of_range"),
+        (-86_400 * 365 * 3000, "input.time_out_of_range"),
+        (now() - 60, "jmap.invalid_input"),
+    ]:
+        with pytest.raises(errors.InvalidInputError) as e:
+            alice.create_app_password("expiry check", expires_at=bad)
+        assert e.value.code == code, (bad, e.value.code)
+        assert isinstance(e.value, ValueError)
+    assert alice.list_app_passwords() == []
+    later = alice.create_app_password("in a year", expires_at=now() + 365 * 86_400)
+    [listed] = alice.list_app_passwords()
+    assert listed.id == later.id and listed.expires_at is not None
+
+
+def test_wrong_password_and_empty_secrets_in_python(server):
+    alice = AccountSession.connect_password(server, ALICE, ALICE_PASSWORD)
+    with pytest.raises(errors.AuthenticationError) as e:
+        alice.change_password("not the password", NEW_PASSWORD)
+    assert e.value.code == "jmap.wrong_password"
+    with pytest.raises(errors.InvalidInputError) as e:
+        AccountSession.connect_password(server, ALICE, "")
+    assert e.value.code == "jmap.invalid_input"
+    with pytest.raises(errors.InvalidInputError):
+        AccountSession.connect_api_key(server, "")

@@ -615,7 +615,7 @@ impl AccountSession {
         let mut new = jmap::NewCredential::new(description);
         // Checked by mailseal-core: a time past the year 9999 is `input.time_out_of_range`.
         new.expires_at = expires_at
-            .map(|t| mailseal_core::time::from_unix_seconds(t.max(0)))
+            .map(mailseal_core::time::from_unix_seconds)
             .transpose()?;
         new.allowed_ips = allowed_ips;
         Ok(CreatedCredential(block_on(
