@@ -120,6 +120,18 @@ impl fmt::Display for Error {
     }
 }
 
+impl Error {
+    /// Technical detail for developers (what a parser reported), kept out of the
+    /// [`Display`](std::fmt::Display) text; see [`KeyError::detail`]. `None` for errors
+    /// whose message says everything.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Error::Key(e) => e.detail(),
+            _ => None,
+        }
+    }
+}
+
 impl std::error::Error for Error {}
 
 impl From<KeyError> for Error {
@@ -513,7 +525,8 @@ pub enum KeyError {
     Malformed {
         /// Which format was being read.
         format: &'static str,
-        /// What the parser reported (never contains input bytes).
+        /// What the parser reported (never contains input bytes); not part of the
+        /// [`Display`](std::fmt::Display) text: see [`KeyError::detail`].
         detail: String,
     },
     /// A bare public key without a certificate around it (`BEGIN PUBLIC KEY`).
@@ -548,6 +561,36 @@ impl KeyError {
             KeyError::Unrecognized => "key.unrecognized",
         }
     }
+
+    /// Technical detail for developers (what the parser reported), kept out of the
+    /// [`Display`](std::fmt::Display) text, which is one sentence for people. `None` when
+    /// there is nothing to add.
+    ///
+    /// ```
+    /// use mailseal_core::RecipientKey;
+    /// let err = RecipientKey::from_bytes(&[0x30, 0x03, 0x02, 0x01]).unwrap_err();
+    /// assert_eq!(err.code(), "key.malformed");
+    /// assert!(!err.to_string().contains("ASN.1"));
+    /// assert!(err.detail().is_some());
+    /// ```
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            KeyError::Malformed { detail, .. } => Some(detail),
+            _ => None,
+        }
+    }
+}
+
+/// What damaged data of `format` is called in a sentence for people.
+fn format_noun(format: &str) -> &str {
+    match format {
+        "X.509 certificate" => "the certificate",
+        "PKCS#7" => "the certificate bundle (PKCS#7, .p7b)",
+        "PKCS#12" => "the PKCS#12 file (.p12, .pfx)",
+        "PEM" => "a PEM block (-----BEGIN …-----) of the input",
+        "OpenPGP" | "OpenPGP armor" => "the OpenPGP key",
+        other => other,
+    }
 }
 
 impl fmt::Display for KeyError {
@@ -558,12 +601,11 @@ impl fmt::Display for KeyError {
                  certificate (S/MIME) or public key block (OpenPGP) instead",
             ),
             KeyError::Empty => f.write_str("no key was given: the input is empty"),
-            KeyError::Malformed { format, detail } => {
-                write!(
-                    f,
-                    "the {format} data is damaged and cannot be read: {detail}"
-                )
-            }
+            KeyError::Malformed { format, .. } => write!(
+                f,
+                "{} is damaged and cannot be read; export or copy it again",
+                format_noun(format)
+            ),
             KeyError::Mixed => f.write_str(
                 "the input mixes OpenPGP keys and X.509 certificates; give one kind only",
             ),
