@@ -1,9 +1,10 @@
 //! Reading "my key" from whatever bytes a person has.
 //!
 //! Text: PEM certificates (one or many, any text around them), PEM PKCS#7 bundles, armored
-//! OpenPGP keys (headers, CRLF, several blocks, keyrings). Binary: DER certificates, DER
-//! PKCS#7 bundles, binary OpenPGP keys and keyrings. Private keys of every kind, OpenPGP and
-//! X.509 mixed in one input, messages and signatures are refused with a [`KeyError`].
+//! OpenPGP keys (headers, CRLF, several blocks, keyrings). Binary: DER certificates, DER or
+//! BER PKCS#7 bundles, binary OpenPGP keys and keyrings. Private keys of every kind, OpenPGP
+//! and X.509 mixed in one input, messages, signatures, requests and bare public keys are
+//! refused with a [`KeyError`], with the same message in PEM and in DER.
 
 use sequoia_openpgp::Cert;
 
@@ -145,19 +146,60 @@ fn read_binary(data: &[u8]) -> Result<Parsed, KeyError> {
     }
 }
 
+/// DER (or BER) input: a certificate, a PKCS#7 bundle, or one of the things refused with the
+/// same message as their PEM forms.
 fn read_der(data: &[u8]) -> Result<Parsed, KeyError> {
-    let cert_error = match X509Cert::from_der(data) {
+    let cert_error = match X509Cert::from_embedded(data) {
         Ok(cert) => return Ok(Parsed::X509(vec![cert])),
         Err(e) => e,
     };
-    if pkcs7::is_signed_data(data) {
+    if pkcs7::content(data).is_some_and(|c| c != pkcs7::Content::Other) {
         return Ok(Parsed::X509(pkcs7::certificates(data)?));
     }
     if let Some(kind) = refuse_private::from_der(data) {
         return Err(KeyError::PrivateKey { kind });
     }
-    if <spki::SubjectPublicKeyInfoRef<'_> as der::Decode>::from_der(data).is_ok() {
+    if <spki::SubjectPublicKeyInfoRef<'_> as der::Decode>::from_der(data).is_ok()
+        || <pkcs1::RsaPublicKey<'_> as der::Decode>::from_der(data).is_ok()
+    {
         return Err(KeyError::BarePublicKey);
     }
+    if <x509_cert::request::CertReq as der::Decode>::from_der(data).is_ok() {
+        return Err(KeyError::NotAKey {
+            found: "a certificate signing request",
+        });
+    }
+    if is_crl(data) {
+        return Err(KeyError::NotAKey {
+            found: "a certificate revocation list",
+        });
+    }
+    // Other PKCS#7 content, or a damaged bundle: named as what it is.
+    if pkcs7::content(data).is_some() || pkcs7::looks_like(data) {
+        return Ok(Parsed::X509(pkcs7::certificates(data)?));
+    }
     Err(cert_error)
+}
+
+/// Whether `data` has the outline of a CRL (RFC 5280 §5.1): `SEQUENCE { tbsCertList
+/// SEQUENCE { version INTEGER OPTIONAL, signature AlgorithmIdentifier, issuer Name,
+/// thisUpdate Time, … }, signatureAlgorithm, signatureValue BIT STRING }`. (The
+/// `x509-cert` crate's CertificateList wants a version, which version 1 CRLs leave out.)
+fn is_crl(data: &[u8]) -> bool {
+    let Ok(crl) = crate::ber::read_all(data) else {
+        return false;
+    };
+    let Ok(fields) = crl.children() else {
+        return false;
+    };
+    let tags: Vec<u8> = fields.iter().map(|f| f.tag).collect();
+    let Some(tbs) = fields.first().filter(|_| tags == [0x30, 0x30, 0x03]) else {
+        return false;
+    };
+    let Ok(tbs) = tbs.children() else {
+        return false;
+    };
+    let tags: Vec<u8> = tbs.iter().map(|f| f.tag).collect();
+    let tags = tags.strip_prefix(&[0x02]).unwrap_or(&tags);
+    matches!(tags, [0x30, 0x30, 0x17 | 0x18, ..])
 }

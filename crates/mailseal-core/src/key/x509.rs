@@ -18,6 +18,7 @@ use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, Subject
 use super::fingerprint::Fingerprint;
 use super::policy::Policy;
 use super::problem::{Problem, ProblemCode, day};
+use crate::ber;
 use crate::error::KeyError;
 
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
@@ -100,13 +101,16 @@ impl X509Cert {
         })
     }
 
-    /// Wraps a certificate decoded from a larger structure (PKCS#7), re-encoding it.
-    pub(crate) fn from_cert(cert: Certificate) -> Result<Self, KeyError> {
-        let der = cert.to_der().map_err(|e| KeyError::Malformed {
-            format: "X.509 certificate",
-            detail: e.to_string(),
-        })?;
-        Ok(X509Cert { der, cert })
+    /// Parses a certificate taken out of a larger structure (PKCS#7, PKCS#12), which may be
+    /// BER-encoded: DER as it is, otherwise its DER re-encoding.
+    pub(crate) fn from_embedded(encoded: &[u8]) -> Result<Self, KeyError> {
+        match X509Cert::from_der(encoded) {
+            Ok(cert) => Ok(cert),
+            Err(e) => match ber::to_der(encoded) {
+                Ok(der) if der != encoded => X509Cert::from_der(&der),
+                _ => Err(e),
+            },
+        }
     }
 
     /// The issuer and serial number that identify this certificate in CMS (RFC 5652 §10.2.4).
