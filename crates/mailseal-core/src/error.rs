@@ -492,6 +492,10 @@ pub enum PrivateKeyKind {
     Pkcs12,
     /// Some other private key block (DSA, OpenSSH, …).
     Other,
+    // X.509 intake additions:
+    /// A key file of GnuPG's agent (`private-keys-v1.d/*.key`), in the old S-expression or
+    /// the newer extended (`Key: (protected-private-key …`) format.
+    GnuPgKeyFile,
 }
 
 impl fmt::Display for PrivateKeyKind {
@@ -504,6 +508,7 @@ impl fmt::Display for PrivateKeyKind {
             PrivateKeyKind::Sec1 => "an EC private key",
             PrivateKeyKind::Pkcs12 => "a PKCS#12 bundle with a private key",
             PrivateKeyKind::Other => "a private key",
+            PrivateKeyKind::GnuPgKeyFile => "a GnuPG private key file (from private-keys-v1.d)",
         })
     }
 }
@@ -545,6 +550,11 @@ pub enum KeyError {
     },
     /// Neither an OpenPGP key nor an X.509 certificate was recognised.
     Unrecognized,
+    // X.509 intake additions:
+    /// A PKCS#12 file (`.p12`, `.pfx`) without a visible private key, whose contents are
+    /// encrypted with a password: what it holds cannot be seen (a private key may be among
+    /// it), and mailseal never asks for that password.
+    Pkcs12Protected,
 }
 
 impl KeyError {
@@ -559,6 +569,7 @@ impl KeyError {
             KeyError::PrivateKey { .. } => "key.private_key",
             KeyError::TooLarge { .. } => "key.too_large",
             KeyError::Unrecognized => "key.unrecognized",
+            KeyError::Pkcs12Protected => "key.pkcs12_protected",
         }
     }
 
@@ -624,6 +635,11 @@ impl fmt::Display for KeyError {
             KeyError::Unrecognized => f.write_str(
                 "no OpenPGP public key or X.509 certificate was found in the input \
                  (expected PEM, DER, PKCS#7, or an armored or binary OpenPGP key)",
+            ),
+            KeyError::Pkcs12Protected => f.write_str(
+                "the input is a password-protected PKCS#12 file (.p12, .pfx): its certificates \
+                 cannot be read without the password, which mailseal never asks for; export \
+                 the certificate alone (PEM or DER, without the private key) and upload that",
             ),
         }
     }
