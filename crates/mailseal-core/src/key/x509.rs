@@ -3,9 +3,9 @@
 //! Rules (crypto-notes §5.1): end-entity certificates are the recipients; CA certificates are
 //! kept as the chain. keyUsage must allow keyEncipherment (RSA) or keyAgreement (EC, X25519)
 //! when present; extendedKeyUsage must allow emailProtection when present; the validity window
-//! must contain the evaluation time; RSA from 2048 to 8192 bits; RSA, EC P-256/P-384/P-521 and
-//! X25519 keys only. SHA-1 signatures, self-signed certificates and a missing address are
-//! warnings.
+//! must contain the evaluation time (dates before 1970 included); RSA from 2048 to 8192 bits;
+//! RSA, EC P-256/P-384/P-521 and X25519 keys only. SHA-1 signatures, self-signed certificates
+//! and a missing address are warnings.
 
 use std::time::SystemTime;
 
@@ -86,18 +86,43 @@ impl KeyAlgorithm {
 pub(crate) struct X509Cert {
     der: Vec<u8>,
     cert: Certificate,
+    /// The validity window, when a date of it lies before 1970 (see [`early_dates`]).
+    early: Option<Validity>,
+}
+
+/// The validity window as read from the DER, for dates the `der` crate cannot represent.
+#[derive(Debug, Clone, Copy)]
+struct Validity {
+    not_before: SystemTime,
+    not_after: SystemTime,
 }
 
 impl X509Cert {
     /// Parses one DER certificate.
     pub(crate) fn from_der(der: &[u8]) -> Result<Self, KeyError> {
-        let cert = Certificate::from_der(der).map_err(|e| KeyError::Malformed {
+        let error = match Certificate::from_der(der) {
+            Ok(cert) => {
+                return Ok(X509Cert {
+                    der: der.to_vec(),
+                    cert,
+                    early: None,
+                });
+            }
+            Err(e) => e,
+        };
+        // The `der` crate reads dates from 1970 on only; RFC 5280 UTCTime goes back to 1950.
+        if let Some((patched, validity)) = early_dates(der)
+            && let Ok(cert) = Certificate::from_der(&patched)
+        {
+            return Ok(X509Cert {
+                der: der.to_vec(),
+                cert,
+                early: Some(validity),
+            });
+        }
+        Err(KeyError::Malformed {
             format: "X.509 certificate",
-            detail: e.to_string(),
-        })?;
-        Ok(X509Cert {
-            der: der.to_vec(),
-            cert,
+            detail: error.to_string(),
         })
     }
 
@@ -153,19 +178,27 @@ impl X509Cert {
     }
 
     pub(crate) fn not_before(&self) -> SystemTime {
-        self.cert
-            .tbs_certificate
-            .validity
-            .not_before
-            .to_system_time()
+        match self.early {
+            Some(v) => v.not_before,
+            None => self
+                .cert
+                .tbs_certificate
+                .validity
+                .not_before
+                .to_system_time(),
+        }
     }
 
     pub(crate) fn not_after(&self) -> SystemTime {
-        self.cert
-            .tbs_certificate
-            .validity
-            .not_after
-            .to_system_time()
+        match self.early {
+            Some(v) => v.not_after,
+            None => self
+                .cert
+                .tbs_certificate
+                .validity
+                .not_after
+                .to_system_time(),
+        }
     }
 
     /// Whether basicConstraints says this is a CA.
@@ -423,6 +456,76 @@ impl X509Cert {
 
         problems
     }
+}
+
+/// For a certificate whose validity has a date before 1970, which the `der` crate cannot
+/// represent (it reads UTCTime 50–69, which RFC 5280 §4.1.2.5.1 makes 1950–1969, as an
+/// error): the DER with each such date replaced by 1970-01-01 in the same encoding and
+/// length, and the real validity window. `None` if no date is before 1970, or the
+/// certificate's outline cannot be read; then the `der` crate's error stands.
+///
+/// Only well-formed dates are replaced (`YYMMDDHHMMSSZ`, `YYYYMMDDHHMMSSZ`, a real calendar
+/// day and time), so everything else is still checked by the `der` crate, on the patched copy.
+fn early_dates(der: &[u8]) -> Option<(Vec<u8>, Validity)> {
+    let cert = ber::read_all(der).ok()?;
+    let tbs = cert.children().ok()?.into_iter().next()?;
+    let mut fields = tbs.children().ok()?.into_iter().peekable();
+    // [0] version (optional), serialNumber, signature, issuer, validity.
+    fields.next_if(|f| f.tag == 0xa0);
+    let validity = fields.nth(3)?;
+    let times = validity.children().ok()?;
+    let [not_before, not_after] = times.as_slice() else {
+        return None;
+    };
+    let mut patched = der.to_vec();
+    let mut any = false;
+    let mut read = |t: &ber::Tlv<'_>| -> Option<SystemTime> {
+        let (when, early) = read_time(t)?;
+        if early {
+            let placeholder: &[u8] = match t.tag {
+                0x17 => b"700101000000Z",
+                _ => b"19700101000000Z",
+            };
+            let start = (t.content.as_ptr() as usize).checked_sub(der.as_ptr() as usize)?;
+            patched
+                .get_mut(start..start + placeholder.len())?
+                .copy_from_slice(placeholder);
+            any = true;
+        }
+        Some(when)
+    };
+    let window = Validity {
+        not_before: read(not_before)?,
+        not_after: read(not_after)?,
+    };
+    any.then_some((patched, window))
+}
+
+/// A UTCTime (tag 0x17) or GeneralizedTime (0x18) in RFC 5280's form, and whether it lies
+/// before 1970.
+fn read_time(t: &ber::Tlv<'_>) -> Option<(SystemTime, bool)> {
+    let digits = |s: &[u8]| -> Option<u16> {
+        s.iter().try_fold(0u16, |acc, b| {
+            b.is_ascii_digit().then(|| acc * 10 + u16::from(b - b'0'))
+        })
+    };
+    let (year, rest) = match (t.tag, t.content) {
+        (0x17, [y @ .., b'Z']) if y.len() == 12 => {
+            let yy = digits(y.get(..2)?)?;
+            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, y.get(2..)?)
+        }
+        (0x18, [y @ .., b'Z']) if y.len() == 14 => (digits(y.get(..4)?)?, y.get(4..)?),
+        _ => return None,
+    };
+    let field = |i: usize| -> Option<u8> { u8::try_from(digits(rest.get(i..i + 2)?)?).ok() };
+    let month = ::time::Month::try_from(field(0)?).ok()?;
+    let date = ::time::Date::from_calendar_date(i32::from(year), month, field(2)?).ok()?;
+    let time = ::time::Time::from_hms(field(4)?, field(6)?, field(8)?).ok()?;
+    let seconds = ::time::PrimitiveDateTime::new(date, time)
+        .assume_utc()
+        .unix_timestamp();
+    let when = crate::time::from_unix_seconds(seconds).ok()?;
+    Some((when, year < 1970))
 }
 
 /// The number of significant bits of a big-endian unsigned integer.
