@@ -2,10 +2,11 @@
 //!
 //! Rules (crypto-notes §5.1): end-entity certificates are the recipients; CA certificates are
 //! kept as the chain. keyUsage must allow keyEncipherment (RSA) or keyAgreement (EC, X25519)
-//! when present; extendedKeyUsage must allow emailProtection when present; the validity window
-//! must contain the evaluation time (dates before 1970 included); RSA from 2048 to 8192 bits;
-//! RSA, EC P-256/P-384/P-521 and X25519 keys only. SHA-1 signatures, self-signed certificates
-//! and a missing address are warnings.
+//! when present; extendedKeyUsage must allow emailProtection when present; no critical
+//! extension may be unknown (RFC 5280 §4.2); the validity window must contain the evaluation
+//! time (dates before 1970 included); RSA from 2048 to 8192 bits; RSA, EC P-256/P-384/P-521
+//! and X25519 keys only. MD2, MD4, MD5 and SHA-1 signatures (also RSASSA-PSS with SHA-1),
+//! self-signed certificates and a missing address are warnings.
 
 use std::time::SystemTime;
 
@@ -36,15 +37,55 @@ const DSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10040.4.1");
 const EMAIL_ADDRESS_ATTR: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.1");
 const KP_EMAIL_PROTECTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.4");
 const ANY_EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37.0");
-/// Signature algorithms considered broken: md5/sha1 with RSA, DSA and ECDSA.
+/// Signature algorithms considered broken: MD2, MD4, MD5 and SHA-1 with RSA, DSA and ECDSA
+/// (with the old OIW numbers too). RSASSA-PSS names its hash in its parameters: see
+/// [`pss_hash`].
 const WEAK_SIGNATURES: &[(&str, ObjectIdentifier)] = &[
+    ("MD2", ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.2")),
+    ("MD4", ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.3")),
     ("MD5", ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.4")),
+    ("MD5", ObjectIdentifier::new_unwrap("1.3.14.3.2.3")),
     (
         "SHA-1",
         ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.5"),
     ),
+    ("SHA-1", ObjectIdentifier::new_unwrap("1.3.14.3.2.29")),
     ("SHA-1", ObjectIdentifier::new_unwrap("1.2.840.10040.4.3")),
+    ("SHA-1", ObjectIdentifier::new_unwrap("1.3.14.3.2.27")),
     ("SHA-1", ObjectIdentifier::new_unwrap("1.2.840.10045.4.1")),
+];
+/// Broken hashes as RSASSA-PSS parameters name them (RFC 4055 §3.1).
+const WEAK_HASHES: &[(&str, ObjectIdentifier)] = &[
+    ("MD2", ObjectIdentifier::new_unwrap("1.2.840.113549.2.2")),
+    ("MD5", ObjectIdentifier::new_unwrap("1.2.840.113549.2.5")),
+    ("SHA-1", ObjectIdentifier::new_unwrap("1.3.14.3.2.26")),
+];
+/// The extensions this program recognises (RFC 5280 §4.2: a certificate with a critical
+/// extension not among them must be rejected): those of RFC 5280 §4.2.1 and §4.2.2, the
+/// Netscape certificate type and S/MIME capabilities (RFC 8551 §2.5.2). Only basic
+/// constraints, key usage, extended key usage and the alternative name change what mailseal
+/// does; the others are about building and checking chains, which a recipient key upload
+/// does not do, or about other uses than e-mail encryption.
+const KNOWN_EXTENSIONS: &[ObjectIdentifier] = &[
+    ObjectIdentifier::new_unwrap("2.5.29.9"), // subjectDirectoryAttributes
+    ObjectIdentifier::new_unwrap("2.5.29.14"), // subjectKeyIdentifier
+    ObjectIdentifier::new_unwrap("2.5.29.15"), // keyUsage
+    ObjectIdentifier::new_unwrap("2.5.29.17"), // subjectAltName
+    ObjectIdentifier::new_unwrap("2.5.29.18"), // issuerAltName
+    ObjectIdentifier::new_unwrap("2.5.29.19"), // basicConstraints
+    ObjectIdentifier::new_unwrap("2.5.29.30"), // nameConstraints
+    ObjectIdentifier::new_unwrap("2.5.29.31"), // cRLDistributionPoints
+    ObjectIdentifier::new_unwrap("2.5.29.32"), // certificatePolicies
+    ObjectIdentifier::new_unwrap("2.5.29.33"), // policyMappings
+    ObjectIdentifier::new_unwrap("2.5.29.35"), // authorityKeyIdentifier
+    ObjectIdentifier::new_unwrap("2.5.29.36"), // policyConstraints
+    ObjectIdentifier::new_unwrap("2.5.29.37"), // extKeyUsage
+    ObjectIdentifier::new_unwrap("2.5.29.46"), // freshestCRL
+    ObjectIdentifier::new_unwrap("2.5.29.54"), // inhibitAnyPolicy
+    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1"), // authorityInfoAccess
+    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.11"), // subjectInfoAccess
+    ObjectIdentifier::new_unwrap("2.16.840.1.113730.1.1"), // Netscape certificate type
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.15"), // sMIMECapabilities
 ];
 
 /// The public key inside a certificate, as far as encryption cares.
@@ -284,13 +325,32 @@ impl X509Cert {
         }
     }
 
-    /// The name of a broken signature hash (MD5, SHA-1), if the certificate uses one.
+    /// The name of a broken signature hash (MD2, MD4, MD5, SHA-1), if the certificate uses
+    /// one, also as the hash of an RSASSA-PSS signature.
     fn weak_signature(&self) -> Option<&'static str> {
-        let oid = self.cert.signature_algorithm.oid;
+        let alg = &self.cert.signature_algorithm;
+        if alg.oid == RSASSA_PSS {
+            let hash = pss_hash(alg.parameters.as_ref())?;
+            return WEAK_HASHES
+                .iter()
+                .find(|(_, o)| *o == hash)
+                .map(|(name, _)| *name);
+        }
         WEAK_SIGNATURES
             .iter()
-            .find(|(_, o)| *o == oid)
+            .find(|(_, o)| *o == alg.oid)
             .map(|(name, _)| *name)
+    }
+
+    /// The object identifiers of the critical extensions this program does not know.
+    fn unknown_critical_extensions(&self) -> Vec<ObjectIdentifier> {
+        let extensions = self.cert.tbs_certificate.extensions.as_deref();
+        extensions
+            .unwrap_or_default()
+            .iter()
+            .filter(|e| e.critical && !KNOWN_EXTENSIONS.contains(&e.extn_id))
+            .map(|e| e.extn_id)
+            .collect()
     }
 
     /// Checks this end-entity certificate as a recipient at `now`.
@@ -422,6 +482,17 @@ impl X509Cert {
             )),
         }
 
+        for oid in self.unknown_critical_extensions() {
+            push(Problem::error(
+                ProblemCode::UnknownCriticalExtension,
+                format!(
+                    "the certificate carries a rule marked as mandatory that mailseal does not \
+                     know (extension {oid}), so it must not be used; get a standard S/MIME \
+                     certificate"
+                ),
+            ));
+        }
+
         if let Some(hash) = self.weak_signature() {
             push(Problem::warning(
                 ProblemCode::WeakCertificateSignature,
@@ -456,6 +527,26 @@ impl X509Cert {
 
         problems
     }
+}
+
+/// The hash of RSASSA-PSS parameters (RFC 4055 §3.1): `hashAlgorithm [0]`, SHA-1 when absent
+/// (also when the parameters are absent or NULL, where every field takes its default).
+/// `None` when the parameters cannot be read.
+fn pss_hash(params: Option<&der::Any>) -> Option<ObjectIdentifier> {
+    const SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
+    let params = match params {
+        None => return Some(SHA1),
+        Some(p) if der::Tagged::tag(p) == der::Tag::Null => return Some(SHA1),
+        Some(p) => p.to_der().ok()?,
+    };
+    let seq = ber::read_all(&params).ok()?;
+    let fields = seq.children().ok()?;
+    let Some(hash) = fields.iter().find(|f| f.tag == 0xa0) else {
+        return Some(SHA1);
+    };
+    let alg = hash.children().ok()?;
+    let alg = alg.first()?.children().ok()?;
+    ObjectIdentifier::from_der(alg.first()?.raw).ok()
 }
 
 /// For a certificate whose validity has a date before 1970, which the `der` crate cannot
