@@ -103,6 +103,9 @@ problem_codes! {
     /// An OpenPGP v6 key: GnuPG 2.2 and 2.4 cannot read mail encrypted to it.
     V6Key => "key.v6_key",
     // X.509 intake additions:
+    /// The only certificate given is self-signed and marked as a CA (as `openssl req -x509`
+    /// does by default), but made for e-mail with an address: it is read as the recipient.
+    SelfSignedCa => "key.self_signed_ca",
     /// The certificate has a critical extension this program does not know; RFC 5280 §4.2
     /// says it must not be used.
     UnknownCriticalExtension => "key.unknown_critical_extension",

@@ -1,12 +1,13 @@
 //! X.509 certificates as S/MIME encryption recipients (RFC 5280, RFC 8550 §4.4, RFC 8551).
 //!
 //! Rules (crypto-notes §5.1): end-entity certificates are the recipients; CA certificates are
-//! kept as the chain. keyUsage must allow keyEncipherment (RSA) or keyAgreement (EC, X25519)
-//! when present; extendedKeyUsage must allow emailProtection when present; no critical
-//! extension may be unknown (RFC 5280 §4.2); the validity window must contain the evaluation
-//! time (dates before 1970 included); RSA from 2048 to 8192 bits; RSA, EC P-256/P-384/P-521
-//! and X25519 keys only. MD2, MD4, MD5 and SHA-1 signatures (also RSASSA-PSS with SHA-1),
-//! self-signed certificates and a missing address are warnings.
+//! kept as the chain (except a lone self-signed one made for e-mail, see
+//! [`X509Cert::is_self_made_for_mail`]). keyUsage must allow keyEncipherment (RSA) or
+//! keyAgreement (EC, X25519) when present; extendedKeyUsage must allow emailProtection when
+//! present; no critical extension may be unknown (RFC 5280 §4.2); the validity window must
+//! contain the evaluation time (dates before 1970 included); RSA from 2048 to 8192 bits; RSA,
+//! EC P-256/P-384/P-521 and X25519 keys only. MD2, MD4, MD5 and SHA-1 signatures (also
+//! RSASSA-PSS with SHA-1), self-signed certificates and a missing address are warnings.
 
 use std::time::SystemTime;
 
@@ -253,6 +254,18 @@ impl X509Cert {
     /// Whether subject and issuer are the same name.
     pub(crate) fn is_self_issued(&self) -> bool {
         self.cert.tbs_certificate.subject == self.cert.tbs_certificate.issuer
+    }
+
+    /// Whether this is the lone certificate a person made for themselves with
+    /// `openssl req -x509`, which marks it as a CA by default: self-signed, for e-mail
+    /// (extendedKeyUsage names emailProtection) and carrying an address. A real authority's
+    /// certificate has no such usage restriction to e-mail or no address.
+    pub(crate) fn is_self_made_for_mail(&self) -> bool {
+        let for_mail = matches!(
+            self.cert.tbs_certificate.get::<ExtendedKeyUsage>(),
+            Ok(Some((_, eku))) if eku.0.contains(&KP_EMAIL_PROTECTION)
+        );
+        self.is_self_issued() && for_mail && !self.emails().is_empty()
     }
 
     /// The e-mail addresses in subjectAltName and in the subject's emailAddress attribute.
