@@ -1,6 +1,8 @@
 //! Raw bytes straight into `RecipientKey::from_bytes`: format sniffing, the PEM/armor block
-//! scanner, DER certificates, DER PKCS#7, the PKCS#8/PKCS#1/SEC1/PKCS#12 private-key detection,
-//! bare SubjectPublicKeyInfo and binary OpenPGP, then validation of whatever was read.
+//! scanner, DER certificates, DER and BER PKCS#7, PKCS#12 (looked into without a password),
+//! the PKCS#8/encrypted PKCS#8 (PBES1 and PBES2)/PKCS#1/SEC1 private-key detection, GnuPG key
+//! files, bare SubjectPublicKeyInfo and PKCS#1 public keys, requests and CRLs, and binary
+//! OpenPGP, then validation of whatever was read.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -1,5 +1,6 @@
-//! The fuzz bytes as the DER body of a `-----BEGIN PKCS7-----` PEM block: the CMS
-//! ContentInfo / SignedData certs-only parser, then the X.509 rules for each certificate.
+//! The fuzz bytes as the DER (or BER) body of a `-----BEGIN PKCS7-----` PEM block: the BER
+//! reader and the ContentInfo / SignedData certs-only walk, then the X.509 rules for each
+//! certificate.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -120,6 +120,18 @@ impl fmt::Display for Error {
     }
 }
 
+impl Error {
+    /// Technical detail for developers (what a parser reported), kept out of the
+    /// [`Display`](std::fmt::Display) text; see [`KeyError::detail`]. `None` for errors
+    /// whose message says everything.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Error::Key(e) => e.detail(),
+            _ => None,
+        }
+    }
+}
+
 impl std::error::Error for Error {}
 
 impl From<KeyError> for Error {
@@ -480,6 +492,10 @@ pub enum PrivateKeyKind {
     Pkcs12,
     /// Some other private key block (DSA, OpenSSH, …).
     Other,
+    // X.509 intake additions:
+    /// A key file of GnuPG's agent (`private-keys-v1.d/*.key`), in the old S-expression or
+    /// the newer extended (`Key: (protected-private-key …`) format.
+    GnuPgKeyFile,
 }
 
 impl fmt::Display for PrivateKeyKind {
@@ -492,6 +508,7 @@ impl fmt::Display for PrivateKeyKind {
             PrivateKeyKind::Sec1 => "an EC private key",
             PrivateKeyKind::Pkcs12 => "a PKCS#12 bundle with a private key",
             PrivateKeyKind::Other => "a private key",
+            PrivateKeyKind::GnuPgKeyFile => "a GnuPG private key file (from private-keys-v1.d)",
         })
     }
 }
@@ -513,7 +530,8 @@ pub enum KeyError {
     Malformed {
         /// Which format was being read.
         format: &'static str,
-        /// What the parser reported (never contains input bytes).
+        /// What the parser reported (never contains input bytes); not part of the
+        /// [`Display`](std::fmt::Display) text: see [`KeyError::detail`].
         detail: String,
     },
     /// A bare public key without a certificate around it (`BEGIN PUBLIC KEY`).
@@ -532,6 +550,11 @@ pub enum KeyError {
     },
     /// Neither an OpenPGP key nor an X.509 certificate was recognised.
     Unrecognized,
+    // X.509 intake additions:
+    /// A PKCS#12 file (`.p12`, `.pfx`) without a visible private key, whose contents are
+    /// encrypted with a password: what it holds cannot be seen (a private key may be among
+    /// it), and mailseal never asks for that password.
+    Pkcs12Protected,
 }
 
 impl KeyError {
@@ -546,7 +569,38 @@ impl KeyError {
             KeyError::PrivateKey { .. } => "key.private_key",
             KeyError::TooLarge { .. } => "key.too_large",
             KeyError::Unrecognized => "key.unrecognized",
+            KeyError::Pkcs12Protected => "key.pkcs12_protected",
         }
+    }
+
+    /// Technical detail for developers (what the parser reported), kept out of the
+    /// [`Display`](std::fmt::Display) text, which is one sentence for people. `None` when
+    /// there is nothing to add.
+    ///
+    /// ```
+    /// use mailseal_core::RecipientKey;
+    /// let err = RecipientKey::from_bytes(&[0x30, 0x03, 0x02, 0x01]).unwrap_err();
+    /// assert_eq!(err.code(), "key.malformed");
+    /// assert!(!err.to_string().contains("ASN.1"));
+    /// assert!(err.detail().is_some());
+    /// ```
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            KeyError::Malformed { detail, .. } => Some(detail),
+            _ => None,
+        }
+    }
+}
+
+/// What damaged data of `format` is called in a sentence for people.
+fn format_noun(format: &str) -> &str {
+    match format {
+        "X.509 certificate" => "the certificate",
+        "PKCS#7" => "the certificate bundle (PKCS#7, .p7b)",
+        "PKCS#12" => "the PKCS#12 file (.p12, .pfx)",
+        "PEM" => "a PEM block (-----BEGIN …-----) of the input",
+        "OpenPGP" | "OpenPGP armor" => "the OpenPGP key",
+        other => other,
     }
 }
 
@@ -558,12 +612,11 @@ impl fmt::Display for KeyError {
                  certificate (S/MIME) or public key block (OpenPGP) instead",
             ),
             KeyError::Empty => f.write_str("no key was given: the input is empty"),
-            KeyError::Malformed { format, detail } => {
-                write!(
-                    f,
-                    "the {format} data is damaged and cannot be read: {detail}"
-                )
-            }
+            KeyError::Malformed { format, .. } => write!(
+                f,
+                "{} is damaged and cannot be read; export or copy it again",
+                format_noun(format)
+            ),
             KeyError::Mixed => f.write_str(
                 "the input mixes OpenPGP keys and X.509 certificates; give one kind only",
             ),
@@ -582,6 +635,11 @@ impl fmt::Display for KeyError {
             KeyError::Unrecognized => f.write_str(
                 "no OpenPGP public key or X.509 certificate was found in the input \
                  (expected PEM, DER, PKCS#7, or an armored or binary OpenPGP key)",
+            ),
+            KeyError::Pkcs12Protected => f.write_str(
+                "the input is a password-protected PKCS#12 file (.p12, .pfx): its certificates \
+                 cannot be read without the password, which mailseal never asks for; export \
+                 the certificate alone (PEM or DER, without the private key) and upload that",
             ),
         }
     }

@@ -12,11 +12,12 @@
 //!                   └─ OpenPGP ─► pgp/encrypt → Sequoia Encryptor → armor → CrlfWriter ───────► out
 //!
 //! stored ────► message/decrypt ── mime · detect
-//!                   ├─ pkcs7-mime ────────► smime/decrypt (ber, recipient_info)
+//!                   ├─ pkcs7-mime ────────► smime/decrypt (recipient_info)
 //!                   └─ PGP/MIME, inline ──► pgp/decrypt
 //!                                             ▲ both take decryption_key's PrivateKey
 //!
-//! error, time: used everywhere; error imports nothing, time imports only error.
+//! error, time, ber: used everywhere; error imports nothing, time and ber import only error.
+//! (ber reads BER/DER for smime/decrypt and for the PKCS#7 and PKCS#12 files key/ reads.)
 //! ```
 //!
 //! Imports go one way, file by file (no two files import each other, also not through the
@@ -56,6 +57,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod ber;
 mod decryption_key;
 mod error;
 mod key;

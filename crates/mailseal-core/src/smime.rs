@@ -2,7 +2,6 @@
 //! [`decrypt`]; the mirror of `pgp`.
 
 mod base64_lines;
-mod ber;
 pub(crate) mod decrypt;
 pub(crate) mod encrypt;
 pub(crate) mod envelope;

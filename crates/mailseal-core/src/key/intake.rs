@@ -1,15 +1,17 @@
 //! Reading "my key" from whatever bytes a person has.
 //!
 //! Text: PEM certificates (one or many, any text around them), PEM PKCS#7 bundles, armored
-//! OpenPGP keys (headers, CRLF, several blocks, keyrings). Binary: DER certificates, DER
-//! PKCS#7 bundles, binary OpenPGP keys and keyrings. Private keys of every kind, OpenPGP and
-//! X.509 mixed in one input, messages and signatures are refused with a [`KeyError`].
+//! OpenPGP keys (headers, CRLF, several blocks, keyrings). Binary: DER certificates, DER or
+//! BER PKCS#7 bundles, PKCS#12 files holding certificates only (and nothing encrypted),
+//! binary OpenPGP keys and keyrings. Private keys of every kind (recognised by label and by
+//! content), OpenPGP and X.509 mixed in one input, messages, signatures, requests and bare
+//! public keys are refused with a [`KeyError`], with the same message in PEM and in DER.
 
 use sequoia_openpgp::Cert;
 
 use super::openpgp::{self, BinaryKind};
 use super::x509::X509Cert;
-use super::{pem, pkcs7, refuse_private};
+use super::{pem, pkcs7, pkcs12, refuse_private};
 use crate::error::{KeyError, PrivateKeyKind};
 
 /// The largest input accepted, in bytes (4 MiB): far above any real certificate or keyring
@@ -34,6 +36,9 @@ pub(crate) fn read(data: &[u8]) -> Result<Parsed, KeyError> {
     if data.iter().all(u8::is_ascii_whitespace) {
         return Err(KeyError::Empty);
     }
+    if let Some(kind) = refuse_private::from_text(data) {
+        return Err(KeyError::PrivateKey { kind });
+    }
     if pem::has_blocks(data) {
         read_text(data)
     } else {
@@ -46,6 +51,7 @@ enum Label {
     OpenPgpKey,
     Certificate,
     Pkcs7,
+    Pkcs12,
     BarePublicKey,
     NotAKey(&'static str),
     Private(PrivateKeyKind),
@@ -60,6 +66,7 @@ fn classify(label: &str) -> Label {
         "PGP PUBLIC KEY BLOCK" => Label::OpenPgpKey,
         "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => Label::Certificate,
         "PKCS7" | "CMS" => Label::Pkcs7,
+        "PKCS12" => Label::Pkcs12,
         "PUBLIC KEY" | "RSA PUBLIC KEY" => Label::BarePublicKey,
         "PGP MESSAGE" => Label::NotAKey("an OpenPGP message"),
         "PGP SIGNATURE" | "PGP SIGNED MESSAGE" => Label::NotAKey("an OpenPGP signature"),
@@ -90,13 +97,30 @@ fn read_text(data: &[u8]) -> Result<Parsed, KeyError> {
         return Err(KeyError::Mixed);
     }
 
+    // Blocks with other labels are looked into: a private key under any label is refused.
+    for (block, label) in blocks.iter().zip(&labels) {
+        if matches!(label, Label::Other)
+            && let Ok(der) = pem_contents(block.text)
+            && let Some(kind) = refuse_private::from_der(&der)
+        {
+            return Err(KeyError::PrivateKey { kind });
+        }
+    }
+
     let mut certs = Vec::new();
     let mut x509 = Vec::new();
     for (block, label) in blocks.iter().zip(&labels) {
         match label {
             Label::OpenPgpKey => certs.extend(openpgp::parse(block.text)?),
-            Label::Certificate => x509.push(X509Cert::from_der(&pem_contents(block.text)?)?),
+            Label::Certificate => {
+                let der = pem_contents(block.text)?;
+                match X509Cert::from_der(&der) {
+                    Ok(cert) => x509.push(cert),
+                    Err(e) => return Err(refuse_private::from_der(&der).map_or(e, private)),
+                }
+            }
             Label::Pkcs7 => x509.extend(pkcs7::certificates(&pem_contents(block.text)?)?),
+            Label::Pkcs12 => x509.extend(pkcs12::certificates(&pem_contents(block.text)?)?),
             _ => {}
         }
     }
@@ -114,6 +138,10 @@ fn read_text(data: &[u8]) -> Result<Parsed, KeyError> {
         }
     }
     Err(KeyError::Unrecognized)
+}
+
+fn private(kind: PrivateKeyKind) -> KeyError {
+    KeyError::PrivateKey { kind }
 }
 
 fn pem_contents(block: &[u8]) -> Result<Vec<u8>, KeyError> {
@@ -145,19 +173,66 @@ fn read_binary(data: &[u8]) -> Result<Parsed, KeyError> {
     }
 }
 
+/// DER (or BER) input: a certificate, a PKCS#7 bundle, a PKCS#12 file, or one of the
+/// things refused with the same message as their PEM forms.
 fn read_der(data: &[u8]) -> Result<Parsed, KeyError> {
-    let cert_error = match X509Cert::from_der(data) {
+    let cert_error = match X509Cert::from_embedded(data) {
         Ok(cert) => return Ok(Parsed::X509(vec![cert])),
         Err(e) => e,
     };
-    if pkcs7::is_signed_data(data) {
+    if pkcs7::content(data).is_some_and(|c| c != pkcs7::Content::Other) {
         return Ok(Parsed::X509(pkcs7::certificates(data)?));
     }
     if let Some(kind) = refuse_private::from_der(data) {
         return Err(KeyError::PrivateKey { kind });
     }
-    if <spki::SubjectPublicKeyInfoRef<'_> as der::Decode>::from_der(data).is_ok() {
+    if pkcs12::is_pfx(data) {
+        return Ok(Parsed::X509(pkcs12::certificates(data)?));
+    }
+    if <spki::SubjectPublicKeyInfoRef<'_> as der::Decode>::from_der(data).is_ok()
+        || <pkcs1::RsaPublicKey<'_> as der::Decode>::from_der(data).is_ok()
+    {
         return Err(KeyError::BarePublicKey);
     }
+    if <x509_cert::request::CertReq as der::Decode>::from_der(data).is_ok() {
+        return Err(KeyError::NotAKey {
+            found: "a certificate signing request",
+        });
+    }
+    if is_crl(data) {
+        return Err(KeyError::NotAKey {
+            found: "a certificate revocation list",
+        });
+    }
+    // Other PKCS#7 content, or a damaged bundle or PKCS#12 file: named as what it is.
+    if pkcs7::content(data).is_some() || pkcs7::looks_like(data) {
+        return Ok(Parsed::X509(pkcs7::certificates(data)?));
+    }
+    if pkcs12::looks_like(data) {
+        return Ok(Parsed::X509(pkcs12::certificates(data)?));
+    }
     Err(cert_error)
+}
+
+/// Whether `data` has the outline of a CRL (RFC 5280 §5.1): `SEQUENCE { tbsCertList
+/// SEQUENCE { version INTEGER OPTIONAL, signature AlgorithmIdentifier, issuer Name,
+/// thisUpdate Time, … }, signatureAlgorithm, signatureValue BIT STRING }`. (The
+/// `x509-cert` crate's CertificateList wants a version, which version 1 CRLs leave out.)
+fn is_crl(data: &[u8]) -> bool {
+    let Ok(crl) = crate::ber::read_all(data) else {
+        return false;
+    };
+    let Ok(fields) = crl.children() else {
+        return false;
+    };
+    let tags: Vec<u8> = fields.iter().map(|f| f.tag).collect();
+    let Some(tbs) = fields.first().filter(|_| tags == [0x30, 0x30, 0x03]) else {
+        return false;
+    };
+    let Ok(tbs) = tbs.children() else {
+        return false;
+    };
+    let tags: Vec<u8> = tbs.iter().map(|f| f.tag).collect();
+    let tags = tags.strip_prefix(&[0x02]).unwrap_or(&tags);
+    matches!(tags, [0x30, 0x30, 0x17 | 0x18, ..])
 }

@@ -93,7 +93,8 @@ problem_codes! {
     SelfSigned => "key.self_signed",
     /// OpenPGP self-signatures made with SHA-1, which current software rejects.
     Sha1BindingSignature => "key.sha1_binding_signature",
-    /// An X.509 certificate signed with SHA-1 or MD5.
+    /// An X.509 certificate signed with a broken hash: MD2, MD4, MD5 or SHA-1 (also as the
+    /// hash of an RSASSA-PSS signature).
     WeakCertificateSignature => "key.weak_certificate_signature",
     /// The encryption subkeys are marked for storage only; Stalwart 0.16 ignores them.
     StorageOnlySubkey => "key.storage_only_subkey",
@@ -101,6 +102,13 @@ problem_codes! {
     UnsupportedAlgorithm => "key.unsupported_algorithm",
     /// An OpenPGP v6 key: GnuPG 2.2 and 2.4 cannot read mail encrypted to it.
     V6Key => "key.v6_key",
+    // X.509 intake additions:
+    /// The only certificate given is self-signed and marked as a CA (as `openssl req -x509`
+    /// does by default), but made for e-mail with an address: it is read as the recipient.
+    SelfSignedCa => "key.self_signed_ca",
+    /// The certificate has a critical extension this program does not know; RFC 5280 §4.2
+    /// says it must not be used.
+    UnknownCriticalExtension => "key.unknown_critical_extension",
 }
 
 impl fmt::Display for ProblemCode {

@@ -277,8 +277,27 @@ fn evaluate_openpgp(
 }
 
 fn evaluate_x509(certs: &[X509Cert], policy: &Policy, now: SystemTime) -> Evaluated<X509Cert> {
-    let leaves: Vec<&X509Cert> = certs.iter().filter(|c| !c.is_ca()).collect();
+    // End-entity certificates are the recipients, CA certificates the chain; except a lone
+    // self-signed CA certificate made for e-mail, which is its owner's own certificate.
+    let self_made = match certs {
+        [only] if only.is_ca() && only.is_self_made_for_mail() => Some(only),
+        _ => None,
+    };
+    let is_leaf = |c: &X509Cert| !c.is_ca() || self_made.is_some();
+    let leaves: Vec<&X509Cert> = certs.iter().filter(|c| is_leaf(c)).collect();
     let mut problems = Vec::new();
+    if let Some(cert) = self_made {
+        problems.push(
+            Problem::warning(
+                ProblemCode::SelfSignedCa,
+                "the certificate is marked as a certificate authority (as `openssl req -x509` \
+                 does unless told otherwise); as it is the only one given, self-signed and made \
+                 for e-mail, it is read as your own certificate, but some mail programs may \
+                 refuse it: a certificate made with basicConstraints CA:FALSE avoids that",
+            )
+            .about(cert.sha256().to_hex()),
+        );
+    }
     if leaves.is_empty() {
         let problem = Problem::error(
             ProblemCode::CaNotEndEntity,
@@ -296,7 +315,7 @@ fn evaluate_x509(certs: &[X509Cert], policy: &Policy, now: SystemTime) -> Evalua
     let mut keys = Vec::new();
     let mut chosen = chosen.into_iter();
     for cert in certs {
-        let role = if cert.is_ca() {
+        let role = if !is_leaf(cert) {
             CertificateRole::Chain
         } else if chosen.next().unwrap_or(false) {
             let found = cert.check(policy, now);

@@ -1,11 +1,13 @@
 //! X.509 certificates as S/MIME encryption recipients (RFC 5280, RFC 8550 §4.4, RFC 8551).
 //!
 //! Rules (crypto-notes §5.1): end-entity certificates are the recipients; CA certificates are
-//! kept as the chain. keyUsage must allow keyEncipherment (RSA) or keyAgreement (EC, X25519)
-//! when present; extendedKeyUsage must allow emailProtection when present; the validity window
-//! must contain the evaluation time; RSA from 2048 to 8192 bits; RSA, EC P-256/P-384/P-521 and
-//! X25519 keys only. SHA-1 signatures, self-signed certificates and a missing address are
-//! warnings.
+//! kept as the chain (except a lone self-signed one made for e-mail, see
+//! [`X509Cert::is_self_made_for_mail`]). keyUsage must allow keyEncipherment (RSA) or
+//! keyAgreement (EC, X25519) when present; extendedKeyUsage must allow emailProtection when
+//! present; no critical extension may be unknown (RFC 5280 §4.2); the validity window must
+//! contain the evaluation time (dates before 1970 included); RSA from 2048 to 8192 bits; RSA,
+//! EC P-256/P-384/P-521 and X25519 keys only. MD2, MD4, MD5 and SHA-1 signatures (also
+//! RSASSA-PSS with SHA-1), self-signed certificates and a missing address are warnings.
 
 use std::time::SystemTime;
 
@@ -18,6 +20,7 @@ use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, Subject
 use super::fingerprint::Fingerprint;
 use super::policy::Policy;
 use super::problem::{Problem, ProblemCode, day};
+use crate::ber;
 use crate::error::KeyError;
 
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
@@ -35,15 +38,55 @@ const DSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10040.4.1");
 const EMAIL_ADDRESS_ATTR: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.1");
 const KP_EMAIL_PROTECTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.4");
 const ANY_EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37.0");
-/// Signature algorithms considered broken: md5/sha1 with RSA, DSA and ECDSA.
+/// Signature algorithms considered broken: MD2, MD4, MD5 and SHA-1 with RSA, DSA and ECDSA
+/// (with the old OIW numbers too). RSASSA-PSS names its hash in its parameters: see
+/// [`pss_hash`].
 const WEAK_SIGNATURES: &[(&str, ObjectIdentifier)] = &[
+    ("MD2", ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.2")),
+    ("MD4", ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.3")),
     ("MD5", ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.4")),
+    ("MD5", ObjectIdentifier::new_unwrap("1.3.14.3.2.3")),
     (
         "SHA-1",
         ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.5"),
     ),
+    ("SHA-1", ObjectIdentifier::new_unwrap("1.3.14.3.2.29")),
     ("SHA-1", ObjectIdentifier::new_unwrap("1.2.840.10040.4.3")),
+    ("SHA-1", ObjectIdentifier::new_unwrap("1.3.14.3.2.27")),
     ("SHA-1", ObjectIdentifier::new_unwrap("1.2.840.10045.4.1")),
+];
+/// Broken hashes as RSASSA-PSS parameters name them (RFC 4055 §3.1).
+const WEAK_HASHES: &[(&str, ObjectIdentifier)] = &[
+    ("MD2", ObjectIdentifier::new_unwrap("1.2.840.113549.2.2")),
+    ("MD5", ObjectIdentifier::new_unwrap("1.2.840.113549.2.5")),
+    ("SHA-1", ObjectIdentifier::new_unwrap("1.3.14.3.2.26")),
+];
+/// The extensions this program recognises (RFC 5280 §4.2: a certificate with a critical
+/// extension not among them must be rejected): those of RFC 5280 §4.2.1 and §4.2.2, the
+/// Netscape certificate type and S/MIME capabilities (RFC 8551 §2.5.2). Only basic
+/// constraints, key usage, extended key usage and the alternative name change what mailseal
+/// does; the others are about building and checking chains, which a recipient key upload
+/// does not do, or about other uses than e-mail encryption.
+const KNOWN_EXTENSIONS: &[ObjectIdentifier] = &[
+    ObjectIdentifier::new_unwrap("2.5.29.9"), // subjectDirectoryAttributes
+    ObjectIdentifier::new_unwrap("2.5.29.14"), // subjectKeyIdentifier
+    ObjectIdentifier::new_unwrap("2.5.29.15"), // keyUsage
+    ObjectIdentifier::new_unwrap("2.5.29.17"), // subjectAltName
+    ObjectIdentifier::new_unwrap("2.5.29.18"), // issuerAltName
+    ObjectIdentifier::new_unwrap("2.5.29.19"), // basicConstraints
+    ObjectIdentifier::new_unwrap("2.5.29.30"), // nameConstraints
+    ObjectIdentifier::new_unwrap("2.5.29.31"), // cRLDistributionPoints
+    ObjectIdentifier::new_unwrap("2.5.29.32"), // certificatePolicies
+    ObjectIdentifier::new_unwrap("2.5.29.33"), // policyMappings
+    ObjectIdentifier::new_unwrap("2.5.29.35"), // authorityKeyIdentifier
+    ObjectIdentifier::new_unwrap("2.5.29.36"), // policyConstraints
+    ObjectIdentifier::new_unwrap("2.5.29.37"), // extKeyUsage
+    ObjectIdentifier::new_unwrap("2.5.29.46"), // freshestCRL
+    ObjectIdentifier::new_unwrap("2.5.29.54"), // inhibitAnyPolicy
+    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1"), // authorityInfoAccess
+    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.11"), // subjectInfoAccess
+    ObjectIdentifier::new_unwrap("2.16.840.1.113730.1.1"), // Netscape certificate type
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.15"), // sMIMECapabilities
 ];
 
 /// The public key inside a certificate, as far as encryption cares.
@@ -85,28 +128,56 @@ impl KeyAlgorithm {
 pub(crate) struct X509Cert {
     der: Vec<u8>,
     cert: Certificate,
+    /// The validity window, when a date of it lies before 1970 (see [`early_dates`]).
+    early: Option<Validity>,
+}
+
+/// The validity window as read from the DER, for dates the `der` crate cannot represent.
+#[derive(Debug, Clone, Copy)]
+struct Validity {
+    not_before: SystemTime,
+    not_after: SystemTime,
 }
 
 impl X509Cert {
     /// Parses one DER certificate.
     pub(crate) fn from_der(der: &[u8]) -> Result<Self, KeyError> {
-        let cert = Certificate::from_der(der).map_err(|e| KeyError::Malformed {
+        let error = match Certificate::from_der(der) {
+            Ok(cert) => {
+                return Ok(X509Cert {
+                    der: der.to_vec(),
+                    cert,
+                    early: None,
+                });
+            }
+            Err(e) => e,
+        };
+        // The `der` crate reads dates from 1970 on only; RFC 5280 UTCTime goes back to 1950.
+        if let Some((patched, validity)) = early_dates(der)
+            && let Ok(cert) = Certificate::from_der(&patched)
+        {
+            return Ok(X509Cert {
+                der: der.to_vec(),
+                cert,
+                early: Some(validity),
+            });
+        }
+        Err(KeyError::Malformed {
             format: "X.509 certificate",
-            detail: e.to_string(),
-        })?;
-        Ok(X509Cert {
-            der: der.to_vec(),
-            cert,
+            detail: error.to_string(),
         })
     }
 
-    /// Wraps a certificate decoded from a larger structure (PKCS#7), re-encoding it.
-    pub(crate) fn from_cert(cert: Certificate) -> Result<Self, KeyError> {
-        let der = cert.to_der().map_err(|e| KeyError::Malformed {
-            format: "X.509 certificate",
-            detail: e.to_string(),
-        })?;
-        Ok(X509Cert { der, cert })
+    /// Parses a certificate taken out of a larger structure (PKCS#7, PKCS#12), which may be
+    /// BER-encoded: DER as it is, otherwise its DER re-encoding.
+    pub(crate) fn from_embedded(encoded: &[u8]) -> Result<Self, KeyError> {
+        match X509Cert::from_der(encoded) {
+            Ok(cert) => Ok(cert),
+            Err(e) => match ber::to_der(encoded) {
+                Ok(der) if der != encoded => X509Cert::from_der(&der),
+                _ => Err(e),
+            },
+        }
     }
 
     /// The issuer and serial number that identify this certificate in CMS (RFC 5652 §10.2.4).
@@ -149,19 +220,27 @@ impl X509Cert {
     }
 
     pub(crate) fn not_before(&self) -> SystemTime {
-        self.cert
-            .tbs_certificate
-            .validity
-            .not_before
-            .to_system_time()
+        match self.early {
+            Some(v) => v.not_before,
+            None => self
+                .cert
+                .tbs_certificate
+                .validity
+                .not_before
+                .to_system_time(),
+        }
     }
 
     pub(crate) fn not_after(&self) -> SystemTime {
-        self.cert
-            .tbs_certificate
-            .validity
-            .not_after
-            .to_system_time()
+        match self.early {
+            Some(v) => v.not_after,
+            None => self
+                .cert
+                .tbs_certificate
+                .validity
+                .not_after
+                .to_system_time(),
+        }
     }
 
     /// Whether basicConstraints says this is a CA.
@@ -175,6 +254,18 @@ impl X509Cert {
     /// Whether subject and issuer are the same name.
     pub(crate) fn is_self_issued(&self) -> bool {
         self.cert.tbs_certificate.subject == self.cert.tbs_certificate.issuer
+    }
+
+    /// Whether this is the lone certificate a person made for themselves with
+    /// `openssl req -x509`, which marks it as a CA by default: self-signed, for e-mail
+    /// (extendedKeyUsage names emailProtection) and carrying an address. A real authority's
+    /// certificate has no such usage restriction to e-mail or no address.
+    pub(crate) fn is_self_made_for_mail(&self) -> bool {
+        let for_mail = matches!(
+            self.cert.tbs_certificate.get::<ExtendedKeyUsage>(),
+            Ok(Some((_, eku))) if eku.0.contains(&KP_EMAIL_PROTECTION)
+        );
+        self.is_self_issued() && for_mail && !self.emails().is_empty()
     }
 
     /// The e-mail addresses in subjectAltName and in the subject's emailAddress attribute.
@@ -247,13 +338,32 @@ impl X509Cert {
         }
     }
 
-    /// The name of a broken signature hash (MD5, SHA-1), if the certificate uses one.
+    /// The name of a broken signature hash (MD2, MD4, MD5, SHA-1), if the certificate uses
+    /// one, also as the hash of an RSASSA-PSS signature.
     fn weak_signature(&self) -> Option<&'static str> {
-        let oid = self.cert.signature_algorithm.oid;
+        let alg = &self.cert.signature_algorithm;
+        if alg.oid == RSASSA_PSS {
+            let hash = pss_hash(alg.parameters.as_ref())?;
+            return WEAK_HASHES
+                .iter()
+                .find(|(_, o)| *o == hash)
+                .map(|(name, _)| *name);
+        }
         WEAK_SIGNATURES
             .iter()
-            .find(|(_, o)| *o == oid)
+            .find(|(_, o)| *o == alg.oid)
             .map(|(name, _)| *name)
+    }
+
+    /// The object identifiers of the critical extensions this program does not know.
+    fn unknown_critical_extensions(&self) -> Vec<ObjectIdentifier> {
+        let extensions = self.cert.tbs_certificate.extensions.as_deref();
+        extensions
+            .unwrap_or_default()
+            .iter()
+            .filter(|e| e.critical && !KNOWN_EXTENSIONS.contains(&e.extn_id))
+            .map(|e| e.extn_id)
+            .collect()
     }
 
     /// Checks this end-entity certificate as a recipient at `now`.
@@ -385,6 +495,17 @@ impl X509Cert {
             )),
         }
 
+        for oid in self.unknown_critical_extensions() {
+            push(Problem::error(
+                ProblemCode::UnknownCriticalExtension,
+                format!(
+                    "the certificate carries a rule marked as mandatory that mailseal does not \
+                     know (extension {oid}), so it must not be used; get a standard S/MIME \
+                     certificate"
+                ),
+            ));
+        }
+
         if let Some(hash) = self.weak_signature() {
             push(Problem::warning(
                 ProblemCode::WeakCertificateSignature,
@@ -419,6 +540,96 @@ impl X509Cert {
 
         problems
     }
+}
+
+/// The hash of RSASSA-PSS parameters (RFC 4055 §3.1): `hashAlgorithm [0]`, SHA-1 when absent
+/// (also when the parameters are absent or NULL, where every field takes its default).
+/// `None` when the parameters cannot be read.
+fn pss_hash(params: Option<&der::Any>) -> Option<ObjectIdentifier> {
+    const SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
+    let params = match params {
+        None => return Some(SHA1),
+        Some(p) if der::Tagged::tag(p) == der::Tag::Null => return Some(SHA1),
+        Some(p) => p.to_der().ok()?,
+    };
+    let seq = ber::read_all(&params).ok()?;
+    let fields = seq.children().ok()?;
+    let Some(hash) = fields.iter().find(|f| f.tag == 0xa0) else {
+        return Some(SHA1);
+    };
+    let alg = hash.children().ok()?;
+    let alg = alg.first()?.children().ok()?;
+    ObjectIdentifier::from_der(alg.first()?.raw).ok()
+}
+
+/// For a certificate whose validity has a date before 1970, which the `der` crate cannot
+/// represent (it reads UTCTime 50–69, which RFC 5280 §4.1.2.5.1 makes 1950–1969, as an
+/// error): the DER with each such date replaced by 1970-01-01 in the same encoding and
+/// length, and the real validity window. `None` if no date is before 1970, or the
+/// certificate's outline cannot be read; then the `der` crate's error stands.
+///
+/// Only well-formed dates are replaced (`YYMMDDHHMMSSZ`, `YYYYMMDDHHMMSSZ`, a real calendar
+/// day and time), so everything else is still checked by the `der` crate, on the patched copy.
+fn early_dates(der: &[u8]) -> Option<(Vec<u8>, Validity)> {
+    let cert = ber::read_all(der).ok()?;
+    let tbs = cert.children().ok()?.into_iter().next()?;
+    let mut fields = tbs.children().ok()?.into_iter().peekable();
+    // [0] version (optional), serialNumber, signature, issuer, validity.
+    fields.next_if(|f| f.tag == 0xa0);
+    let validity = fields.nth(3)?;
+    let times = validity.children().ok()?;
+    let [not_before, not_after] = times.as_slice() else {
+        return None;
+    };
+    let mut patched = der.to_vec();
+    let mut any = false;
+    let mut read = |t: &ber::Tlv<'_>| -> Option<SystemTime> {
+        let (when, early) = read_time(t)?;
+        if early {
+            let placeholder: &[u8] = match t.tag {
+                0x17 => b"700101000000Z",
+                _ => b"19700101000000Z",
+            };
+            let start = (t.content.as_ptr() as usize).checked_sub(der.as_ptr() as usize)?;
+            patched
+                .get_mut(start..start + placeholder.len())?
+                .copy_from_slice(placeholder);
+            any = true;
+        }
+        Some(when)
+    };
+    let window = Validity {
+        not_before: read(not_before)?,
+        not_after: read(not_after)?,
+    };
+    any.then_some((patched, window))
+}
+
+/// A UTCTime (tag 0x17) or GeneralizedTime (0x18) in RFC 5280's form, and whether it lies
+/// before 1970.
+fn read_time(t: &ber::Tlv<'_>) -> Option<(SystemTime, bool)> {
+    let digits = |s: &[u8]| -> Option<u16> {
+        s.iter().try_fold(0u16, |acc, b| {
+            b.is_ascii_digit().then(|| acc * 10 + u16::from(b - b'0'))
+        })
+    };
+    let (year, rest) = match (t.tag, t.content) {
+        (0x17, [y @ .., b'Z']) if y.len() == 12 => {
+            let yy = digits(y.get(..2)?)?;
+            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, y.get(2..)?)
+        }
+        (0x18, [y @ .., b'Z']) if y.len() == 14 => (digits(y.get(..4)?)?, y.get(4..)?),
+        _ => return None,
+    };
+    let field = |i: usize| -> Option<u8> { u8::try_from(digits(rest.get(i..i + 2)?)?).ok() };
+    let month = ::time::Month::try_from(field(0)?).ok()?;
+    let date = ::time::Date::from_calendar_date(i32::from(year), month, field(2)?).ok()?;
+    let time = ::time::Time::from_hms(field(4)?, field(6)?, field(8)?).ok()?;
+    let seconds = ::time::PrimitiveDateTime::new(date, time)
+        .assume_utc()
+        .unix_timestamp();
+    let when = crate::time::from_unix_seconds(seconds).ok()?;
+    Some((when, year < 1970))
 }
 
 /// The number of significant bits of a big-endian unsigned integer.

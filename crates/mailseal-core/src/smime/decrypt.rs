@@ -19,7 +19,6 @@ use openssl::symm::{Cipher, Crypter, Mode};
 use spki::AlgorithmIdentifierOwned;
 use zeroize::Zeroizing;
 
-use super::ber::{self, Tlv, malformed};
 use super::envelope::{
     AES128_CBC, AES256_CBC, AES256_GCM, CHACHA20_POLY1305, ID_AUTH_ENVELOPED_DATA,
     ID_ENVELOPED_DATA,
@@ -28,6 +27,7 @@ use super::recipient_info::{
     AES128_WRAP, AES256_WRAP, ID_MGF1, KdfHash, RSA_ENCRYPTION, RSAES_OAEP, STD_DH_SHA1_KDF,
     STD_DH_SHA256_KDF, STD_DH_SHA384_KDF, STD_DH_SHA512_KDF, shared_info, x963_kdf,
 };
+use crate::ber::{self, Tlv};
 use crate::decryption_key::{Inner, PrivateKey};
 use crate::error::{DecryptError, Error};
 use crate::key::x509::X509Cert;
@@ -40,6 +40,12 @@ const SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
 const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 const SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
 const SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
+
+fn malformed(detail: &str) -> DecryptError {
+    DecryptError::Malformed {
+        detail: detail.to_owned(),
+    }
+}
 
 fn oid_of(tlv: &Tlv<'_>) -> Result<ObjectIdentifier, DecryptError> {
     ObjectIdentifier::from_der(tlv.raw).map_err(|_| malformed("bad object identifier"))
@@ -155,7 +161,7 @@ impl ContentAlg {
             if p.tag != 0x04 {
                 return Err(malformed("expected an IV"));
             }
-            p.octets()
+            Ok(p.octets()?)
         };
         let gcm_nonce = || -> Result<Vec<u8>, DecryptError> {
             let c = p.children()?;
@@ -163,6 +169,7 @@ impl ContentAlg {
                 .filter(|t| t.tag == 0x04)
                 .ok_or_else(|| malformed("bad GCM parameters"))?
                 .octets()
+                .map_err(DecryptError::from)
         };
         let (cipher, iv, aead) = match alg.oid {
             o if o == AES128_CBC => (Cipher::aes_128_cbc(), octets_param()?, false),
