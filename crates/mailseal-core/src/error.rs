@@ -81,6 +81,18 @@ impl Error {
     }
 }
 
+impl Error {
+    /// Technical detail for developers (what a parser reported), kept out of the message,
+    /// which is for people; `None` when there is nothing more to say. See
+    /// [`KeyError::detail`].
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Error::Key(e) => e.detail(),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -548,6 +560,16 @@ impl KeyError {
             KeyError::Unrecognized => "key.unrecognized",
         }
     }
+
+    /// Technical detail for developers, e.g. what the parser reported; `None` when there is
+    /// nothing to add to the message. Never shown to people as the message, never contains
+    /// key material.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            KeyError::Malformed { detail, .. } => Some(detail),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for KeyError {
@@ -558,12 +580,11 @@ impl fmt::Display for KeyError {
                  certificate (S/MIME) or public key block (OpenPGP) instead",
             ),
             KeyError::Empty => f.write_str("no key was given: the input is empty"),
-            KeyError::Malformed { format, detail } => {
-                write!(
-                    f,
-                    "the {format} data is damaged and cannot be read: {detail}"
-                )
-            }
+            KeyError::Malformed { format, .. } => write!(
+                f,
+                "the {format} data is damaged or incomplete and cannot be read; export the key \
+                 or certificate again and upload all of it"
+            ),
             KeyError::Mixed => f.write_str(
                 "the input mixes OpenPGP keys and X.509 certificates; give one kind only",
             ),

@@ -87,7 +87,7 @@ fn malformed(e: openpgp::anyhow::Error) -> KeyError {
 fn error_chain(e: &openpgp::anyhow::Error) -> String {
     let mut parts: Vec<String> = e.chain().map(|c| c.to_string()).collect();
     parts.dedup();
-    parts.join(": ")
+    parts.join(": ").replace('\n', " ")
 }
 
 /// The outcome of checking one certificate.
@@ -156,7 +156,7 @@ pub(crate) fn evaluate(cert: &Cert, policy: &Policy, now: SystemTime) -> Evaluat
                     )),
                 }
             } else {
-                let (keys, mut subkey_problems) = encryption_keys_of(cert, &vc, policy);
+                let (keys, mut subkey_problems) = encryption_keys_of(cert, &vc, policy, now);
                 if keys.is_empty() {
                     problems.append(&mut subkey_problems);
                 } else {
@@ -248,6 +248,7 @@ fn encryption_keys_of(
     cert: &Cert,
     vc: &ValidCert<'_>,
     policy: &Policy,
+    now: SystemTime,
 ) -> (EncryptionKeys, Vec<Problem>) {
     let supported: HashSet<openpgp::Fingerprint> = vc
         .keys()
@@ -323,20 +324,26 @@ fn encryption_keys_of(
                 continue;
             }
             let sub = fp.to_hex();
-            if sig.hash_algo() == HashAlgorithm::SHA1 {
-                problems.push(sha1_problem(cert).about(sub));
+            let detail = ka
+                .with_policy(&StandardPolicy::at(now), now)
+                .err()
+                .map(|e| error_chain(&e));
+            let p = if sig.hash_algo() == HashAlgorithm::SHA1 {
+                sha1_problem(cert)
             } else if let Some(p) = rsa_size_problem(ka.key(), policy) {
-                problems.push(p.about(sub));
+                p
             } else {
-                problems.push(
-                    Problem::error(
-                        ProblemCode::PolicyRejected,
-                        "the encryption subkey's binding signature is not acceptable under \
-                         the OpenPGP standard policy; add a new encryption subkey",
-                    )
-                    .about(sub),
-                );
-            }
+                Problem::error(
+                    ProblemCode::PolicyRejected,
+                    "current OpenPGP software does not accept the signature that binds the \
+                     encryption subkey to the key; add a new encryption subkey",
+                )
+            };
+            let p = p.about(sub);
+            problems.push(match detail {
+                Some(d) => p.with_detail(d),
+                None => p,
+            });
         }
         if problems.is_empty() {
             problems.push(Problem::error(
@@ -354,11 +361,11 @@ fn diagnose_invalid_cert(cert: &Cert, now: SystemTime, e: &openpgp::anyhow::Erro
     let mut relaxed = StandardPolicy::at(now);
     relaxed.accept_hash(HashAlgorithm::SHA1);
     if cert.with_policy(&relaxed, now).is_ok() {
-        return sha1_problem(cert);
+        return sha1_problem(cert).with_detail(error_chain(e));
     }
     let primary = cert.primary_key().key();
     if let Some(p) = rsa_size_problem(primary, &Policy::standard()) {
-        return p;
+        return p.with_detail(error_chain(e));
     }
     #[allow(deprecated)] // DSA is deprecated in Sequoia precisely because it is weak.
     let dsa = matches!(primary.pk_algo(), PublicKeyAlgorithm::DSA);
@@ -370,16 +377,15 @@ fn diagnose_invalid_cert(cert: &Cert, now: SystemTime, e: &openpgp::anyhow::Erro
                  (3072 bits or more) or Curve25519",
                 algorithm(primary)
             ),
-        );
+        )
+        .with_detail(error_chain(e));
     }
     Problem::error(
         ProblemCode::PolicyRejected,
-        format!(
-            "the key is not acceptable under the OpenPGP standard policy ({}); create or \
-             refresh the key with current software",
-            error_chain(e)
-        ),
+        "current OpenPGP software does not accept the key's self-signatures; create a new \
+         key, or refresh this one with current software",
     )
+    .with_detail(error_chain(e))
 }
 
 fn sha1_problem(cert: &Cert) -> Problem {

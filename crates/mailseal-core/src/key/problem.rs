@@ -122,6 +122,9 @@ pub struct Problem {
     pub subject: Option<String>,
     /// The date the problem is about (the expiry date, for example), if one.
     pub date: Option<SystemTime>,
+    /// Technical detail for developers (e.g. what the OpenPGP library reported), if any; the
+    /// message says it in words.
+    pub detail: Option<String>,
 }
 
 impl Problem {
@@ -132,6 +135,7 @@ impl Problem {
             message: message.into(),
             subject: None,
             date: None,
+            detail: None,
         }
     }
 
@@ -149,6 +153,11 @@ impl Problem {
 
     pub(crate) fn on(mut self, date: SystemTime) -> Self {
         self.date = Some(date);
+        self
+    }
+
+    pub(crate) fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
         self
     }
 
