@@ -1,9 +1,10 @@
 //! Reading "my key" from whatever bytes a person has.
 //!
 //! Text: PEM certificates (one or many, any text around them), PEM PKCS#7 bundles, armored
-//! OpenPGP keys (headers, CRLF, several blocks, keyrings). Binary: DER certificates, DER
-//! PKCS#7 bundles, binary OpenPGP keys and keyrings. Private keys of every kind, OpenPGP and
-//! X.509 mixed in one input, messages and signatures are refused with a [`KeyError`].
+//! OpenPGP keys (headers, CRLF, several blocks, keyrings, `PGP ARMORED FILE` as `gpg
+//! --enarmor` writes it; indented or mail-quoted). Binary: DER certificates, DER PKCS#7
+//! bundles, binary OpenPGP keys and keyrings. Private keys of every kind, OpenPGP and X.509
+//! mixed in one input, messages and signatures are refused with a [`KeyError`].
 
 use sequoia_openpgp::Cert;
 
@@ -57,7 +58,8 @@ fn classify(label: &str) -> Label {
         return Label::Private(kind);
     }
     match label {
-        "PGP PUBLIC KEY BLOCK" => Label::OpenPgpKey,
+        // `gpg --enarmor` of a binary key; what it holds is told by its first packet.
+        "PGP PUBLIC KEY BLOCK" | "PGP ARMORED FILE" => Label::OpenPgpKey,
         "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => Label::Certificate,
         "PKCS7" | "CMS" => Label::Pkcs7,
         "PUBLIC KEY" | "RSA PUBLIC KEY" => Label::BarePublicKey,
@@ -94,9 +96,9 @@ fn read_text(data: &[u8]) -> Result<Parsed, KeyError> {
     let mut x509 = Vec::new();
     for (block, label) in blocks.iter().zip(&labels) {
         match label {
-            Label::OpenPgpKey => certs.extend(openpgp::parse(block.text)?),
-            Label::Certificate => x509.push(X509Cert::from_der(&pem_contents(block.text)?)?),
-            Label::Pkcs7 => x509.extend(pkcs7::certificates(&pem_contents(block.text)?)?),
+            Label::OpenPgpKey => certs.extend(openpgp::parse(&block.text)?),
+            Label::Certificate => x509.push(X509Cert::from_der(&pem_contents(&block.text)?)?),
+            Label::Pkcs7 => x509.extend(pkcs7::certificates(&pem_contents(&block.text)?)?),
             _ => {}
         }
     }
