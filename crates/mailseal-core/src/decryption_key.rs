@@ -17,7 +17,7 @@ use sequoia_openpgp as openpgp;
 use zeroize::Zeroizing;
 
 use crate::error::{DecryptError, Error};
-use crate::key::openpgp::{BinaryKind, first_packet_kind};
+use crate::key::openpgp_read::{BinaryKind, first_packet_kind};
 use crate::key::pem;
 use crate::key::x509::X509Cert;
 

@@ -544,6 +544,12 @@ pub enum KeyError {
     },
     /// Neither an OpenPGP key nor an X.509 certificate was recognised.
     Unrecognized,
+    /// OpenPGP keys of a version mailseal cannot read (an old v3 key of PGP 2.x, a LibrePGP
+    /// v5 key), and no other key.
+    UnsupportedVersion {
+        /// The key version: 3 or 5 (2 is the same as 3).
+        version: u8,
+    },
 }
 
 impl KeyError {
@@ -558,6 +564,7 @@ impl KeyError {
             KeyError::PrivateKey { .. } => "key.private_key",
             KeyError::TooLarge { .. } => "key.too_large",
             KeyError::Unrecognized => "key.unrecognized",
+            KeyError::UnsupportedVersion { .. } => "key.unsupported_version",
         }
     }
 
@@ -569,6 +576,16 @@ impl KeyError {
             KeyError::Malformed { detail, .. } => Some(detail),
             _ => None,
         }
+    }
+}
+
+/// What an OpenPGP key of `version` is, for messages: "an old version 3 OpenPGP key (PGP 2.x)".
+pub(crate) fn describe_key_version(version: u8) -> String {
+    match version {
+        2 | 3 => format!("an old version {version} OpenPGP key (from PGP 2.x)"),
+        5 => "a version 5 OpenPGP key (the LibrePGP format, which GnuPG 2.4 and later can make)"
+            .to_owned(),
+        v => format!("a version {v} OpenPGP key"),
     }
 }
 
@@ -604,6 +621,29 @@ impl fmt::Display for KeyError {
                 "no OpenPGP public key or X.509 certificate was found in the input \
                  (expected PEM, DER, PKCS#7, or an armored or binary OpenPGP key)",
             ),
+            KeyError::UnsupportedVersion { version } => {
+                let what = describe_key_version(*version);
+                match version {
+                    2 | 3 => write!(
+                        f,
+                        "this is {what}, which current OpenPGP software no longer accepts: its \
+                         cryptography is outdated. Create a new key (e.g. `gpg --quick-gen-key \
+                         'Your Name <you@example.org>'`) and upload its public key"
+                    ),
+                    5 => write!(
+                        f,
+                        "this is {what}; mailseal and most other OpenPGP programs cannot read \
+                         it. Create a version 4 key (GnuPG makes one with its default \
+                         algorithm: `gpg --quick-gen-key 'Your Name <you@example.org>'`) and \
+                         upload its public key"
+                    ),
+                    _ => write!(
+                        f,
+                        "this is {what}, which mailseal cannot read (it reads version 4 and 6 \
+                         keys); export a version 4 or 6 key"
+                    ),
+                }
+            }
         }
     }
 }

@@ -1,14 +1,15 @@
 //! Recipient keys: from the bytes a person uploads to validated [`Recipients`](crate::Recipients).
 //!
 //! ```text
-//! bytes ─ intake ─┬─ pem / pkcs7 ─ x509 ──┐
-//!                 ├─ openpgp ─────────────┼─ recipient ─ report (+ problem, fingerprint)
-//!                 └─ refuse_private (private keys are refused here)   policy ┘
+//! bytes ─ intake ─┬─ pem / pkcs7 ─ x509 ────┐
+//!                 ├─ openpgp_read ─ openpgp ┼─ recipient ─ report (+ problem, fingerprint)
+//!                 └─ refuse_private (private keys are refused here)     policy ┘
 //! ```
 
 pub(crate) mod fingerprint;
 pub(crate) mod intake;
 pub(crate) mod openpgp;
+pub(crate) mod openpgp_read;
 pub(crate) mod pem;
 mod pkcs7;
 pub(crate) mod policy;

@@ -4,11 +4,13 @@
 //! OpenPGP keys (headers, CRLF, several blocks, keyrings, `PGP ARMORED FILE` as `gpg
 //! --enarmor` writes it; indented or mail-quoted). Binary: DER certificates, DER PKCS#7
 //! bundles, binary OpenPGP keys and keyrings. Private keys of every kind, OpenPGP and X.509
-//! mixed in one input, messages and signatures are refused with a [`KeyError`].
+//! mixed in one input, messages and signatures are refused with a [`KeyError`]. OpenPGP keys
+//! of a version mailseal cannot read are left out of a keyring (and refused when they are
+//! all there is).
 
 use sequoia_openpgp::Cert;
 
-use super::openpgp::{self, BinaryKind};
+use super::openpgp_read::{self, Skipped};
 use super::x509::X509Cert;
 use super::{pem, pkcs7, refuse_private};
 use crate::error::{KeyError, PrivateKeyKind};
@@ -20,7 +22,8 @@ pub const MAX_INPUT_LEN: usize = 4 * 1024 * 1024;
 /// Key material read from the input.
 #[derive(Debug, Clone)]
 pub(crate) enum Parsed {
-    OpenPgp(Vec<Cert>),
+    /// The certificates, and those left out (unsupported key versions).
+    OpenPgp(Vec<Cert>, Vec<Skipped>),
     X509(Vec<X509Cert>),
 }
 
@@ -63,8 +66,9 @@ fn classify(label: &str) -> Label {
         "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => Label::Certificate,
         "PKCS7" | "CMS" => Label::Pkcs7,
         "PUBLIC KEY" | "RSA PUBLIC KEY" => Label::BarePublicKey,
-        "PGP MESSAGE" => Label::NotAKey("an OpenPGP message"),
-        "PGP SIGNATURE" | "PGP SIGNED MESSAGE" => Label::NotAKey("an OpenPGP signature"),
+        "PGP MESSAGE" => Label::NotAKey(openpgp_read::MESSAGE),
+        "PGP SIGNATURE" => Label::NotAKey(openpgp_read::SIGNATURE),
+        "PGP SIGNED MESSAGE" => Label::NotAKey("an OpenPGP signed message"),
         "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => {
             Label::NotAKey("a certificate signing request")
         }
@@ -92,18 +96,22 @@ fn read_text(data: &[u8]) -> Result<Parsed, KeyError> {
         return Err(KeyError::Mixed);
     }
 
-    let mut certs = Vec::new();
+    let mut pgp = openpgp_read::Certificates::default();
     let mut x509 = Vec::new();
     for (block, label) in blocks.iter().zip(&labels) {
         match label {
-            Label::OpenPgpKey => certs.extend(openpgp::parse(&block.text)?),
+            Label::OpenPgpKey => {
+                let found = openpgp_read::parse(&block.text)?;
+                pgp.certs.extend(found.certs);
+                pgp.skipped.extend(found.skipped);
+            }
             Label::Certificate => x509.push(X509Cert::from_der(&pem_contents(&block.text)?)?),
             Label::Pkcs7 => x509.extend(pkcs7::certificates(&pem_contents(&block.text)?)?),
             _ => {}
         }
     }
-    if !certs.is_empty() {
-        return Ok(Parsed::OpenPgp(certs));
+    if !pgp.certs.is_empty() || !pgp.skipped.is_empty() {
+        return openpgp(pgp);
     }
     if !x509.is_empty() {
         return Ok(Parsed::X509(x509));
@@ -127,22 +135,30 @@ fn pem_contents(block: &[u8]) -> Result<Vec<u8>, KeyError> {
         })
 }
 
+/// The OpenPGP certificates read; refused when every one was left out.
+fn openpgp(found: openpgp_read::Certificates) -> Result<Parsed, KeyError> {
+    let mut skipped: Vec<Skipped> = Vec::new();
+    for s in found.skipped {
+        if s.fingerprint.is_none() || !skipped.contains(&s) {
+            skipped.push(s);
+        }
+    }
+    if found.certs.is_empty()
+        && let Some(s) = skipped.first()
+    {
+        return Err(KeyError::UnsupportedVersion { version: s.version });
+    }
+    Ok(Parsed::OpenPgp(found.certs, skipped))
+}
+
 fn read_binary(data: &[u8]) -> Result<Parsed, KeyError> {
     match data.first() {
         Some(0x30) => read_der(data),
-        Some(_) => match openpgp::first_packet_kind(data) {
-            Some(BinaryKind::PublicKey) => Ok(Parsed::OpenPgp(openpgp::parse(data)?)),
-            Some(BinaryKind::SecretKey) => Err(KeyError::PrivateKey {
-                kind: PrivateKeyKind::OpenPgp,
-            }),
-            Some(BinaryKind::Message) => Err(KeyError::NotAKey {
-                found: "an OpenPGP message",
-            }),
-            Some(BinaryKind::Signature) => Err(KeyError::NotAKey {
-                found: "an OpenPGP signature",
-            }),
-            None => Err(KeyError::Unrecognized),
-        },
+        // Secret keys, signatures and messages are refused by `parse`, each for what it is.
+        Some(_) if openpgp_read::first_packet_kind(data).is_some() => {
+            openpgp(openpgp_read::parse(data)?)
+        }
+        Some(_) => Err(KeyError::Unrecognized),
         None => Err(KeyError::Empty),
     }
 }

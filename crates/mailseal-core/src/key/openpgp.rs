@@ -1,10 +1,10 @@
 //! OpenPGP certificates as encryption recipients (RFC 9580, crypto-notes §5.2).
 //!
-//! Certificates are read with Sequoia (armor with headers, CRLF, binary, keyrings) and checked
-//! under Sequoia's `StandardPolicy` at the evaluation time. A certificate is usable when it is
-//! valid under the policy, alive, not revoked, and has at least one alive, unrevoked,
-//! supported subkey with the transport- or storage-encryption flag. When it is not, the
-//! problem says which of these failed, in words.
+//! Certificates (read by [`super::openpgp_read`]) are checked under Sequoia's
+//! `StandardPolicy` at the evaluation time. A certificate is usable when it is valid under the
+//! policy, alive, not revoked, and has at least one alive, unrevoked, supported subkey with
+//! the transport- or storage-encryption flag. When it is not, the problem says which of these
+//! failed, in words.
 
 use std::collections::HashSet;
 use std::time::SystemTime;
@@ -13,82 +13,14 @@ use sequoia_openpgp as openpgp;
 
 use openpgp::Cert;
 use openpgp::cert::prelude::*;
-use openpgp::parse::Parse;
 use openpgp::policy::StandardPolicy;
 use openpgp::types::{HashAlgorithm, KeyFlags, PublicKeyAlgorithm, RevocationStatus};
 
 use super::fingerprint::Fingerprint;
+use super::openpgp_read::error_chain;
 use super::policy::Policy;
 use super::problem::{Problem, ProblemCode, day};
 use super::report::{KeyDetails, OpenPgpDetails};
-use crate::error::{KeyError, PrivateKeyKind};
-
-/// Reads every certificate in one armored block or one binary input.
-///
-/// Secret keys are refused. Input that is an OpenPGP message or signature is refused too.
-pub(crate) fn parse(data: &[u8]) -> Result<Vec<Cert>, KeyError> {
-    let mut certs = Vec::new();
-    let parser = CertParser::from_bytes(data).map_err(malformed)?;
-    for item in parser {
-        let cert = item.map_err(malformed)?;
-        if cert.is_tsk() {
-            return Err(KeyError::PrivateKey {
-                kind: PrivateKeyKind::OpenPgp,
-            });
-        }
-        certs.push(cert);
-    }
-    if certs.is_empty() {
-        return Err(KeyError::Malformed {
-            format: "OpenPGP",
-            detail: "no certificate found".into(),
-        });
-    }
-    Ok(certs)
-}
-
-/// Classifies binary input by the tag of its first OpenPGP packet header.
-pub(crate) fn first_packet_kind(data: &[u8]) -> Option<BinaryKind> {
-    let ctb = *data.first()?;
-    if ctb & 0x80 == 0 {
-        return None;
-    }
-    let tag = if ctb & 0x40 != 0 {
-        ctb & 0x3f
-    } else {
-        (ctb >> 2) & 0x0f
-    };
-    Some(match tag {
-        5 => BinaryKind::SecretKey,
-        6 => BinaryKind::PublicKey,
-        2 => BinaryKind::Signature,
-        1 | 3 | 4 | 8 | 9 | 11 | 18 | 20 => BinaryKind::Message,
-        _ => return None,
-    })
-}
-
-/// What binary OpenPGP input starts with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BinaryKind {
-    PublicKey,
-    SecretKey,
-    Message,
-    Signature,
-}
-
-fn malformed(e: openpgp::anyhow::Error) -> KeyError {
-    KeyError::Malformed {
-        format: "OpenPGP",
-        detail: error_chain(&e),
-    }
-}
-
-/// Sequoia's error with its context chain, as one line.
-fn error_chain(e: &openpgp::anyhow::Error) -> String {
-    let mut parts: Vec<String> = e.chain().map(|c| c.to_string()).collect();
-    parts.dedup();
-    parts.join(": ").replace('\n', " ")
-}
 
 /// The outcome of checking one certificate.
 pub(crate) struct Evaluation {

@@ -101,6 +101,9 @@ problem_codes! {
     UnsupportedAlgorithm => "key.unsupported_algorithm",
     /// An OpenPGP v6 key: GnuPG 2.2 and 2.4 cannot read mail encrypted to it.
     V6Key => "key.v6_key",
+    /// A certificate of the input was left out (an old v3 or a LibrePGP v5 OpenPGP key);
+    /// the others are used.
+    CertificateSkipped => "key.certificate_skipped",
 }
 
 impl fmt::Display for ProblemCode {
