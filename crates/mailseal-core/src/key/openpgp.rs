@@ -4,7 +4,8 @@
 //! `StandardPolicy` at the evaluation time. A certificate is usable when it is valid under the
 //! policy, alive, not revoked, and has at least one alive, unrevoked, supported subkey with
 //! the transport- or storage-encryption flag. When it is not, the problem says which of these
-//! failed, in words.
+//! failed, in words; an algorithm or curve that is not accepted is named as the cause, before
+//! the policy's own verdict (which Sequoia words as a missing binding signature).
 
 use std::collections::HashSet;
 use std::time::SystemTime;
@@ -13,8 +14,8 @@ use sequoia_openpgp as openpgp;
 
 use openpgp::Cert;
 use openpgp::cert::prelude::*;
-use openpgp::policy::StandardPolicy;
-use openpgp::types::{HashAlgorithm, KeyFlags, PublicKeyAlgorithm, RevocationStatus};
+use openpgp::policy::{AsymmetricAlgorithm, StandardPolicy};
+use openpgp::types::{Curve, HashAlgorithm, KeyFlags, PublicKeyAlgorithm, RevocationStatus};
 
 use super::fingerprint::Fingerprint;
 use super::openpgp_read::error_chain;
@@ -54,8 +55,9 @@ pub(crate) fn evaluate(cert: &Cert, policy: &Policy, now: SystemTime) -> Evaluat
     let mut expires = None;
     let mut seipdv2 = false;
 
-    match cert.with_policy(&standard, now) {
-        Err(e) => problems.push(diagnose_invalid_cert(cert, now, &e)),
+    let valid = cert.with_policy(&standard, now);
+    match &valid {
+        Err(e) => problems.push(diagnose_invalid_cert(cert, now, e)),
         Ok(vc) => {
             seipdv2 = vc.features().is_some_and(|f| f.supports_seipdv2());
             let primary_expiry = vc.primary_key().key_expiration_time();
@@ -88,7 +90,7 @@ pub(crate) fn evaluate(cert: &Cert, policy: &Policy, now: SystemTime) -> Evaluat
                     )),
                 }
             } else {
-                let (keys, mut subkey_problems) = encryption_keys_of(cert, &vc, policy, now);
+                let (keys, mut subkey_problems) = encryption_keys_of(cert, vc, policy, now);
                 if keys.is_empty() {
                     problems.append(&mut subkey_problems);
                 } else {
@@ -223,18 +225,12 @@ fn encryption_keys_of(
                 p = p.on(t);
             }
             problems.push(p);
-        } else if !supported.contains(&fp) {
-            problems.push(
-                Problem::error(
-                    ProblemCode::UnsupportedAlgorithm,
-                    format!(
-                        "the encryption subkey uses {}, which is not supported; add a subkey \
-                         with RSA or Curve25519",
-                        algorithm(ka.key())
-                    ),
-                )
-                .about(sub),
-            );
+        } else if !supported.contains(&fp) || curve_of(ka.key()).is_some_and(|c| !c.is_supported())
+        {
+            // Sequoia's `supported()` looks at the algorithm only, not at the curve.
+            let why = algorithm_refusal(ka.key(), now)
+                .unwrap_or_else(|| format!("{}, which mailseal cannot use", algorithm(ka.key())));
+            problems.push(subkey_algorithm_problem(cert, &why).about(sub));
         } else if let Some(p) = rsa_size_problem(ka.key(), policy) {
             problems.push(p.about(sub));
         } else {
@@ -264,6 +260,8 @@ fn encryption_keys_of(
                 sha1_problem(cert)
             } else if let Some(p) = rsa_size_problem(ka.key(), policy) {
                 p
+            } else if let Some(why) = algorithm_refusal(ka.key(), now) {
+                subkey_algorithm_problem(cert, &why)
             } else {
                 Problem::error(
                     ProblemCode::PolicyRejected,
@@ -288,6 +286,18 @@ fn encryption_keys_of(
     (usable, problems)
 }
 
+/// An encryption subkey whose algorithm is not accepted, `why` naming it.
+fn subkey_algorithm_problem(cert: &Cert, why: &str) -> Problem {
+    Problem::error(
+        ProblemCode::UnsupportedAlgorithm,
+        format!(
+            "the encryption subkey uses {why}; add a new encryption subkey (`gpg \
+             --quick-add-key {} cv25519 encr`) and export the key again",
+            cert.fingerprint().to_hex()
+        ),
+    )
+}
+
 /// Says why a certificate is not valid under the standard policy at all.
 fn diagnose_invalid_cert(cert: &Cert, now: SystemTime, e: &openpgp::anyhow::Error) -> Problem {
     let mut relaxed = StandardPolicy::at(now);
@@ -298,6 +308,16 @@ fn diagnose_invalid_cert(cert: &Cert, now: SystemTime, e: &openpgp::anyhow::Erro
     let primary = cert.primary_key().key();
     if let Some(p) = rsa_size_problem(primary, &Policy::standard()) {
         return p.with_detail(error_chain(e));
+    }
+    if let Some(why) = algorithm_refusal(primary, now) {
+        return Problem::error(
+            ProblemCode::UnsupportedAlgorithm,
+            format!(
+                "the key uses {why}; create a new key with Curve25519 (Ed25519) or RSA (3072 \
+                 bits or more)"
+            ),
+        )
+        .with_detail(error_chain(e));
     }
     #[allow(deprecated)] // DSA is deprecated in Sequoia precisely because it is weak.
     let dsa = matches!(primary.pk_algo(), PublicKeyAlgorithm::DSA);
@@ -369,7 +389,8 @@ where
     }
 }
 
-/// A name for a key's algorithm, e.g. `RSA 3072`, `EdDSA Ed25519`, `ECDH Curve25519`.
+/// A name for a key's algorithm, e.g. `RSA 3072`, `EdDSA Ed25519`, `ECDH Curve25519`,
+/// `ECDSA secp256k1`.
 fn algorithm<P, R>(key: &openpgp::packet::Key<P, R>) -> String
 where
     P: openpgp::packet::key::KeyParts,
@@ -380,11 +401,120 @@ where
         M::RSA { .. } => format!("RSA {}", key.mpis().bits().unwrap_or(0)),
         M::DSA { .. } => format!("DSA {}", key.mpis().bits().unwrap_or(0)),
         M::ElGamal { .. } => format!("ElGamal {}", key.mpis().bits().unwrap_or(0)),
-        M::EdDSA { curve, .. } => format!("EdDSA {curve}"),
-        M::ECDSA { curve, .. } => format!("ECDSA {curve}"),
-        M::ECDH { curve, .. } => format!("ECDH {curve}"),
+        M::EdDSA { curve, .. } => format!("EdDSA {}", curve_name(curve)),
+        M::ECDSA { curve, .. } => format!("ECDSA {}", curve_name(curve)),
+        M::ECDH { curve, .. } => format!("ECDH {}", curve_name(curve)),
         _ => key.pk_algo().to_string(),
     }
+}
+
+/// The curve's name; Sequoia knows no name for some curves GnuPG makes keys on.
+fn curve_name(curve: &Curve) -> String {
+    match curve {
+        Curve::Unknown(oid) => match &oid[..] {
+            // 1.3.132.0.10 (SEC 2).
+            [0x2b, 0x81, 0x04, 0x00, 0x0a] => "secp256k1".to_owned(),
+            _ => curve.to_string(),
+        },
+        _ => curve.to_string(),
+    }
+}
+
+/// The curve of an elliptic-curve key.
+fn curve_of<P, R>(key: &openpgp::packet::Key<P, R>) -> Option<&Curve>
+where
+    P: openpgp::packet::key::KeyParts,
+    R: openpgp::packet::key::KeyRole,
+{
+    use openpgp::crypto::mpi::PublicKey as M;
+    match key.mpis() {
+        M::EdDSA { curve, .. } | M::ECDSA { curve, .. } | M::ECDH { curve, .. } => Some(curve),
+        _ => None,
+    }
+}
+
+/// Why a key's algorithm is not accepted at `now`, naming it, if it is not: one mailseal's
+/// OpenPGP library cannot use (e.g. ECDSA brainpoolP256r1 or secp256k1), or one Sequoia's
+/// standard policy no longer accepts (ElGamal, DSA 1024). RSA is left to
+/// [`rsa_size_problem`], whose limits are mailseal's own.
+///
+/// Sequoia itself reports such keys as having no valid binding signature, which sends
+/// people the wrong way ("refresh the key"); this is asked first.
+fn algorithm_refusal<P, R>(key: &openpgp::packet::Key<P, R>, now: SystemTime) -> Option<String>
+where
+    P: openpgp::packet::key::KeyParts,
+    R: openpgp::packet::key::KeyRole,
+{
+    let name = algorithm(key);
+    let cutoff = asymmetric_algorithm(key)
+        .and_then(|a| StandardPolicy::at(now).asymmetric_algo_cutoff(a))
+        .filter(|cutoff| *cutoff <= now);
+    if let Some(cutoff) = cutoff {
+        return Some(format!(
+            "{name}, which is no longer accepted as secure (since {})",
+            day(cutoff)
+        ));
+    }
+    let curve = curve_of(key);
+    if !key.pk_algo().is_supported() || curve.is_some_and(|c| !c.is_supported()) {
+        let what = if curve.is_some() {
+            "this curve"
+        } else {
+            "this algorithm"
+        };
+        return Some(format!(
+            "{name}, which mailseal cannot use (its OpenPGP library does not support {what})"
+        ));
+    }
+    None
+}
+
+/// The policy's name for a key's algorithm and size, as `StandardPolicy` sorts keys; `None`
+/// for RSA (see [`algorithm_refusal`]) and algorithms the policy has no entry for.
+#[allow(deprecated)] // ElGamal and DSA are deprecated in Sequoia precisely because they are weak.
+fn asymmetric_algorithm<P, R>(key: &openpgp::packet::Key<P, R>) -> Option<AsymmetricAlgorithm>
+where
+    P: openpgp::packet::key::KeyParts,
+    R: openpgp::packet::key::KeyRole,
+{
+    use AsymmetricAlgorithm as A;
+    use PublicKeyAlgorithm as K;
+    let bits = key.mpis().bits().unwrap_or(0);
+    let by_size = |sizes: [A; 4]| {
+        let [a1024, a2048, a3072, a4096] = sizes;
+        match bits {
+            0..2048 => a1024,
+            2048..3072 => a2048,
+            3072..4096 => a3072,
+            _ => a4096,
+        }
+    };
+    Some(match key.pk_algo() {
+        K::ElGamalEncrypt | K::ElGamalEncryptSign => by_size([
+            A::ElGamal1024,
+            A::ElGamal2048,
+            A::ElGamal3072,
+            A::ElGamal4096,
+        ]),
+        K::DSA => by_size([A::DSA1024, A::DSA2048, A::DSA3072, A::DSA4096]),
+        K::ECDSA | K::ECDH | K::EdDSA => match curve_of(key)? {
+            Curve::NistP256 => A::NistP256,
+            Curve::NistP384 => A::NistP384,
+            Curve::NistP521 => A::NistP521,
+            Curve::BrainpoolP256 => A::BrainpoolP256,
+            Curve::BrainpoolP384 => A::BrainpoolP384,
+            Curve::BrainpoolP512 => A::BrainpoolP512,
+            Curve::Ed25519 => A::EdDSA,
+            Curve::Cv25519 => A::Cv25519,
+            // Unknown curves (secp256k1, …): the policy rejects them only as unknown.
+            _ => return None,
+        },
+        K::X25519 => A::X25519,
+        K::X448 => A::X448,
+        K::Ed25519 => A::Ed25519,
+        K::Ed448 => A::Ed448,
+        _ => return None,
+    })
 }
 
 fn capabilities(flags: Option<&KeyFlags>) -> String {
