@@ -135,7 +135,7 @@ fn pem_contents(block: &[u8]) -> Result<Vec<u8>, KeyError> {
         })
 }
 
-/// The OpenPGP certificates read; refused when every one was left out.
+/// The OpenPGP certificates read, duplicates merged; refused when every one was left out.
 fn openpgp(found: openpgp_read::Certificates) -> Result<Parsed, KeyError> {
     let mut skipped: Vec<Skipped> = Vec::new();
     for s in found.skipped {
@@ -148,7 +148,10 @@ fn openpgp(found: openpgp_read::Certificates) -> Result<Parsed, KeyError> {
     {
         return Err(KeyError::UnsupportedVersion { version: s.version });
     }
-    Ok(Parsed::OpenPgp(found.certs, skipped))
+    Ok(Parsed::OpenPgp(
+        openpgp_read::merge_duplicates(found.certs)?,
+        skipped,
+    ))
 }
 
 fn read_binary(data: &[u8]) -> Result<Parsed, KeyError> {

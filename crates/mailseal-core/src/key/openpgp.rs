@@ -6,6 +6,9 @@
 //! the transport- or storage-encryption flag. When it is not, the problem says which of these
 //! failed, in words; an algorithm or curve that is not accepted is named as the cause, before
 //! the policy's own verdict (which Sequoia words as a missing binding signature).
+//!
+//! The facts shown per key (expiry, capabilities) come from the same binding signatures the
+//! verdict uses: the ones valid under the policy at the evaluation time, not merely the newest.
 
 use std::collections::HashSet;
 use std::time::SystemTime;
@@ -14,6 +17,7 @@ use sequoia_openpgp as openpgp;
 
 use openpgp::Cert;
 use openpgp::cert::prelude::*;
+use openpgp::packet::Signature;
 use openpgp::policy::{AsymmetricAlgorithm, StandardPolicy};
 use openpgp::types::{Curve, HashAlgorithm, KeyFlags, PublicKeyAlgorithm, RevocationStatus};
 
@@ -165,7 +169,7 @@ pub(crate) fn evaluate(cert: &Cert, policy: &Policy, now: SystemTime) -> Evaluat
         }
     }
     let used: HashSet<&openpgp::Fingerprint> = encryption_keys.iter().collect();
-    let details = details(cert, seipdv2, &used);
+    let details = details(cert, valid.as_ref().ok(), &standard, now, seipdv2, &used);
     Evaluation {
         problems,
         encryption_keys,
@@ -537,59 +541,81 @@ fn capabilities(flags: Option<&KeyFlags>) -> String {
     s
 }
 
-fn details(cert: &Cert, seipdv2: bool, used: &HashSet<&openpgp::Fingerprint>) -> OpenPgpDetails {
-    let key_details = |ka: ErasedKeyAmalgamation<'_, openpgp::packet::key::PublicParts>| {
-        let sig = ka.self_signatures().next();
-        let created = ka.key().creation_time();
-        let expires = sig
-            .and_then(|s| s.key_validity_period())
-            .map(|d| created + d);
-        let flags = sig.and_then(|s| s.key_flags());
-        let fp = ka.key().fingerprint();
-        KeyDetails {
-            fingerprint: Fingerprint::from(&fp),
-            algorithm: algorithm(ka.key()),
-            created,
-            expires,
-            capabilities: capabilities(flags.as_ref()),
-            encrypts: used.contains(&fp),
+/// The newest of `sigs` by creation time (the first of equals).
+fn newest<'a>(sigs: impl Iterator<Item = &'a Signature>) -> Option<&'a Signature> {
+    sigs.fold(None, |best: Option<&Signature>, s| match best {
+        Some(b) if b.signature_creation_time() >= s.signature_creation_time() => Some(b),
+        _ => Some(s),
+    })
+}
+
+/// The facts shown per key. Expiry and capabilities come from the binding signatures valid
+/// under `standard` at `now`, the same the verdict uses, so that a key shows one expiry: the
+/// one in force. For a key without one (the certificate or the subkey is not valid under the
+/// policy) they come from its newest self-signature: for the primary key, the newest of its
+/// user ID bindings (a revoked user ID keeps an old one) or else its direct-key signature.
+fn details(
+    cert: &Cert,
+    valid: Option<&ValidCert<'_>>,
+    standard: &StandardPolicy<'_>,
+    now: SystemTime,
+    seipdv2: bool,
+    used: &HashSet<&openpgp::Fingerprint>,
+) -> OpenPgpDetails {
+    let describe =
+        |key: &openpgp::packet::Key<_, _>, expires: Option<SystemTime>, flags: Option<KeyFlags>| {
+            let fp = key.fingerprint();
+            KeyDetails {
+                fingerprint: Fingerprint::from(&fp),
+                algorithm: algorithm(key),
+                created: key.creation_time(),
+                expires,
+                capabilities: capabilities(flags.as_ref()),
+                encrypts: used.contains(&fp),
+            }
+        };
+    let from_sig = |created: SystemTime, sig: Option<&Signature>| {
+        (
+            sig.and_then(|s| s.key_validity_period())
+                .map(|d| created + d),
+            sig.and_then(|s| s.key_flags()),
+        )
+    };
+
+    let pk = cert.primary_key().key();
+    let (expires, flags) = match valid {
+        Some(vc) => (
+            vc.primary_key().key_expiration_time(),
+            vc.primary_key().key_flags(),
+        ),
+        None => {
+            let binding = newest(cert.userids().filter_map(|u| newest(u.self_signatures())))
+                .or_else(|| newest(cert.primary_key().self_signatures()));
+            from_sig(pk.creation_time(), binding)
         }
     };
-    let mut keys = cert.keys().map(key_details);
-    let primary = match keys.next() {
-        Some(p) => p,
-        None => KeyDetails {
-            fingerprint: Fingerprint::from(&cert.fingerprint()),
-            algorithm: algorithm(cert.primary_key().key()),
-            created: cert.primary_key().key().creation_time(),
-            expires: None,
-            capabilities: String::new(),
-            encrypts: false,
-        },
-    };
-    let mut primary = primary;
-    // The primary's flags and expiry live on the direct-key or primary user ID signature.
-    if let Some(sig) = cert
-        .userids()
-        .flat_map(|u| u.self_signatures().next())
-        .next()
-        .or_else(|| cert.primary_key().self_signatures().next())
-    {
-        if let Some(f) = sig.key_flags() {
-            primary.capabilities = capabilities(Some(&f));
-        }
-        if let Some(d) = sig.key_validity_period() {
-            primary.expires = Some(primary.created + d);
-        }
-    }
+    let primary = describe(pk.role_as_unspecified(), expires, flags);
+
+    let subkeys = cert
+        .keys()
+        .subkeys()
+        .map(|ka| {
+            let (expires, flags) = match valid.and_then(|_| ka.with_policy(standard, now).ok()) {
+                Some(vka) => (vka.key_expiration_time(), vka.key_flags()),
+                None => from_sig(ka.key().creation_time(), newest(ka.self_signatures())),
+            };
+            describe(ka.key().role_as_unspecified(), expires, flags)
+        })
+        .collect();
+
     OpenPgpDetails {
-        version: cert.primary_key().key().version(),
+        version: pk.version(),
         user_ids: cert
             .userids()
             .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
             .collect(),
         primary,
-        subkeys: keys.collect(),
+        subkeys,
         seipdv2,
     }
 }

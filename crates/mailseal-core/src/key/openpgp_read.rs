@@ -112,6 +112,44 @@ pub(crate) fn parse(data: &[u8]) -> Result<Certificates, KeyError> {
     Ok(found)
 }
 
+/// Gives every copy of a certificate that occurs more than once (same fingerprint) all the
+/// signatures of all its copies, as gpg merges them on import: a key pasted twice, or
+/// exported at different times, then shows one state, in which its newest self-signatures
+/// decide (and not an old copy's expiry beside the new one). The copies stay, so that the
+/// count of certificates read does not change.
+pub(crate) fn merge_duplicates(mut certs: Vec<Cert>) -> Result<Vec<Cert>, KeyError> {
+    let fingerprints: Vec<openpgp::Fingerprint> = certs.iter().map(Cert::fingerprint).collect();
+    for (i, fp) in fingerprints.iter().enumerate() {
+        if fingerprints.iter().position(|f| f == fp) != Some(i) {
+            continue; // merged already, with the first copy
+        }
+        let copies: Vec<usize> = (0..fingerprints.len())
+            .filter(|j| fingerprints.get(*j) == Some(fp))
+            .collect();
+        if copies.len() < 2 {
+            continue;
+        }
+        let mut merged: Option<Cert> = None;
+        for j in &copies {
+            let Some(copy) = certs.get(*j).cloned() else {
+                continue;
+            };
+            merged = Some(match merged {
+                None => copy,
+                Some(m) => m.merge_public(copy).map_err(malformed)?,
+            });
+        }
+        if let Some(merged) = merged {
+            for j in &copies {
+                if let Some(slot) = certs.get_mut(*j) {
+                    *slot = merged.clone();
+                }
+            }
+        }
+    }
+    Ok(certs)
+}
+
 /// The packets of an armored block, or binary input as it is.
 fn dearmor(data: &[u8]) -> Result<Cow<'_, [u8]>, KeyError> {
     if data.first().is_some_and(|b| b & 0x80 != 0) {
