@@ -2,8 +2,9 @@
 //! eight blocks, each with text before it, a label from the list mailseal-core classifies (or
 //! a random one), a body (random bytes in base64, raw bytes, or the body of one of the public
 //! example keys), LF or CRLF line ends, an optional armor header, and a matching, mismatched or
-//! missing END line; then trailing text. Covers the block scanner, label classification, the
-//! private-key / mixed-format / not-a-key refusals and multi-certificate selection.
+//! missing END line, and quoting (indented or mail-quoted lines, as in a reply); then trailing
+//! text. Covers the block scanner, label classification, the private-key / mixed-format /
+//! not-a-key refusals and multi-certificate selection.
 #![no_main]
 
 use arbitrary::{Arbitrary, Unstructured};
@@ -32,6 +33,35 @@ struct Block<'a> {
     crlf: bool,
     /// Spaces after the BEGIN line's dashes (the scanner trims them).
     trailing_space: bool,
+    /// What stands before each line of the block, BEGIN to END.
+    quote: Quote,
+}
+
+/// Prefixes of the lines of a block pasted into mail or a web page.
+#[derive(Debug, Clone, Copy, Arbitrary)]
+enum Quote {
+    None,
+    /// `> ` before each line, `>` alone on empty ones (as mail programs write it).
+    Mail,
+    /// `> > `: a quote within a quote.
+    Nested,
+    /// Four spaces.
+    Indented,
+    /// A tab.
+    Tab,
+}
+
+impl Quote {
+    /// The prefix of a line with text, and that of an empty line.
+    fn prefixes(self) -> (&'static str, &'static str) {
+        match self {
+            Quote::None => ("", ""),
+            Quote::Mail => ("> ", ">"),
+            Quote::Nested => ("> > ", "> >"),
+            Quote::Indented => ("    ", ""),
+            Quote::Tab => ("\t", "\t"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Arbitrary)]
@@ -57,6 +87,7 @@ enum Label<'a> {
     RsaPublicKey,
     CertificateRequest,
     X509Crl,
+    PgpArmoredFile,
     Random(&'a str),
 }
 
@@ -84,6 +115,7 @@ impl Label<'_> {
             Label::RsaPublicKey => "RSA PUBLIC KEY",
             Label::CertificateRequest => "CERTIFICATE REQUEST",
             Label::X509Crl => "X509 CRL",
+            Label::PgpArmoredFile => "PGP ARMORED FILE",
             Label::Random(s) => s,
         }
     }
@@ -158,6 +190,18 @@ impl Block<'_> {
         if !self.before.is_empty() && !self.before.ends_with(b"\n") {
             out.extend_from_slice(eol.as_bytes());
         }
+        let mut block = Vec::new();
+        self.render_block(&mut block, eol);
+        let (text, empty) = self.quote.prefixes();
+        for line in block.split_inclusive(|b| *b == b'\n') {
+            let blank = line == b"\n" || line == b"\r\n";
+            out.extend_from_slice(if blank { empty } else { text }.as_bytes());
+            out.extend_from_slice(line);
+        }
+    }
+
+    /// The block from its BEGIN line to its END line.
+    fn render_block(&self, out: &mut Vec<u8>, eol: &str) {
         let label = self.label.text();
         out.extend_from_slice(format!("-----BEGIN {label}-----").as_bytes());
         if self.trailing_space {

@@ -14,8 +14,9 @@ import struct, sys
 LABELS = ["CERTIFICATE","X509 CERTIFICATE","TRUSTED CERTIFICATE","PKCS7","CMS","PGP PUBLIC KEY BLOCK",
  "PGP PRIVATE KEY BLOCK","PGP SECRET KEY BLOCK","PGP MESSAGE","PGP SIGNATURE","PGP SIGNED MESSAGE",
  "PRIVATE KEY","ENCRYPTED PRIVATE KEY","RSA PRIVATE KEY","EC PRIVATE KEY","OPENSSH PRIVATE KEY","PKCS12",
- "PUBLIC KEY","RSA PUBLIC KEY","CERTIFICATE REQUEST","X509 CRL","RANDOM"]
+ "PUBLIC KEY","RSA PUBLIC KEY","CERTIFICATE REQUEST","X509 CRL","PGP ARMORED FILE","RANDOM"]
 EXAMPLES = ["alice-crt","ca-crt","alice-pgp"]
+QUOTES = ["none","mail","nested","indented","tab"]
 
 def variant(k, count):
     v = (k * 2**32 + count - 1) // count
@@ -50,7 +51,8 @@ class Enc:
             widths = new
         return fronts + b''.join(reversed(chunks))
 
-def block(e, label, body, end='match', header='none', crlf=False, before=b'', trailing_space=False):
+def block(e, label, body, end='match', header='none', crlf=False, before=b'', trailing_space=False,
+          quote='none'):
     e.bool(True)                 # another block follows
     e.slice(before)
     e.label(label)
@@ -65,7 +67,7 @@ def block(e, label, body, end='match', header='none', crlf=False, before=b'', tr
     elif kind == 'raw': e.enum(1, 4); e.slice(arg)
     elif kind == 'example': e.enum(2, 4); e.enum(EXAMPLES.index(arg), 3)
     else: e.enum(3, 4); e.enum(EXAMPLES.index(arg[0]), 3); e.front([arg[1]])
-    e.bool(crlf); e.bool(trailing_space)
+    e.bool(crlf); e.bool(trailing_space); e.enum(QUOTES.index(quote), len(QUOTES))
 
 def seed(blocks, trailer=b''):
     e = Enc()
@@ -85,6 +87,15 @@ seeds = {
                            dict(label='PRIVATE KEY', body=('b64', b'\x30\x03\x02\x01\x00'))],
  'signed-message': [dict(label='PGP SIGNED MESSAGE', body=('raw', b'Hash: SHA256'), end='missing', header='blank'),
                     dict(label='PGP SIGNATURE', body=('truncated', ('alice-pgp', 3)), header='blank')],
+ 'alice-pgp-quoted': [dict(label='PGP PUBLIC KEY BLOCK', body=('example','alice-pgp'), header='blank', quote='mail',
+                           before=b'On Monday, Alice wrote:\n> my key:\n')],
+ 'alice-pgp-nested-crlf': [dict(label='PGP PUBLIC KEY BLOCK', body=('example','alice-pgp'), header='Comment: a',
+                                quote='nested', crlf=True)],
+ 'alice-pgp-indented': [dict(label='PGP PUBLIC KEY BLOCK', body=('example','alice-pgp'), header='blank', quote='indented',
+                             trailing_space=True)],
+ 'alice-pgp-armored-file': [dict(label='PGP ARMORED FILE', body=('example','alice-pgp'), header='blank')],
+ 'alice-crt-quoted-then-private': [dict(label='CERTIFICATE', body=('example','alice-crt'), quote='mail'),
+                                   dict(label='PRIVATE KEY', body=('b64', b'\x30\x03\x02\x01\x00'), quote='tab')],
 }
 for name, blocks in seeds.items():
     open(f'{out}/{name}', 'wb').write(seed(blocks, b'-- \nsent from my phone\n'))

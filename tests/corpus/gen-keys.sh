@@ -15,6 +15,8 @@ umask 077
 
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source-path=SCRIPTDIR source=pgp-intake.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pgp-intake.sh"
 # Scratch space in OUTDIR/.gen-keys-work (GnuPG home, CA database, CSRs,
 # private keys that are not part of the corpus); removed on exit, whatever
 # happens.
@@ -359,6 +361,7 @@ EXPECTED=(
     key-sec1.pem key-sec1.der bundle.p12 cert-and-key.pem
     mixed.pem garbage.txt empty.txt
 )
+EXPECTED+=("${PGP_INTAKE_FILES[@]}")
 
 gen_pgp_rsa
 gen_pgp_ecc
@@ -369,6 +372,7 @@ gen_pgp_sha1
 gen_pgp_multi
 gen_pgp_storage_only
 gen_pgp_pysequoia
+gen_pgp_intake
 
 gen_x509_ca
 gen_x509_rsa

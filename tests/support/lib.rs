@@ -160,6 +160,27 @@ pub fn pysequoia_fingerprints(file: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The fingerprint and expiry (Unix seconds, `None` if it does not expire) of every key,
+/// primary keys and subkeys, in `file`, as GnuPG shows them (`--with-colons`, field 7).
+pub fn gpg_key_expiries(file: &Path) -> Vec<(String, Option<u64>)> {
+    let text = gpg_in_throwaway_home(&["--with-colons", "--show-keys"], file);
+    let mut keys = Vec::new();
+    let mut expiry = None;
+    for line in text.lines() {
+        let f: Vec<&str> = line.split(':').collect();
+        match f[0] {
+            "pub" | "sub" => expiry = Some(f[6].parse::<u64>().ok()),
+            "fpr" => {
+                if let Some(e) = expiry.take() {
+                    keys.push((f[9].to_owned(), e));
+                }
+            }
+            _ => {}
+        }
+    }
+    keys
+}
+
 fn tempdir(prefix: &str) -> PathBuf {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static N: AtomicUsize = AtomicUsize::new(0);

@@ -17,7 +17,7 @@ use sequoia_openpgp as openpgp;
 use zeroize::Zeroizing;
 
 use crate::error::{DecryptError, Error};
-use crate::key::openpgp::{BinaryKind, first_packet_kind};
+use crate::key::openpgp_read::{BinaryKind, first_packet_kind};
 use crate::key::pem;
 use crate::key::x509::X509Cert;
 
@@ -109,7 +109,7 @@ impl PrivateKey {
         for block in pem::blocks(data)? {
             if block.label.contains("PRIVATE KEY") {
                 let pass = password.unwrap_or_default().as_bytes();
-                let k = PKey::private_key_from_pem_passphrase(block.text, pass).map_err(|e| {
+                let k = PKey::private_key_from_pem_passphrase(&block.text, pass).map_err(|e| {
                     if block.label.starts_with("ENCRYPTED")
                         || block.text.windows(10).any(|w| w == b"Proc-Type:")
                     {
@@ -120,7 +120,7 @@ impl PrivateKey {
                 })?;
                 key = Some(k);
             } else if block.label == "CERTIFICATE" && cert.is_none() {
-                let der = ::pem::parse(block.text).map_err(bad)?.into_contents();
+                let der = ::pem::parse(&*block.text).map_err(bad)?.into_contents();
                 cert = Some(Box::new(X509Cert::from_der(&der)?));
             }
         }

@@ -81,6 +81,18 @@ impl Error {
     }
 }
 
+impl Error {
+    /// Technical detail for developers (what a parser reported), kept out of the message,
+    /// which is for people; `None` when there is nothing more to say. See
+    /// [`KeyError::detail`].
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Error::Key(e) => e.detail(),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -116,18 +128,6 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::ApiMisuse(what) => write!(f, "API misuse: {what}"),
-        }
-    }
-}
-
-impl Error {
-    /// Technical detail for developers (what a parser reported), kept out of the
-    /// [`Display`](std::fmt::Display) text; see [`KeyError::detail`]. `None` for errors
-    /// whose message says everything.
-    pub fn detail(&self) -> Option<&str> {
-        match self {
-            Error::Key(e) => e.detail(),
-            _ => None,
         }
     }
 }
@@ -555,6 +555,13 @@ pub enum KeyError {
     /// encrypted with a password: what it holds cannot be seen (a private key may be among
     /// it), and mailseal never asks for that password.
     Pkcs12Protected,
+    // OpenPGP intake additions:
+    /// OpenPGP keys of a version mailseal cannot read (an old v3 key of PGP 2.x, a LibrePGP
+    /// v5 key), and no other key.
+    UnsupportedVersion {
+        /// The key version: 3 or 5 (2 is the same as 3).
+        version: u8,
+    },
 }
 
 impl KeyError {
@@ -570,6 +577,7 @@ impl KeyError {
             KeyError::TooLarge { .. } => "key.too_large",
             KeyError::Unrecognized => "key.unrecognized",
             KeyError::Pkcs12Protected => "key.pkcs12_protected",
+            KeyError::UnsupportedVersion { .. } => "key.unsupported_version",
         }
     }
 
@@ -604,6 +612,16 @@ fn format_noun(format: &str) -> &str {
     }
 }
 
+/// What an OpenPGP key of `version` is, for messages: "an old version 3 OpenPGP key (PGP 2.x)".
+pub(crate) fn describe_key_version(version: u8) -> String {
+    match version {
+        2 | 3 => format!("an old version {version} OpenPGP key (from PGP 2.x)"),
+        5 => "a version 5 OpenPGP key (the LibrePGP format, which GnuPG 2.4 and later can make)"
+            .to_owned(),
+        v => format!("a version {v} OpenPGP key"),
+    }
+}
+
 impl fmt::Display for KeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -614,7 +632,8 @@ impl fmt::Display for KeyError {
             KeyError::Empty => f.write_str("no key was given: the input is empty"),
             KeyError::Malformed { format, .. } => write!(
                 f,
-                "{} is damaged and cannot be read; export or copy it again",
+                "{} is damaged or incomplete and cannot be read; export or copy it again, \
+                 all of it",
                 format_noun(format)
             ),
             KeyError::Mixed => f.write_str(
@@ -641,6 +660,29 @@ impl fmt::Display for KeyError {
                  cannot be read without the password, which mailseal never asks for; export \
                  the certificate alone (PEM or DER, without the private key) and upload that",
             ),
+            KeyError::UnsupportedVersion { version } => {
+                let what = describe_key_version(*version);
+                match version {
+                    2 | 3 => write!(
+                        f,
+                        "this is {what}, which current OpenPGP software no longer accepts: its \
+                         cryptography is outdated. Create a new key (e.g. `gpg --quick-gen-key \
+                         'Your Name <you@example.org>'`) and upload its public key"
+                    ),
+                    5 => write!(
+                        f,
+                        "this is {what}; mailseal and most other OpenPGP programs cannot read \
+                         it. Create a version 4 key (GnuPG makes one with its default \
+                         algorithm: `gpg --quick-gen-key 'Your Name <you@example.org>'`) and \
+                         upload its public key"
+                    ),
+                    _ => write!(
+                        f,
+                        "this is {what}, which mailseal cannot read (it reads version 4 and 6 \
+                         keys); export a version 4 or 6 key"
+                    ),
+                }
+            }
         }
     }
 }

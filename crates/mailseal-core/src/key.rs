@@ -2,13 +2,14 @@
 //!
 //! ```text
 //! bytes ─ intake ─┬─ pem / pkcs7 / pkcs12 ─ x509 ─┐
-//!                 ├─ openpgp ──────────────────────┼─ recipient ─ report (+ problem, fingerprint)
+//!                 ├─ openpgp_read ─ openpgp ───────┼─ recipient ─ report (+ problem, fingerprint)
 //!                 └─ refuse_private (private keys are refused here)            policy ┘
 //! ```
 
 pub(crate) mod fingerprint;
 pub(crate) mod intake;
 pub(crate) mod openpgp;
+pub(crate) mod openpgp_read;
 pub(crate) mod pem;
 mod pkcs12;
 mod pkcs7;

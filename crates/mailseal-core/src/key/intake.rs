@@ -1,15 +1,18 @@
 //! Reading "my key" from whatever bytes a person has.
 //!
 //! Text: PEM certificates (one or many, any text around them), PEM PKCS#7 bundles, armored
-//! OpenPGP keys (headers, CRLF, several blocks, keyrings). Binary: DER certificates, DER or
-//! BER PKCS#7 bundles, PKCS#12 files holding certificates only (and nothing encrypted),
-//! binary OpenPGP keys and keyrings. Private keys of every kind (recognised by label and by
+//! OpenPGP keys (headers, CRLF, several blocks, keyrings, `PGP ARMORED FILE` as `gpg
+//! --enarmor` writes it; indented or mail-quoted). Binary: DER certificates, DER or BER
+//! PKCS#7 bundles, PKCS#12 files holding certificates only (and nothing encrypted), binary
+//! OpenPGP keys and keyrings. Private keys of every kind (recognised by label and by
 //! content), OpenPGP and X.509 mixed in one input, messages, signatures, requests and bare
 //! public keys are refused with a [`KeyError`], with the same message in PEM and in DER.
+//! OpenPGP keys of a version mailseal cannot read are left out of a keyring (and refused
+//! when they are all there is).
 
 use sequoia_openpgp::Cert;
 
-use super::openpgp::{self, BinaryKind};
+use super::openpgp_read::{self, Skipped};
 use super::x509::X509Cert;
 use super::{pem, pkcs7, pkcs12, refuse_private};
 use crate::error::{KeyError, PrivateKeyKind};
@@ -21,7 +24,8 @@ pub const MAX_INPUT_LEN: usize = 4 * 1024 * 1024;
 /// Key material read from the input.
 #[derive(Debug, Clone)]
 pub(crate) enum Parsed {
-    OpenPgp(Vec<Cert>),
+    /// The certificates, and those left out (unsupported key versions).
+    OpenPgp(Vec<Cert>, Vec<Skipped>),
     X509(Vec<X509Cert>),
 }
 
@@ -63,13 +67,15 @@ fn classify(label: &str) -> Label {
         return Label::Private(kind);
     }
     match label {
-        "PGP PUBLIC KEY BLOCK" => Label::OpenPgpKey,
+        // `gpg --enarmor` of a binary key; what it holds is told by its first packet.
+        "PGP PUBLIC KEY BLOCK" | "PGP ARMORED FILE" => Label::OpenPgpKey,
         "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => Label::Certificate,
         "PKCS7" | "CMS" => Label::Pkcs7,
         "PKCS12" => Label::Pkcs12,
         "PUBLIC KEY" | "RSA PUBLIC KEY" => Label::BarePublicKey,
-        "PGP MESSAGE" => Label::NotAKey("an OpenPGP message"),
-        "PGP SIGNATURE" | "PGP SIGNED MESSAGE" => Label::NotAKey("an OpenPGP signature"),
+        "PGP MESSAGE" => Label::NotAKey(openpgp_read::MESSAGE),
+        "PGP SIGNATURE" => Label::NotAKey(openpgp_read::SIGNATURE),
+        "PGP SIGNED MESSAGE" => Label::NotAKey("an OpenPGP signed message"),
         "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => {
             Label::NotAKey("a certificate signing request")
         }
@@ -100,32 +106,36 @@ fn read_text(data: &[u8]) -> Result<Parsed, KeyError> {
     // Blocks with other labels are looked into: a private key under any label is refused.
     for (block, label) in blocks.iter().zip(&labels) {
         if matches!(label, Label::Other)
-            && let Ok(der) = pem_contents(block.text)
+            && let Ok(der) = pem_contents(&block.text)
             && let Some(kind) = refuse_private::from_der(&der)
         {
             return Err(KeyError::PrivateKey { kind });
         }
     }
 
-    let mut certs = Vec::new();
+    let mut pgp = openpgp_read::Certificates::default();
     let mut x509 = Vec::new();
     for (block, label) in blocks.iter().zip(&labels) {
         match label {
-            Label::OpenPgpKey => certs.extend(openpgp::parse(block.text)?),
+            Label::OpenPgpKey => {
+                let found = openpgp_read::parse(&block.text)?;
+                pgp.certs.extend(found.certs);
+                pgp.skipped.extend(found.skipped);
+            }
             Label::Certificate => {
-                let der = pem_contents(block.text)?;
+                let der = pem_contents(&block.text)?;
                 match X509Cert::from_der(&der) {
                     Ok(cert) => x509.push(cert),
                     Err(e) => return Err(refuse_private::from_der(&der).map_or(e, private)),
                 }
             }
-            Label::Pkcs7 => x509.extend(pkcs7::certificates(&pem_contents(block.text)?)?),
-            Label::Pkcs12 => x509.extend(pkcs12::certificates(&pem_contents(block.text)?)?),
+            Label::Pkcs7 => x509.extend(pkcs7::certificates(&pem_contents(&block.text)?)?),
+            Label::Pkcs12 => x509.extend(pkcs12::certificates(&pem_contents(&block.text)?)?),
             _ => {}
         }
     }
-    if !certs.is_empty() {
-        return Ok(Parsed::OpenPgp(certs));
+    if !pgp.certs.is_empty() || !pgp.skipped.is_empty() {
+        return openpgp(pgp);
     }
     if !x509.is_empty() {
         return Ok(Parsed::X509(x509));
@@ -153,22 +163,33 @@ fn pem_contents(block: &[u8]) -> Result<Vec<u8>, KeyError> {
         })
 }
 
+/// The OpenPGP certificates read, duplicates merged; refused when every one was left out.
+fn openpgp(found: openpgp_read::Certificates) -> Result<Parsed, KeyError> {
+    let mut skipped: Vec<Skipped> = Vec::new();
+    for s in found.skipped {
+        if s.fingerprint.is_none() || !skipped.contains(&s) {
+            skipped.push(s);
+        }
+    }
+    if found.certs.is_empty()
+        && let Some(s) = skipped.first()
+    {
+        return Err(KeyError::UnsupportedVersion { version: s.version });
+    }
+    Ok(Parsed::OpenPgp(
+        openpgp_read::merge_duplicates(found.certs)?,
+        skipped,
+    ))
+}
+
 fn read_binary(data: &[u8]) -> Result<Parsed, KeyError> {
     match data.first() {
         Some(0x30) => read_der(data),
-        Some(_) => match openpgp::first_packet_kind(data) {
-            Some(BinaryKind::PublicKey) => Ok(Parsed::OpenPgp(openpgp::parse(data)?)),
-            Some(BinaryKind::SecretKey) => Err(KeyError::PrivateKey {
-                kind: PrivateKeyKind::OpenPgp,
-            }),
-            Some(BinaryKind::Message) => Err(KeyError::NotAKey {
-                found: "an OpenPGP message",
-            }),
-            Some(BinaryKind::Signature) => Err(KeyError::NotAKey {
-                found: "an OpenPGP signature",
-            }),
-            None => Err(KeyError::Unrecognized),
-        },
+        // Secret keys, signatures and messages are refused by `parse`, each for what it is.
+        Some(_) if openpgp_read::first_packet_kind(data).is_some() => {
+            openpgp(openpgp_read::parse(data)?)
+        }
+        Some(_) => Err(KeyError::Unrecognized),
         None => Err(KeyError::Empty),
     }
 }

@@ -1,10 +1,14 @@
 //! OpenPGP certificates as encryption recipients (RFC 9580, crypto-notes §5.2).
 //!
-//! Certificates are read with Sequoia (armor with headers, CRLF, binary, keyrings) and checked
-//! under Sequoia's `StandardPolicy` at the evaluation time. A certificate is usable when it is
-//! valid under the policy, alive, not revoked, and has at least one alive, unrevoked,
-//! supported subkey with the transport- or storage-encryption flag. When it is not, the
-//! problem says which of these failed, in words.
+//! Certificates (read by [`super::openpgp_read`]) are checked under Sequoia's
+//! `StandardPolicy` at the evaluation time. A certificate is usable when it is valid under the
+//! policy, alive, not revoked, and has at least one alive, unrevoked, supported subkey with
+//! the transport- or storage-encryption flag. When it is not, the problem says which of these
+//! failed, in words; an algorithm or curve that is not accepted is named as the cause, before
+//! the policy's own verdict (which Sequoia words as a missing binding signature).
+//!
+//! The facts shown per key (expiry, capabilities) come from the same binding signatures the
+//! verdict uses: the ones valid under the policy at the evaluation time, not merely the newest.
 
 use std::collections::HashSet;
 use std::time::SystemTime;
@@ -13,82 +17,15 @@ use sequoia_openpgp as openpgp;
 
 use openpgp::Cert;
 use openpgp::cert::prelude::*;
-use openpgp::parse::Parse;
-use openpgp::policy::StandardPolicy;
-use openpgp::types::{HashAlgorithm, KeyFlags, PublicKeyAlgorithm, RevocationStatus};
+use openpgp::packet::Signature;
+use openpgp::policy::{AsymmetricAlgorithm, StandardPolicy};
+use openpgp::types::{Curve, HashAlgorithm, KeyFlags, PublicKeyAlgorithm, RevocationStatus};
 
 use super::fingerprint::Fingerprint;
+use super::openpgp_read::error_chain;
 use super::policy::Policy;
 use super::problem::{Problem, ProblemCode, day};
 use super::report::{KeyDetails, OpenPgpDetails};
-use crate::error::{KeyError, PrivateKeyKind};
-
-/// Reads every certificate in one armored block or one binary input.
-///
-/// Secret keys are refused. Input that is an OpenPGP message or signature is refused too.
-pub(crate) fn parse(data: &[u8]) -> Result<Vec<Cert>, KeyError> {
-    let mut certs = Vec::new();
-    let parser = CertParser::from_bytes(data).map_err(malformed)?;
-    for item in parser {
-        let cert = item.map_err(malformed)?;
-        if cert.is_tsk() {
-            return Err(KeyError::PrivateKey {
-                kind: PrivateKeyKind::OpenPgp,
-            });
-        }
-        certs.push(cert);
-    }
-    if certs.is_empty() {
-        return Err(KeyError::Malformed {
-            format: "OpenPGP",
-            detail: "no certificate found".into(),
-        });
-    }
-    Ok(certs)
-}
-
-/// Classifies binary input by the tag of its first OpenPGP packet header.
-pub(crate) fn first_packet_kind(data: &[u8]) -> Option<BinaryKind> {
-    let ctb = *data.first()?;
-    if ctb & 0x80 == 0 {
-        return None;
-    }
-    let tag = if ctb & 0x40 != 0 {
-        ctb & 0x3f
-    } else {
-        (ctb >> 2) & 0x0f
-    };
-    Some(match tag {
-        5 => BinaryKind::SecretKey,
-        6 => BinaryKind::PublicKey,
-        2 => BinaryKind::Signature,
-        1 | 3 | 4 | 8 | 9 | 11 | 18 | 20 => BinaryKind::Message,
-        _ => return None,
-    })
-}
-
-/// What binary OpenPGP input starts with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BinaryKind {
-    PublicKey,
-    SecretKey,
-    Message,
-    Signature,
-}
-
-fn malformed(e: openpgp::anyhow::Error) -> KeyError {
-    KeyError::Malformed {
-        format: "OpenPGP",
-        detail: error_chain(&e),
-    }
-}
-
-/// Sequoia's error with its context chain, as one line.
-fn error_chain(e: &openpgp::anyhow::Error) -> String {
-    let mut parts: Vec<String> = e.chain().map(|c| c.to_string()).collect();
-    parts.dedup();
-    parts.join(": ")
-}
 
 /// The outcome of checking one certificate.
 pub(crate) struct Evaluation {
@@ -122,8 +59,9 @@ pub(crate) fn evaluate(cert: &Cert, policy: &Policy, now: SystemTime) -> Evaluat
     let mut expires = None;
     let mut seipdv2 = false;
 
-    match cert.with_policy(&standard, now) {
-        Err(e) => problems.push(diagnose_invalid_cert(cert, now, &e)),
+    let valid = cert.with_policy(&standard, now);
+    match &valid {
+        Err(e) => problems.push(diagnose_invalid_cert(cert, now, e)),
         Ok(vc) => {
             seipdv2 = vc.features().is_some_and(|f| f.supports_seipdv2());
             let primary_expiry = vc.primary_key().key_expiration_time();
@@ -156,7 +94,7 @@ pub(crate) fn evaluate(cert: &Cert, policy: &Policy, now: SystemTime) -> Evaluat
                     )),
                 }
             } else {
-                let (keys, mut subkey_problems) = encryption_keys_of(cert, &vc, policy);
+                let (keys, mut subkey_problems) = encryption_keys_of(cert, vc, policy, now);
                 if keys.is_empty() {
                     problems.append(&mut subkey_problems);
                 } else {
@@ -231,7 +169,7 @@ pub(crate) fn evaluate(cert: &Cert, policy: &Policy, now: SystemTime) -> Evaluat
         }
     }
     let used: HashSet<&openpgp::Fingerprint> = encryption_keys.iter().collect();
-    let details = details(cert, seipdv2, &used);
+    let details = details(cert, valid.as_ref().ok(), &standard, now, seipdv2, &used);
     Evaluation {
         problems,
         encryption_keys,
@@ -248,6 +186,7 @@ fn encryption_keys_of(
     cert: &Cert,
     vc: &ValidCert<'_>,
     policy: &Policy,
+    now: SystemTime,
 ) -> (EncryptionKeys, Vec<Problem>) {
     let supported: HashSet<openpgp::Fingerprint> = vc
         .keys()
@@ -290,18 +229,12 @@ fn encryption_keys_of(
                 p = p.on(t);
             }
             problems.push(p);
-        } else if !supported.contains(&fp) {
-            problems.push(
-                Problem::error(
-                    ProblemCode::UnsupportedAlgorithm,
-                    format!(
-                        "the encryption subkey uses {}, which is not supported; add a subkey \
-                         with RSA or Curve25519",
-                        algorithm(ka.key())
-                    ),
-                )
-                .about(sub),
-            );
+        } else if !supported.contains(&fp) || curve_of(ka.key()).is_some_and(|c| !c.is_supported())
+        {
+            // Sequoia's `supported()` looks at the algorithm only, not at the curve.
+            let why = algorithm_refusal(ka.key(), now)
+                .unwrap_or_else(|| format!("{}, which mailseal cannot use", algorithm(ka.key())));
+            problems.push(subkey_algorithm_problem(cert, &why).about(sub));
         } else if let Some(p) = rsa_size_problem(ka.key(), policy) {
             problems.push(p.about(sub));
         } else {
@@ -323,20 +256,28 @@ fn encryption_keys_of(
                 continue;
             }
             let sub = fp.to_hex();
-            if sig.hash_algo() == HashAlgorithm::SHA1 {
-                problems.push(sha1_problem(cert).about(sub));
+            let detail = ka
+                .with_policy(&StandardPolicy::at(now), now)
+                .err()
+                .map(|e| error_chain(&e));
+            let p = if sig.hash_algo() == HashAlgorithm::SHA1 {
+                sha1_problem(cert)
             } else if let Some(p) = rsa_size_problem(ka.key(), policy) {
-                problems.push(p.about(sub));
+                p
+            } else if let Some(why) = algorithm_refusal(ka.key(), now) {
+                subkey_algorithm_problem(cert, &why)
             } else {
-                problems.push(
-                    Problem::error(
-                        ProblemCode::PolicyRejected,
-                        "the encryption subkey's binding signature is not acceptable under \
-                         the OpenPGP standard policy; add a new encryption subkey",
-                    )
-                    .about(sub),
-                );
-            }
+                Problem::error(
+                    ProblemCode::PolicyRejected,
+                    "current OpenPGP software does not accept the signature that binds the \
+                     encryption subkey to the key; add a new encryption subkey",
+                )
+            };
+            let p = p.about(sub);
+            problems.push(match detail {
+                Some(d) => p.with_detail(d),
+                None => p,
+            });
         }
         if problems.is_empty() {
             problems.push(Problem::error(
@@ -349,16 +290,38 @@ fn encryption_keys_of(
     (usable, problems)
 }
 
+/// An encryption subkey whose algorithm is not accepted, `why` naming it.
+fn subkey_algorithm_problem(cert: &Cert, why: &str) -> Problem {
+    Problem::error(
+        ProblemCode::UnsupportedAlgorithm,
+        format!(
+            "the encryption subkey uses {why}; add a new encryption subkey (`gpg \
+             --quick-add-key {} cv25519 encr`) and export the key again",
+            cert.fingerprint().to_hex()
+        ),
+    )
+}
+
 /// Says why a certificate is not valid under the standard policy at all.
 fn diagnose_invalid_cert(cert: &Cert, now: SystemTime, e: &openpgp::anyhow::Error) -> Problem {
     let mut relaxed = StandardPolicy::at(now);
     relaxed.accept_hash(HashAlgorithm::SHA1);
     if cert.with_policy(&relaxed, now).is_ok() {
-        return sha1_problem(cert);
+        return sha1_problem(cert).with_detail(error_chain(e));
     }
     let primary = cert.primary_key().key();
     if let Some(p) = rsa_size_problem(primary, &Policy::standard()) {
-        return p;
+        return p.with_detail(error_chain(e));
+    }
+    if let Some(why) = algorithm_refusal(primary, now) {
+        return Problem::error(
+            ProblemCode::UnsupportedAlgorithm,
+            format!(
+                "the key uses {why}; create a new key with Curve25519 (Ed25519) or RSA (3072 \
+                 bits or more)"
+            ),
+        )
+        .with_detail(error_chain(e));
     }
     #[allow(deprecated)] // DSA is deprecated in Sequoia precisely because it is weak.
     let dsa = matches!(primary.pk_algo(), PublicKeyAlgorithm::DSA);
@@ -370,16 +333,15 @@ fn diagnose_invalid_cert(cert: &Cert, now: SystemTime, e: &openpgp::anyhow::Erro
                  (3072 bits or more) or Curve25519",
                 algorithm(primary)
             ),
-        );
+        )
+        .with_detail(error_chain(e));
     }
     Problem::error(
         ProblemCode::PolicyRejected,
-        format!(
-            "the key is not acceptable under the OpenPGP standard policy ({}); create or \
-             refresh the key with current software",
-            error_chain(e)
-        ),
+        "current OpenPGP software does not accept the key's self-signatures; create a new \
+         key, or refresh this one with current software",
     )
+    .with_detail(error_chain(e))
 }
 
 fn sha1_problem(cert: &Cert) -> Problem {
@@ -431,7 +393,8 @@ where
     }
 }
 
-/// A name for a key's algorithm, e.g. `RSA 3072`, `EdDSA Ed25519`, `ECDH Curve25519`.
+/// A name for a key's algorithm, e.g. `RSA 3072`, `EdDSA Ed25519`, `ECDH Curve25519`,
+/// `ECDSA secp256k1`.
 fn algorithm<P, R>(key: &openpgp::packet::Key<P, R>) -> String
 where
     P: openpgp::packet::key::KeyParts,
@@ -442,11 +405,120 @@ where
         M::RSA { .. } => format!("RSA {}", key.mpis().bits().unwrap_or(0)),
         M::DSA { .. } => format!("DSA {}", key.mpis().bits().unwrap_or(0)),
         M::ElGamal { .. } => format!("ElGamal {}", key.mpis().bits().unwrap_or(0)),
-        M::EdDSA { curve, .. } => format!("EdDSA {curve}"),
-        M::ECDSA { curve, .. } => format!("ECDSA {curve}"),
-        M::ECDH { curve, .. } => format!("ECDH {curve}"),
+        M::EdDSA { curve, .. } => format!("EdDSA {}", curve_name(curve)),
+        M::ECDSA { curve, .. } => format!("ECDSA {}", curve_name(curve)),
+        M::ECDH { curve, .. } => format!("ECDH {}", curve_name(curve)),
         _ => key.pk_algo().to_string(),
     }
+}
+
+/// The curve's name; Sequoia knows no name for some curves GnuPG makes keys on.
+fn curve_name(curve: &Curve) -> String {
+    match curve {
+        Curve::Unknown(oid) => match &oid[..] {
+            // 1.3.132.0.10 (SEC 2).
+            [0x2b, 0x81, 0x04, 0x00, 0x0a] => "secp256k1".to_owned(),
+            _ => curve.to_string(),
+        },
+        _ => curve.to_string(),
+    }
+}
+
+/// The curve of an elliptic-curve key.
+fn curve_of<P, R>(key: &openpgp::packet::Key<P, R>) -> Option<&Curve>
+where
+    P: openpgp::packet::key::KeyParts,
+    R: openpgp::packet::key::KeyRole,
+{
+    use openpgp::crypto::mpi::PublicKey as M;
+    match key.mpis() {
+        M::EdDSA { curve, .. } | M::ECDSA { curve, .. } | M::ECDH { curve, .. } => Some(curve),
+        _ => None,
+    }
+}
+
+/// Why a key's algorithm is not accepted at `now`, naming it, if it is not: one mailseal's
+/// OpenPGP library cannot use (e.g. ECDSA brainpoolP256r1 or secp256k1), or one Sequoia's
+/// standard policy no longer accepts (ElGamal, DSA 1024). RSA is left to
+/// [`rsa_size_problem`], whose limits are mailseal's own.
+///
+/// Sequoia itself reports such keys as having no valid binding signature, which sends
+/// people the wrong way ("refresh the key"); this is asked first.
+fn algorithm_refusal<P, R>(key: &openpgp::packet::Key<P, R>, now: SystemTime) -> Option<String>
+where
+    P: openpgp::packet::key::KeyParts,
+    R: openpgp::packet::key::KeyRole,
+{
+    let name = algorithm(key);
+    let cutoff = asymmetric_algorithm(key)
+        .and_then(|a| StandardPolicy::at(now).asymmetric_algo_cutoff(a))
+        .filter(|cutoff| *cutoff <= now);
+    if let Some(cutoff) = cutoff {
+        return Some(format!(
+            "{name}, which is no longer accepted as secure (since {})",
+            day(cutoff)
+        ));
+    }
+    let curve = curve_of(key);
+    if !key.pk_algo().is_supported() || curve.is_some_and(|c| !c.is_supported()) {
+        let what = if curve.is_some() {
+            "this curve"
+        } else {
+            "this algorithm"
+        };
+        return Some(format!(
+            "{name}, which mailseal cannot use (its OpenPGP library does not support {what})"
+        ));
+    }
+    None
+}
+
+/// The policy's name for a key's algorithm and size, as `StandardPolicy` sorts keys; `None`
+/// for RSA (see [`algorithm_refusal`]) and algorithms the policy has no entry for.
+#[allow(deprecated)] // ElGamal and DSA are deprecated in Sequoia precisely because they are weak.
+fn asymmetric_algorithm<P, R>(key: &openpgp::packet::Key<P, R>) -> Option<AsymmetricAlgorithm>
+where
+    P: openpgp::packet::key::KeyParts,
+    R: openpgp::packet::key::KeyRole,
+{
+    use AsymmetricAlgorithm as A;
+    use PublicKeyAlgorithm as K;
+    let bits = key.mpis().bits().unwrap_or(0);
+    let by_size = |sizes: [A; 4]| {
+        let [a1024, a2048, a3072, a4096] = sizes;
+        match bits {
+            0..2048 => a1024,
+            2048..3072 => a2048,
+            3072..4096 => a3072,
+            _ => a4096,
+        }
+    };
+    Some(match key.pk_algo() {
+        K::ElGamalEncrypt | K::ElGamalEncryptSign => by_size([
+            A::ElGamal1024,
+            A::ElGamal2048,
+            A::ElGamal3072,
+            A::ElGamal4096,
+        ]),
+        K::DSA => by_size([A::DSA1024, A::DSA2048, A::DSA3072, A::DSA4096]),
+        K::ECDSA | K::ECDH | K::EdDSA => match curve_of(key)? {
+            Curve::NistP256 => A::NistP256,
+            Curve::NistP384 => A::NistP384,
+            Curve::NistP521 => A::NistP521,
+            Curve::BrainpoolP256 => A::BrainpoolP256,
+            Curve::BrainpoolP384 => A::BrainpoolP384,
+            Curve::BrainpoolP512 => A::BrainpoolP512,
+            Curve::Ed25519 => A::EdDSA,
+            Curve::Cv25519 => A::Cv25519,
+            // Unknown curves (secp256k1, …): the policy rejects them only as unknown.
+            _ => return None,
+        },
+        K::X25519 => A::X25519,
+        K::X448 => A::X448,
+        K::Ed25519 => A::Ed25519,
+        K::Ed448 => A::Ed448,
+        _ => return None,
+    })
 }
 
 fn capabilities(flags: Option<&KeyFlags>) -> String {
@@ -469,59 +541,81 @@ fn capabilities(flags: Option<&KeyFlags>) -> String {
     s
 }
 
-fn details(cert: &Cert, seipdv2: bool, used: &HashSet<&openpgp::Fingerprint>) -> OpenPgpDetails {
-    let key_details = |ka: ErasedKeyAmalgamation<'_, openpgp::packet::key::PublicParts>| {
-        let sig = ka.self_signatures().next();
-        let created = ka.key().creation_time();
-        let expires = sig
-            .and_then(|s| s.key_validity_period())
-            .map(|d| created + d);
-        let flags = sig.and_then(|s| s.key_flags());
-        let fp = ka.key().fingerprint();
-        KeyDetails {
-            fingerprint: Fingerprint::from(&fp),
-            algorithm: algorithm(ka.key()),
-            created,
-            expires,
-            capabilities: capabilities(flags.as_ref()),
-            encrypts: used.contains(&fp),
+/// The newest of `sigs` by creation time (the first of equals).
+fn newest<'a>(sigs: impl Iterator<Item = &'a Signature>) -> Option<&'a Signature> {
+    sigs.fold(None, |best: Option<&Signature>, s| match best {
+        Some(b) if b.signature_creation_time() >= s.signature_creation_time() => Some(b),
+        _ => Some(s),
+    })
+}
+
+/// The facts shown per key. Expiry and capabilities come from the binding signatures valid
+/// under `standard` at `now`, the same the verdict uses, so that a key shows one expiry: the
+/// one in force. For a key without one (the certificate or the subkey is not valid under the
+/// policy) they come from its newest self-signature: for the primary key, the newest of its
+/// user ID bindings (a revoked user ID keeps an old one) or else its direct-key signature.
+fn details(
+    cert: &Cert,
+    valid: Option<&ValidCert<'_>>,
+    standard: &StandardPolicy<'_>,
+    now: SystemTime,
+    seipdv2: bool,
+    used: &HashSet<&openpgp::Fingerprint>,
+) -> OpenPgpDetails {
+    let describe =
+        |key: &openpgp::packet::Key<_, _>, expires: Option<SystemTime>, flags: Option<KeyFlags>| {
+            let fp = key.fingerprint();
+            KeyDetails {
+                fingerprint: Fingerprint::from(&fp),
+                algorithm: algorithm(key),
+                created: key.creation_time(),
+                expires,
+                capabilities: capabilities(flags.as_ref()),
+                encrypts: used.contains(&fp),
+            }
+        };
+    let from_sig = |created: SystemTime, sig: Option<&Signature>| {
+        (
+            sig.and_then(|s| s.key_validity_period())
+                .map(|d| created + d),
+            sig.and_then(|s| s.key_flags()),
+        )
+    };
+
+    let pk = cert.primary_key().key();
+    let (expires, flags) = match valid {
+        Some(vc) => (
+            vc.primary_key().key_expiration_time(),
+            vc.primary_key().key_flags(),
+        ),
+        None => {
+            let binding = newest(cert.userids().filter_map(|u| newest(u.self_signatures())))
+                .or_else(|| newest(cert.primary_key().self_signatures()));
+            from_sig(pk.creation_time(), binding)
         }
     };
-    let mut keys = cert.keys().map(key_details);
-    let primary = match keys.next() {
-        Some(p) => p,
-        None => KeyDetails {
-            fingerprint: Fingerprint::from(&cert.fingerprint()),
-            algorithm: algorithm(cert.primary_key().key()),
-            created: cert.primary_key().key().creation_time(),
-            expires: None,
-            capabilities: String::new(),
-            encrypts: false,
-        },
-    };
-    let mut primary = primary;
-    // The primary's flags and expiry live on the direct-key or primary user ID signature.
-    if let Some(sig) = cert
-        .userids()
-        .flat_map(|u| u.self_signatures().next())
-        .next()
-        .or_else(|| cert.primary_key().self_signatures().next())
-    {
-        if let Some(f) = sig.key_flags() {
-            primary.capabilities = capabilities(Some(&f));
-        }
-        if let Some(d) = sig.key_validity_period() {
-            primary.expires = Some(primary.created + d);
-        }
-    }
+    let primary = describe(pk.role_as_unspecified(), expires, flags);
+
+    let subkeys = cert
+        .keys()
+        .subkeys()
+        .map(|ka| {
+            let (expires, flags) = match valid.and_then(|_| ka.with_policy(standard, now).ok()) {
+                Some(vka) => (vka.key_expiration_time(), vka.key_flags()),
+                None => from_sig(ka.key().creation_time(), newest(ka.self_signatures())),
+            };
+            describe(ka.key().role_as_unspecified(), expires, flags)
+        })
+        .collect();
+
     OpenPgpDetails {
-        version: cert.primary_key().key().version(),
+        version: pk.version(),
         user_ids: cert
             .userids()
             .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
             .collect(),
         primary,
-        subkeys: keys.collect(),
+        subkeys,
         seipdv2,
     }
 }

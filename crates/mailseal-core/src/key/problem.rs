@@ -109,6 +109,10 @@ problem_codes! {
     /// The certificate has a critical extension this program does not know; RFC 5280 §4.2
     /// says it must not be used.
     UnknownCriticalExtension => "key.unknown_critical_extension",
+    // OpenPGP intake additions:
+    /// A certificate of the input was left out (an old v3 or a LibrePGP v5 OpenPGP key);
+    /// the others are used.
+    CertificateSkipped => "key.certificate_skipped",
 }
 
 impl fmt::Display for ProblemCode {
@@ -130,6 +134,9 @@ pub struct Problem {
     pub subject: Option<String>,
     /// The date the problem is about (the expiry date, for example), if one.
     pub date: Option<SystemTime>,
+    /// Technical detail for developers (e.g. what the OpenPGP library reported), if any; the
+    /// message says it in words.
+    pub detail: Option<String>,
 }
 
 impl Problem {
@@ -140,6 +147,7 @@ impl Problem {
             message: message.into(),
             subject: None,
             date: None,
+            detail: None,
         }
     }
 
@@ -157,6 +165,11 @@ impl Problem {
 
     pub(crate) fn on(mut self, date: SystemTime) -> Self {
         self.date = Some(date);
+        self
+    }
+
+    pub(crate) fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
         self
     }
 

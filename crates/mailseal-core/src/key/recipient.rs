@@ -7,6 +7,7 @@ use sequoia_openpgp as openpgp;
 use super::fingerprint::Fingerprint;
 use super::intake::{self, Parsed};
 use super::openpgp as pgp;
+use super::openpgp_read::Skipped;
 use super::policy::Policy;
 use super::problem::{Problem, ProblemCode};
 use super::report::{
@@ -14,7 +15,7 @@ use super::report::{
     X509Details,
 };
 use super::x509::X509Cert;
-use crate::error::{EncryptError, Error};
+use crate::error::{EncryptError, Error, describe_key_version};
 
 /// Key material read from a person's upload: OpenPGP certificates or X.509 certificates.
 ///
@@ -73,7 +74,7 @@ impl RecipientKey {
     /// OpenPGP or X.509.
     pub fn format(&self) -> KeyFormat {
         match self.parsed {
-            Parsed::OpenPgp(_) => KeyFormat::OpenPgp,
+            Parsed::OpenPgp(..) => KeyFormat::OpenPgp,
             Parsed::X509(_) => KeyFormat::X509,
         }
     }
@@ -81,7 +82,7 @@ impl RecipientKey {
     /// How many certificates were read.
     pub fn certificate_count(&self) -> usize {
         match &self.parsed {
-            Parsed::OpenPgp(c) => c.len(),
+            Parsed::OpenPgp(c, _) => c.len(),
             Parsed::X509(c) => c.len(),
         }
     }
@@ -111,8 +112,8 @@ impl RecipientKey {
         let policy = policy.pinned();
         let now = policy.time();
         let (format, certificates, mut problems, keys) = match &self.parsed {
-            Parsed::OpenPgp(certs) => {
-                let (c, p, k) = evaluate_openpgp(certs, &policy, now);
+            Parsed::OpenPgp(certs, skipped) => {
+                let (c, p, k) = evaluate_openpgp(certs, skipped, &policy, now);
                 (KeyFormat::OpenPgp, c, p, RecipientKeys::OpenPgp(k))
             }
             Parsed::X509(certs) => {
@@ -245,6 +246,7 @@ fn select(policy: &Policy, emails: &[Vec<String>]) -> (Vec<bool>, Option<Problem
 
 fn evaluate_openpgp(
     certs: &[openpgp::Cert],
+    skipped: &[Skipped],
     policy: &Policy,
     now: SystemTime,
 ) -> Evaluated<(openpgp::Cert, Vec<openpgp::Fingerprint>)> {
@@ -273,7 +275,25 @@ fn evaluate_openpgp(
             details: CertificateDetails::OpenPgp(eval.details),
         });
     }
+    problems.extend(skipped.iter().map(skipped_problem));
     (reports, problems, keys)
+}
+
+/// The warning for a certificate left out of the input (see [`Skipped`]).
+fn skipped_problem(s: &Skipped) -> Problem {
+    let what = describe_key_version(s.version);
+    let why = match s.version {
+        2 | 3 => "which current OpenPGP software no longer accepts",
+        _ => "which mailseal cannot read",
+    };
+    let p = Problem::warning(
+        ProblemCode::CertificateSkipped,
+        format!("one of the keys is {what}, {why}; it was left out, and the other keys are used"),
+    );
+    match &s.fingerprint {
+        Some(f) => p.about(f.clone()),
+        None => p,
+    }
 }
 
 fn evaluate_x509(certs: &[X509Cert], policy: &Policy, now: SystemTime) -> Evaluated<X509Cert> {
