@@ -27,6 +27,10 @@ use crate::{CliError, Status};
 impl From<mailseal_jmap::Error> for CliError {
     fn from(e: mailseal_jmap::Error) -> Self {
         CliError {
+            detail: match &e {
+                mailseal_jmap::Error::Key(k) => k.detail().map(str::to_owned),
+                _ => None,
+            },
             code: e.code(),
             message: e.to_string(),
         }
@@ -41,6 +45,7 @@ fn secret(var: &str, prompt: &str) -> Result<Secret, CliError> {
     rpassword::prompt_password(prompt)
         .map(Secret::new)
         .map_err(|e| CliError {
+            detail: None,
             code: "io.read",
             message: format!("cannot read the secret (set {var} when not on a terminal): {e}"),
         })
@@ -58,6 +63,7 @@ fn code(prompt: &str) -> Result<String, CliError> {
         .lock()
         .read_line(&mut line)
         .map_err(|e| CliError {
+            detail: None,
             code: "io.read",
             message: format!("cannot read the code: {e}"),
         })?;
@@ -82,6 +88,7 @@ pub(crate) fn run(args: &AccountArgs) -> Result<Status, CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError {
+            detail: None,
             code: "io.runtime",
             message: e.to_string(),
         })?;
@@ -90,6 +97,7 @@ pub(crate) fn run(args: &AccountArgs) -> Result<Status, CliError> {
 
 fn env_secret(var: &str) -> Result<Secret, CliError> {
     std::env::var(var).map(Secret::new).map_err(|_| CliError {
+        detail: None,
         code: "cli.missing_env",
         message: format!("the environment variable {var} is not set"),
     })
@@ -110,6 +118,7 @@ fn code_provider() -> Arc<dyn CodeProvider> {
 /// Tokens saved by `account login --save`.
 fn read_tokens(path: &Path) -> Result<OAuthTokens, CliError> {
     let text = std::fs::read_to_string(path).map_err(|e| CliError {
+        detail: None,
         code: "io.read",
         message: format!("cannot read {}: {e}", path.display()),
     })?;
@@ -209,6 +218,7 @@ fn check_writable(path: &Path) -> Result<(), CliError> {
         _ => Path::new("."),
     };
     tempfile_in(dir).map_err(|e| CliError {
+        detail: None,
         code: "io.write",
         message: format!(
             "cannot save the sign-in to {}: {e}; choose a path in a folder you can write",
@@ -217,6 +227,7 @@ fn check_writable(path: &Path) -> Result<(), CliError> {
     })?;
     if path.is_dir() {
         return Err(CliError {
+            detail: None,
             code: "io.write",
             message: format!("{} is a folder; give a file name", path.display()),
         });
@@ -259,6 +270,7 @@ fn check_user(args: &AccountArgs, client: &Client) -> Result<(), CliError> {
     let token = args.token_env.is_some() || args.token_file.is_some();
     if token && !signed_in.eq_ignore_ascii_case(&args.user) {
         return Err(CliError {
+            detail: None,
             code: "cli.user_mismatch",
             message: format!(
                 "the token given belongs to {signed_in}, not to --user {}; give the matching \
@@ -296,6 +308,7 @@ async fn run_async(args: &AccountArgs) -> Result<Status, CliError> {
         && new == current
     {
         return Err(CliError {
+            detail: None,
             code: "jmap.invalid_input",
             message: "the new password is the same as the current one; choose another".into(),
         });
@@ -322,6 +335,7 @@ async fn run_command(
 
     match &args.command {
         AccountCommand::Login { .. } => Err(CliError {
+            detail: None,
             code: "cli.usage",
             message: "login runs before connecting".into(),
         }),

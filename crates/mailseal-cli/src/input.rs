@@ -61,6 +61,7 @@ fn read_wiped(mut r: impl Read) -> io::Result<Zeroizing<Vec<u8>>> {
 /// An input that cannot be read: `io.read`, as the library reports it.
 pub(crate) fn read_error(path: &Path, e: &io::Error) -> CliError {
     CliError {
+        detail: None,
         code: Error::io(IoOp::Read, e).code(),
         message: format!("cannot read {}: {e}", path.display()),
     }

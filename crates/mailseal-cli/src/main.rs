@@ -53,11 +53,14 @@ impl From<Status> for ExitCode {
 pub(crate) struct CliError {
     pub(crate) code: &'static str,
     pub(crate) message: String,
+    /// Technical detail for developers (what a parser reported), in the JSON only.
+    pub(crate) detail: Option<String>,
 }
 
 impl From<mailseal_core::Error> for CliError {
     fn from(e: mailseal_core::Error) -> Self {
         CliError {
+            detail: e.detail().map(str::to_owned),
             code: e.code(),
             message: e.to_string(),
         }
@@ -98,7 +101,7 @@ fn main() -> ExitCode {
 
 /// `{"error": {"code": …, "message": …}}`.
 fn error_json(e: &CliError) -> serde_json::Value {
-    serde_json::json!({ "error": { "code": e.code, "message": e.message } })
+    serde_json::json!({ "error": { "code": e.code, "message": e.message, "detail": e.detail } })
 }
 
 fn is_broken_pipe(e: &CliError) -> bool {
@@ -120,12 +123,13 @@ mod tests {
     #[test]
     fn errors_as_json() {
         let e = CliError {
+            detail: None,
             code: "jmap.wrong_password",
             message: "the current password is not right".into(),
         };
         assert_eq!(
             error_json(&e),
-            serde_json::json!({"error": {"code": "jmap.wrong_password", "message": "the current password is not right"}})
+            serde_json::json!({"error": {"code": "jmap.wrong_password", "message": "the current password is not right", "detail": null}})
         );
     }
 

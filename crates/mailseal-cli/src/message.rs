@@ -81,6 +81,7 @@ pub(crate) fn decrypt(args: &DecryptArgs) -> Result<Status, CliError> {
     let password = match &args.password_env {
         Some(var) => Some(zeroize::Zeroizing::new(std::env::var(var).map_err(
             |_| CliError {
+                detail: None,
                 code: "cli.missing_env",
                 message: format!("the environment variable {var} is not set"),
             },

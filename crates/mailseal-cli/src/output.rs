@@ -4,7 +4,8 @@
 //! `format` (`"openpgp"`|`"x509"`), `usable` (mailseal can encrypt to it), `server`
 //! (`usable`, `reason`, `versions`: whether a Stalwart server can), `fingerprints` (uppercase hex of the
 //! certificates that will be used), `expires` (RFC 3339 or null), `evaluated_at`,
-//! `problems` (`code`, `severity`, `message`, `subject`, `date`) and `certificates`.
+//! `problems` (`code`, `severity`, `message`, `subject`, `date`, `detail`: the technical words
+//! of a parser or policy, for developers, or null) and `certificates`.
 
 use std::io::{self, Write};
 use std::time::SystemTime;
@@ -70,6 +71,7 @@ fn problem_json(p: &Problem) -> Result<Value, Error> {
         "message": p.message,
         "subject": p.subject,
         "date": opt_time(p.date)?,
+        "detail": p.detail,
     }))
 }
 

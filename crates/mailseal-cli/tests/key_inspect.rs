@@ -241,3 +241,20 @@ fn usable_for_whom_is_said_separately() {
     assert_eq!(v["server"]["usable"], true);
     assert_eq!(v["server"]["reason"], serde_json::Value::Null);
 }
+
+/// Damaged input: one plain sentence for people, the parser's words apart in the JSON.
+#[test]
+fn damaged_input_keeps_the_parser_words_apart() {
+    let damaged = b"-----BEGIN CERTIFICATE-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END CERTIFICATE-----\n";
+    let out = mailseal(&["key", "inspect", "--json", "-"], Some(damaged));
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["code"], "key.malformed");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.contains("damaged"), "{message}");
+    let detail = v["error"]["detail"].as_str().unwrap();
+    assert!(!detail.is_empty());
+    assert!(!message.contains(detail), "{message} / {detail}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
