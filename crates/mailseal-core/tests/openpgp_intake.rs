@@ -805,3 +805,26 @@ fn copies_of_one_key_exported_at_different_times_agree_on_its_expiry() {
     );
     assert_one_expiry(&inspect(text), t0 + 3 * 365 * DAY, "blocks");
 }
+
+/// A packet stream on which sequoia-openpgp 2.4.2's raw certificate reader panics (a slice
+/// past the end of the data; found by the `key_openpgp_armor` fuzz target): a typed error,
+/// binary and armored.
+#[test]
+fn a_packet_stream_that_panics_sequoias_raw_reader_is_damaged_input() {
+    use std::io::Write as _;
+    let packets = include_bytes!("data/raw-cert-slice-panic.pgp");
+    let mut armored = Vec::new();
+    {
+        let mut w = sequoia_openpgp::armor::Writer::new(
+            &mut armored,
+            sequoia_openpgp::armor::Kind::PublicKey,
+        )
+        .unwrap();
+        w.write_all(packets).unwrap();
+        w.finalize().unwrap();
+    }
+    for input in [&packets[..], &armored[..]] {
+        let err = mailseal_core::RecipientKey::from_bytes(input).unwrap_err();
+        assert!(err.code().starts_with("key."), "{}", err.code());
+    }
+}

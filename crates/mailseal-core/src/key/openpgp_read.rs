@@ -65,8 +65,22 @@ pub(crate) fn parse(data: &[u8]) -> Result<Certificates, KeyError> {
         Some(BinaryKind::PublicKey) | None => {}
     }
 
+    // sequoia-openpgp 2.4.2's raw certificate reader can panic on a packet whose length runs
+    // past the data (`RawCert::packets` slices `data[start..following]` with start > end;
+    // found by our fuzzing, target key_openpgp_armor): that is damaged input, not a crash.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_certificates(&binary)))
+        .unwrap_or_else(|_| {
+            Err(KeyError::Malformed {
+                format: "OpenPGP",
+                detail: "sequoia-openpgp's certificate reader failed on this input".into(),
+            })
+        })
+}
+
+/// Splits `binary` into certificates and reads each (see [`parse`]).
+fn read_certificates(binary: &[u8]) -> Result<Certificates, KeyError> {
     let mut found = Certificates::default();
-    let parser = RawCertParser::from_bytes(&*binary).map_err(malformed)?;
+    let parser = RawCertParser::from_bytes(binary).map_err(malformed)?;
     for item in parser {
         match item {
             Ok(raw) => {
