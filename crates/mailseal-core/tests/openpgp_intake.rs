@@ -815,16 +815,12 @@ fn a_packet_stream_that_panics_sequoias_raw_reader_is_damaged_input() {
     let packets = include_bytes!("data/raw-cert-slice-panic.pgp");
     let mut armored = Vec::new();
     {
-        let mut w = sequoia_openpgp::armor::Writer::new(
-            &mut armored,
-            sequoia_openpgp::armor::Kind::PublicKey,
-        )
-        .unwrap();
+        let mut w = Writer::new(&mut armored, Kind::PublicKey).unwrap();
         w.write_all(packets).unwrap();
         w.finalize().unwrap();
     }
     for input in [&packets[..], &armored[..]] {
-        let err = mailseal_core::RecipientKey::from_bytes(input).unwrap_err();
+        let err = RecipientKey::from_bytes(input).unwrap_err();
         assert!(err.code().starts_with("key."), "{}", err.code());
     }
 }
