@@ -417,6 +417,14 @@ pub struct AccountSession {
 /// language's error type, hence `Any`).
 pub type CallbackErrors = Arc<std::sync::Mutex<Option<Box<dyn std::any::Any + Send>>>>;
 
+/// Takes what a callback raised out of `errors`, if anything.
+pub fn take_callback_error(errors: &CallbackErrors) -> Option<Box<dyn std::any::Any + Send>> {
+    errors
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
+}
+
 impl fmt::Debug for AccountSession {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AccountSession")
@@ -448,10 +456,7 @@ impl AccountSession {
 
     /// What the code provider raised since the last call, if anything.
     pub fn take_callback_error(&self) -> Option<Box<dyn std::any::Any + Send>> {
-        self.callback_errors
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take()
+        take_callback_error(&self.callback_errors)
     }
 
     /// Signs in with the account password (HTTP Basic). Fails with `jmap.totp_required` once

@@ -39,7 +39,7 @@ mod py;
 pub use account::{
     AccountSession, Availability, CallbackErrors, CodeProvider, CreatedCredential, CredentialInfo,
     EncryptionEnabled, EncryptionOptions, EncryptionSettings, FeatureStatus, OAuthTokens,
-    StoredKey, TotpEnrollment, validate_totp_url,
+    StoredKey, TotpEnrollment, take_callback_error, validate_totp_url,
 };
 pub use error::{ApiError, ErrorKind};
 pub use keys::{

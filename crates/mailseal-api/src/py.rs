@@ -14,7 +14,7 @@ use pyo3::prelude::*;
 use crate::account::{
     AccountSession, Availability, CallbackErrors, CodeProvider, CreatedCredential, CredentialInfo,
     EncryptionEnabled, EncryptionOptions, EncryptionSettings, FeatureStatus, OAuthTokens,
-    StoredKey, TotpEnrollment,
+    StoredKey, TotpEnrollment, take_callback_error,
 };
 use crate::error::{ApiError, ErrorKind};
 use crate::keys::{
@@ -113,13 +113,6 @@ fn provider(
         }
         None => Ok((None, CallbackErrors::default())),
     }
-}
-
-fn take(raised: &CallbackErrors) -> Option<Box<dyn std::any::Any + Send>> {
-    raised
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .take()
 }
 
 impl AccountSession {
@@ -294,7 +287,7 @@ impl AccountSession {
         let (codes, raised) = PyCodeProvider::wrap(code_provider)?;
         py.detach(|| AccountSession::connect_with_code(server_url, user, password, codes))
             .map(|s| s.with_callback_errors(Arc::clone(&raised)))
-            .map_err(|e| raised_or(take(&raised), e))
+            .map_err(|e| raised_or(take_callback_error(&raised), e))
     }
 
     #[staticmethod]
@@ -339,7 +332,7 @@ impl AccountSession {
     ) -> PyResult<OAuthTokens> {
         let (codes, raised) = provider(code_provider)?;
         py.detach(|| AccountSession::sign_in(server_url, user, password, codes))
-            .map_err(|e| raised_or(take(&raised), e))
+            .map_err(|e| raised_or(take_callback_error(&raised), e))
     }
 
     #[getter(user)]

@@ -304,15 +304,8 @@ async fn run_async(args: &AccountArgs) -> Result<Status, CliError> {
     };
     let client = connect(args).await?;
     check_user(args, &client)?;
-    if let (Some(new), Some((_, current))) = (&new_password, client.credential().password_of())
-        && new == current
-    {
-        return Err(CliError {
-            detail: None,
-            code: "jmap.invalid_input",
-            message: "the new password is the same as the current one; choose another".into(),
-        });
-    }
+    // The same password again is refused by mailseal-jmap's `change_password`, before
+    // anything is sent.
     let result = run_command(args, &client, new_password).await;
 
     // The client may have refreshed the saved tokens, or signed in again: keep the new ones.

@@ -139,14 +139,13 @@ pub(crate) fn json_body<T: Serialize>(value: &T) -> Result<reqwest::Body, Error>
 
 /// A form-encoded request body (OAuth token requests) that is wiped when it has been sent.
 pub(crate) fn form_body(pairs: &[(&str, &str)]) -> reqwest::Body {
-    let encoded = Zeroizing::new(
+    let mut encoded = Zeroizing::new(
         url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
             .finish(),
     );
-    let mut buf = Zeroizing::new(Vec::with_capacity(encoded.len()));
-    buf.extend_from_slice(encoded.as_bytes());
-    wiped(buf)
+    // The string's own buffer becomes the body: no second copy to wipe.
+    wiped(Zeroizing::new(std::mem::take(&mut *encoded).into_bytes()))
 }
 
 /// Counts bytes without keeping them.
