@@ -103,6 +103,26 @@ def test_errors_have_codes_and_families():
     assert type(copy) is errors.DecryptionError and copy.code == e.value.code
 
 
+def test_damaged_key_has_a_plain_message_and_the_parser_text_as_detail():
+    binary = mailseal.inspect_key(key("alice.pub.asc"))  # readable as a whole
+    assert binary.usable
+    text = key("alice.pub.asc").decode()
+    lines = text.splitlines()
+    body = [l for l in lines if l and not l.startswith("-----") and ":" not in l]
+    # Keep the armor but cut the key in half: the packets end early.
+    half = lines[:2] + body[: len(body) // 2] + [lines[-1]]
+    with pytest.raises(errors.InvalidKeyError) as e:
+        mailseal.inspect_key("\n".join(half).encode() + b"\n")
+    assert e.value.code == "key.malformed", e.value
+    assert e.value.detail, "the parser's own words are kept for developers"
+    assert e.value.detail not in e.value.message
+    assert pickle.loads(pickle.dumps(e.value)).detail == e.value.detail
+    # An error with nothing more to say has no detail.
+    with pytest.raises(errors.InvalidInputError) as e:
+        mailseal.encrypt(HELLO, key("alice.pub.asc"), algorithm="rot13")
+    assert e.value.detail is None
+
+
 def test_algorithm_advice():
     for aead in ["aes256-gcm", "chacha20-poly1305"]:
         advice = mailseal.algorithm_advice(aead)

@@ -67,84 +67,158 @@ impl fmt::Display for ErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
     /// See [`ErrorKind::InvalidKey`].
-    #[error("{message}")]
+    #[error("{reason}")]
     InvalidKey {
         /// The stable code.
         code: String,
-        /// A sentence for people.
-        message: String,
+        /// One sentence for people (named `reason`: `message` clashes with Kotlin's
+        /// `Throwable.message`).
+        reason: String,
+        /// Technical detail for developers (what a parser reported), never shown as the
+        /// reason.
+        detail: Option<String>,
     },
     /// See [`ErrorKind::Encryption`].
-    #[error("{message}")]
+    #[error("{reason}")]
     Encryption {
         /// The stable code.
         code: String,
-        /// A sentence for people.
-        message: String,
+        /// One sentence for people (named `reason`: `message` clashes with Kotlin's
+        /// `Throwable.message`).
+        reason: String,
+        /// Technical detail for developers (what a parser reported), never shown as the
+        /// reason.
+        detail: Option<String>,
     },
     /// See [`ErrorKind::Decryption`].
-    #[error("{message}")]
+    #[error("{reason}")]
     Decryption {
         /// The stable code.
         code: String,
-        /// A sentence for people.
-        message: String,
+        /// One sentence for people (named `reason`: `message` clashes with Kotlin's
+        /// `Throwable.message`).
+        reason: String,
+        /// Technical detail for developers (what a parser reported), never shown as the
+        /// reason.
+        detail: Option<String>,
     },
     /// See [`ErrorKind::InvalidInput`].
-    #[error("{message}")]
+    #[error("{reason}")]
     InvalidInput {
         /// The stable code.
         code: String,
-        /// A sentence for people.
-        message: String,
+        /// One sentence for people (named `reason`: `message` clashes with Kotlin's
+        /// `Throwable.message`).
+        reason: String,
+        /// Technical detail for developers (what a parser reported), never shown as the
+        /// reason.
+        detail: Option<String>,
     },
     /// See [`ErrorKind::Authentication`].
-    #[error("{message}")]
+    #[error("{reason}")]
     Authentication {
         /// The stable code.
         code: String,
-        /// A sentence for people.
-        message: String,
+        /// One sentence for people (named `reason`: `message` clashes with Kotlin's
+        /// `Throwable.message`).
+        reason: String,
+        /// Technical detail for developers (what a parser reported), never shown as the
+        /// reason.
+        detail: Option<String>,
     },
     /// See [`ErrorKind::NotAvailable`].
-    #[error("{message}")]
+    #[error("{reason}")]
     NotAvailable {
         /// The stable code.
         code: String,
-        /// A sentence for people.
-        message: String,
+        /// One sentence for people (named `reason`: `message` clashes with Kotlin's
+        /// `Throwable.message`).
+        reason: String,
+        /// Technical detail for developers (what a parser reported), never shown as the
+        /// reason.
+        detail: Option<String>,
     },
     /// See [`ErrorKind::Server`].
-    #[error("{message}")]
+    #[error("{reason}")]
     Server {
         /// The stable code.
         code: String,
-        /// A sentence for people.
-        message: String,
+        /// One sentence for people (named `reason`: `message` clashes with Kotlin's
+        /// `Throwable.message`).
+        reason: String,
+        /// Technical detail for developers (what a parser reported), never shown as the
+        /// reason.
+        detail: Option<String>,
     },
     /// See [`ErrorKind::Transport`].
-    #[error("{message}")]
+    #[error("{reason}")]
     Transport {
         /// The stable code.
         code: String,
-        /// A sentence for people.
-        message: String,
+        /// One sentence for people (named `reason`: `message` clashes with Kotlin's
+        /// `Throwable.message`).
+        reason: String,
+        /// Technical detail for developers (what a parser reported), never shown as the
+        /// reason.
+        detail: Option<String>,
     },
 }
 
 impl ApiError {
-    /// An error of `kind` with `code` and `message`.
-    pub fn new(kind: ErrorKind, code: impl Into<String>, message: impl Into<String>) -> Self {
-        let (code, message) = (code.into(), message.into());
+    /// An error of `kind` with `code` and `reason`, without technical detail.
+    pub fn new(kind: ErrorKind, code: impl Into<String>, reason: impl Into<String>) -> Self {
+        ApiError::with_detail(kind, code, reason, None)
+    }
+
+    /// An error of `kind` with `code`, `reason` and technical `detail`.
+    pub fn with_detail(
+        kind: ErrorKind,
+        code: impl Into<String>,
+        reason: impl Into<String>,
+        detail: Option<String>,
+    ) -> Self {
+        let (code, reason) = (code.into(), reason.into());
         match kind {
-            ErrorKind::InvalidKey => ApiError::InvalidKey { code, message },
-            ErrorKind::Encryption => ApiError::Encryption { code, message },
-            ErrorKind::Decryption => ApiError::Decryption { code, message },
-            ErrorKind::InvalidInput => ApiError::InvalidInput { code, message },
-            ErrorKind::Authentication => ApiError::Authentication { code, message },
-            ErrorKind::NotAvailable => ApiError::NotAvailable { code, message },
-            ErrorKind::Server => ApiError::Server { code, message },
-            ErrorKind::Transport => ApiError::Transport { code, message },
+            ErrorKind::InvalidKey => ApiError::InvalidKey {
+                code,
+                reason,
+                detail,
+            },
+            ErrorKind::Encryption => ApiError::Encryption {
+                code,
+                reason,
+                detail,
+            },
+            ErrorKind::Decryption => ApiError::Decryption {
+                code,
+                reason,
+                detail,
+            },
+            ErrorKind::InvalidInput => ApiError::InvalidInput {
+                code,
+                reason,
+                detail,
+            },
+            ErrorKind::Authentication => ApiError::Authentication {
+                code,
+                reason,
+                detail,
+            },
+            ErrorKind::NotAvailable => ApiError::NotAvailable {
+                code,
+                reason,
+                detail,
+            },
+            ErrorKind::Server => ApiError::Server {
+                code,
+                reason,
+                detail,
+            },
+            ErrorKind::Transport => ApiError::Transport {
+                code,
+                reason,
+                detail,
+            },
         }
     }
 
@@ -168,20 +242,57 @@ impl ApiError {
     }
 
     /// The sentence for people.
-    pub fn message(&self) -> &str {
+    pub fn reason(&self) -> &str {
         self.parts().1
     }
 
-    fn parts(&self) -> (&str, &str) {
+    /// Technical detail for developers (e.g. what a parser reported), if any.
+    pub fn detail(&self) -> Option<&str> {
+        self.parts().2
+    }
+
+    fn parts(&self) -> (&str, &str, Option<&str>) {
         match self {
-            ApiError::InvalidKey { code, message }
-            | ApiError::Encryption { code, message }
-            | ApiError::Decryption { code, message }
-            | ApiError::InvalidInput { code, message }
-            | ApiError::Authentication { code, message }
-            | ApiError::NotAvailable { code, message }
-            | ApiError::Server { code, message }
-            | ApiError::Transport { code, message } => (code, message),
+            ApiError::InvalidKey {
+                code,
+                reason,
+                detail,
+            }
+            | ApiError::Encryption {
+                code,
+                reason,
+                detail,
+            }
+            | ApiError::Decryption {
+                code,
+                reason,
+                detail,
+            }
+            | ApiError::InvalidInput {
+                code,
+                reason,
+                detail,
+            }
+            | ApiError::Authentication {
+                code,
+                reason,
+                detail,
+            }
+            | ApiError::NotAvailable {
+                code,
+                reason,
+                detail,
+            }
+            | ApiError::Server {
+                code,
+                reason,
+                detail,
+            }
+            | ApiError::Transport {
+                code,
+                reason,
+                detail,
+            } => (code, reason, detail.as_deref()),
         }
     }
 }
@@ -200,7 +311,12 @@ fn core_kind(e: &mailseal_core::Error) -> ErrorKind {
 
 impl From<mailseal_core::Error> for ApiError {
     fn from(e: mailseal_core::Error) -> Self {
-        ApiError::new(core_kind(&e), e.code(), e.to_string())
+        ApiError::with_detail(
+            core_kind(&e),
+            e.code(),
+            e.to_string(),
+            e.detail().map(str::to_owned),
+        )
     }
 }
 
@@ -223,6 +339,10 @@ impl From<mailseal_jmap::Error> for ApiError {
             E::Transport { .. } => ErrorKind::Transport,
             _ => ErrorKind::Server,
         };
-        ApiError::new(kind, e.code(), e.to_string())
+        let detail = match &e {
+            E::Key(inner) => inner.detail().map(str::to_owned),
+            _ => None,
+        };
+        ApiError::with_detail(kind, e.code(), e.to_string(), detail)
     }
 }

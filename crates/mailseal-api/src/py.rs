@@ -36,7 +36,11 @@ mod exceptions {
 impl From<ApiError> for PyErr {
     fn from(e: ApiError) -> PyErr {
         use exceptions as x;
-        let args = (e.message().to_owned(), e.code().to_owned());
+        let args = (
+            e.reason().to_owned(),
+            e.code().to_owned(),
+            e.detail().map(str::to_owned),
+        );
         match e.kind() {
             ErrorKind::InvalidKey => x::InvalidKeyError::new_err(args),
             ErrorKind::Encryption => x::EncryptionError::new_err(args),

@@ -1,8 +1,8 @@
 """The exceptions mailseal raises.
 
 Every error is a :class:`MailsealError` with a stable ``code`` (the code of the Rust
-library, e.g. ``"key.private_key"`` or ``"jmap.totp_required"``) and a ``message`` for
-people. The subclass says what kind of failure it is; those caused by the caller's input
+library, e.g. ``"key.private_key"`` or ``"jmap.totp_required"``), a ``message`` for
+people and, where a parser said more, a ``detail`` for developers. The subclass says what kind of failure it is; those caused by the caller's input
 are also :class:`ValueError`.
 """
 
@@ -27,13 +27,16 @@ class MailsealError(Exception):
     #: The family name, as ``ErrorKind`` in Rust.
     kind: str = "error"
 
-    def __init__(self, message: str, code: str = "error") -> None:
+    def __init__(self, message: str, code: str = "error", detail: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        #: Technical detail for developers (what a parser reported), or ``None``. The
+        #: ``message`` is the sentence for people.
+        self.detail = detail
 
-    def __reduce__(self):  # keeps code through pickling (multiprocessing)
-        return (type(self), (self.message, self.code))
+    def __reduce__(self):  # keeps code and detail through pickling (multiprocessing)
+        return (type(self), (self.message, self.code, self.detail))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, code={self.code!r})"
