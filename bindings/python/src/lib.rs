@@ -38,13 +38,93 @@ fn encrypt(
     email: Option<String>,
 ) -> PyResult<api::EncryptResult> {
     let (message, key) = (message.into_owned(), key.into_owned());
-    let options = api::EncryptOptions {
-        algorithm,
-        pgp_format,
+    let options = encrypt_options(algorithm, pgp_format, oaep, email)?;
+    Ok(py.detach(|| api::encrypt(message, key, options))?)
+}
+
+fn encrypt_options(
+    algorithm: Option<String>,
+    pgp_format: Option<String>,
+    oaep: bool,
+    email: Option<String>,
+) -> Result<api::EncryptOptions, api::ApiError> {
+    Ok(api::EncryptOptions {
+        algorithm: algorithm
+            .as_deref()
+            .map(api::Algorithm::from_name)
+            .transpose()?,
+        pgp_format: pgp_format
+            .as_deref()
+            .filter(|f| !f.is_empty())
+            .map(api::PgpFormat::from_name)
+            .transpose()?,
         oaep,
         email,
-    };
-    Ok(py.detach(|| api::encrypt(message, key, options))?)
+    })
+}
+
+/// Encrypts the message in the file `input` to `key` into the file `output` (replaced only
+/// when complete), streaming: memory stays flat for any message size.
+#[pyfunction]
+#[pyo3(signature = (input, output, key, *, algorithm = None, pgp_format = None, oaep = false, email = None))]
+#[allow(clippy::too_many_arguments)]
+fn encrypt_file(
+    py: Python<'_>,
+    input: std::path::PathBuf,
+    output: std::path::PathBuf,
+    key: Vec<u8>,
+    algorithm: Option<String>,
+    pgp_format: Option<String>,
+    oaep: bool,
+    email: Option<String>,
+) -> PyResult<api::EncryptResult> {
+    let options = encrypt_options(algorithm, pgp_format, oaep, email)?;
+    let (input, output) = (path(input)?, path(output)?);
+    Ok(py.detach(|| api::encrypt_file(input, output, key, options))?)
+}
+
+/// Decrypts the stored message in the file `input` into the file `output` (created readable
+/// by its owner only; replaced only when complete).
+#[pyfunction]
+#[pyo3(signature = (input, output, private_key, password = None))]
+fn decrypt_file(
+    py: Python<'_>,
+    input: std::path::PathBuf,
+    output: std::path::PathBuf,
+    private_key: Vec<u8>,
+    password: Option<String>,
+) -> PyResult<()> {
+    let (input, output) = (path(input)?, path(output)?);
+    Ok(py.detach(|| api::decrypt_file(input, output, private_key, password))?)
+}
+
+fn path(p: std::path::PathBuf) -> PyResult<String> {
+    p.into_os_string().into_string().map_err(|p| {
+        pyo3::exceptions::PyValueError::new_err(format!("not a UTF-8 path: {}", p.display()))
+    })
+}
+
+/// Approves a device sign-in (`user_code`) with the password (and a two-factor code from
+/// `code_provider` when needed), blocking.
+#[pyfunction]
+#[pyo3(signature = (server_url, user, password, user_code, code_provider = None, *, options = None))]
+fn approve_device(
+    py: Python<'_>,
+    server_url: String,
+    user: String,
+    password: String,
+    user_code: String,
+    code_provider: Option<api::Callback>,
+    options: Option<api::ConnectOptions>,
+) -> PyResult<()> {
+    let raised = api::CallbackErrors::default();
+    let codes = code_provider.map(|c| api::PyCodeProvider::wrap(c, None, &raised));
+    py.detach(|| {
+        api::block_on(api::approve_device(
+            server_url, user, password, user_code, codes, options,
+        ))
+    })
+    .map_err(|e| api::raised_or(api::take_callback_error(&raised), e))
 }
 
 /// Decrypts a stored message with the owner's private key.
@@ -74,7 +154,9 @@ fn is_encrypted(py: Python<'_>, message: Cow<'_, [u8]>) -> bool {
 /// Advice about an algorithm choice (AEAD algorithms few programs can open), or None.
 #[pyfunction]
 fn algorithm_advice(algorithm: String) -> PyResult<Option<String>> {
-    Ok(api::algorithm_advice(algorithm)?)
+    Ok(api::algorithm_advice(api::Algorithm::from_name(
+        &algorithm,
+    )?))
 }
 
 /// Validates an otpauth:// URL by the rules the server applies at sign-in.
@@ -85,6 +167,7 @@ fn validate_totp_url(url: String) -> PyResult<()> {
 
 #[pymodule]
 fn _mailseal(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    api::use_facade_runtime()?;
     m.add("DEFAULT_ALGORITHM", api::DEFAULT_ALGORITHM)?;
     m.add("ALGORITHMS", api::ALGORITHMS.to_vec())?;
     m.add_function(wrap_pyfunction!(inspect_key, m)?)?;
@@ -93,6 +176,9 @@ fn _mailseal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(is_encrypted, m)?)?;
     m.add_function(wrap_pyfunction!(algorithm_advice, m)?)?;
     m.add_function(wrap_pyfunction!(validate_totp_url, m)?)?;
+    m.add_function(wrap_pyfunction!(encrypt_file, m)?)?;
+    m.add_function(wrap_pyfunction!(decrypt_file, m)?)?;
+    m.add_function(wrap_pyfunction!(approve_device, m)?)?;
     m.add_class::<api::ErrorKind>()?;
     m.add_class::<api::KeyFormat>()?;
     m.add_class::<api::Severity>()?;
@@ -110,7 +196,12 @@ fn _mailseal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<api::StoredKey>()?;
     m.add_class::<api::EncryptionSettings>()?;
     m.add_class::<api::EncryptionEnabled>()?;
-    m.add_class::<api::AccountSession>()?;
+    m.add_class::<api::PyAccountSession>()?;
+    m.add_class::<api::PyAsyncAccountSession>()?;
+    m.add_class::<api::ConnectOptions>()?;
+    m.add_class::<api::DeviceSignIn>()?;
+    m.add_class::<api::Algorithm>()?;
+    m.add_class::<api::PgpFormat>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -7,66 +7,21 @@
 //! leave them only through explicitly named methods.
 
 use std::fmt;
-use std::future::Future;
-use std::sync::{Arc, OnceLock};
 
 use mailseal_jmap as jmap;
-use mailseal_jmap::{Client, ConnectOptions, Credential, CredentialKind, Secret};
 
-use crate::error::{ApiError, ErrorKind};
-use crate::keys::{KeyInspection, unix};
-
-/// Runs `f` to completion on the crate-global multi-thread runtime.
-fn block_on<T>(f: impl Future<Output = Result<T, jmap::Error>>) -> Result<T, ApiError> {
-    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
-    let rt = RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("mailseal")
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())
-    });
-    match rt {
-        Ok(rt) => rt.block_on(f).map_err(ApiError::from),
-        Err(e) => Err(ApiError::new(
-            ErrorKind::Transport,
-            "io.runtime",
-            format!("cannot start the network runtime: {e}"),
-        )),
-    }
-}
-
-/// Asks the user for the current two-factor (TOTP) code when the server wants one.
-///
-/// Implemented by the application (in Python, a callable `(user) -> str | None`). Called on a
-/// background thread while the account call that needed it waits; `None` means the user gave
-/// up.
-pub trait CodeProvider: Send + Sync {
-    /// The current code from the authenticator app for `user`.
-    fn totp_code(&self, user: String) -> Option<String>;
-}
-
-struct Codes(Arc<dyn CodeProvider>);
-
-impl jmap::CodeProvider for Codes {
-    fn totp_code(&self, user: &str) -> Option<Secret> {
-        self.0.totp_code(user.to_owned()).map(Secret::new)
-    }
-}
-
-fn codes(provider: Arc<dyn CodeProvider>) -> Arc<dyn jmap::CodeProvider> {
-    Arc::new(Codes(provider))
-}
+use crate::error::ApiError;
+use crate::keys::{Algorithm, KeyInspection, unix};
 
 /// Saved OAuth sign-in (access token, refresh token, expiry, account). Opaque: the JSON
 /// form is a secret for the platform keychain, never for logs or plain files.
 #[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Object))]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(frozen, eq, from_py_object, module = "mailseal._mailseal")
 )]
-pub struct OAuthTokens(jmap::OAuthTokens);
+pub struct OAuthTokens(pub(crate) jmap::OAuthTokens);
 
 impl fmt::Debug for OAuthTokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -77,8 +32,10 @@ impl fmt::Debug for OAuthTokens {
     }
 }
 
+#[cfg_attr(feature = "uniffi", uniffi::export)]
 impl OAuthTokens {
     /// Reads tokens saved with [`OAuthTokens::to_json`].
+    #[cfg_attr(feature = "uniffi", uniffi::constructor)]
     pub fn from_json(json: String) -> Result<OAuthTokens, ApiError> {
         Ok(OAuthTokens(jmap::OAuthTokens::from_json(&json)?))
     }
@@ -102,11 +59,12 @@ impl OAuthTokens {
 /// A new TOTP (two-factor) secret, not yet saved on the server. Opaque: the secret leaves it
 /// only through the explicitly named methods.
 #[derive(Clone)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Object))]
 #[cfg_attr(
     feature = "python",
-    pyo3::pyclass(frozen, module = "mailseal._mailseal")
+    pyo3::pyclass(frozen, from_py_object, module = "mailseal._mailseal")
 )]
-pub struct TotpEnrollment(jmap::TotpEnrollment);
+pub struct TotpEnrollment(pub(crate) jmap::TotpEnrollment);
 
 impl fmt::Debug for TotpEnrollment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -114,9 +72,11 @@ impl fmt::Debug for TotpEnrollment {
     }
 }
 
+#[cfg_attr(feature = "uniffi", uniffi::export)]
 impl TotpEnrollment {
     /// Makes a new 160-bit secret for `account` (the e-mail address), listed in
     /// authenticator apps under `issuer`.
+    #[cfg_attr(feature = "uniffi", uniffi::constructor)]
     pub fn new(issuer: String, account: String) -> Result<TotpEnrollment, ApiError> {
         Ok(TotpEnrollment(jmap::TotpEnrollment::new(
             &issuer, &account,
@@ -160,6 +120,7 @@ impl TotpEnrollment {
     }
 }
 
+#[cfg_attr(feature = "uniffi", uniffi::export)]
 /// Validates an `otpauth://` URL by the rules the server applies at sign-in (a URL it cannot
 /// parse would lock the user out): lower-case scheme, a secret of 128 bits or more.
 pub fn validate_totp_url(url: String) -> Result<(), ApiError> {
@@ -168,11 +129,12 @@ pub fn validate_totp_url(url: String) -> Result<(), ApiError> {
 
 /// A new app password or API key: its id and its secret, shown this once.
 #[derive(Clone)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Object))]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(frozen, module = "mailseal._mailseal")
 )]
-pub struct CreatedCredential(jmap::CreatedCredential);
+pub struct CreatedCredential(pub(crate) jmap::CreatedCredential);
 
 impl fmt::Debug for CreatedCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -182,6 +144,7 @@ impl fmt::Debug for CreatedCredential {
     }
 }
 
+#[cfg_attr(feature = "uniffi", uniffi::export)]
 impl CreatedCredential {
     /// Its id (for revoking it).
     pub fn id(&self) -> String {
@@ -196,6 +159,7 @@ impl CreatedCredential {
 
 /// An app password or API key as listed (the secret is never shown again).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")
@@ -239,6 +203,7 @@ impl From<jmap::CredentialInfo> for CredentialInfo {
 
 /// Whether one account-security feature can be used.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")
@@ -254,6 +219,7 @@ pub struct FeatureStatus {
 
 /// Which account-security features this user may use on this server.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")
@@ -271,6 +237,7 @@ pub struct Availability {
 
 /// A public key stored on the server.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")
@@ -299,6 +266,7 @@ impl From<jmap::StoredKey> for StoredKey {
 
 /// The encryption-at-rest settings.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")
@@ -349,28 +317,37 @@ impl From<jmap::EncryptionSettings> for EncryptionSettings {
 
 /// How to switch encryption at rest on. (Python passes these as keyword arguments.)
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct EncryptionOptions {
-    /// `aes128`, `aes256`, `aes256-gcm` or `chacha20-poly1305`; `None` means mailseal-core's
+    /// `None` means mailseal-core's
     /// [`Algorithm::DEFAULT`](mailseal_core::Algorithm::DEFAULT) (`aes256`).
-    pub algorithm: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub algorithm: Option<Algorithm>,
     /// The account's address: picks the certificate from a keyring and is stored with it.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub email: Option<String>,
     /// Also encrypt messages added over IMAP/JMAP.
+    #[cfg_attr(feature = "uniffi", uniffi(default = false))]
     pub encrypt_on_append: bool,
     /// Let the spam filter train on messages before they are encrypted.
+    #[cfg_attr(feature = "uniffi", uniffi(default = false))]
     pub allow_spam_training: bool,
     /// A label for the key on the server (a default when `None`).
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub description: Option<String>,
     /// Upload an EC S/MIME certificate although Stalwart 0.16 cannot encrypt to it (mail
     /// would wait in the queue). Off by default.
+    #[cfg_attr(feature = "uniffi", uniffi(default = false))]
     pub allow_ec_certificate: bool,
     /// Use a certificate or key that names another address than the account's. Off by
     /// default.
+    #[cfg_attr(feature = "uniffi", uniffi(default = false))]
     pub allow_other_address: bool,
 }
 
 /// What switching encryption at rest on did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")
@@ -398,337 +375,5 @@ impl EncryptionEnabled {
             reused_key: done.reused_key,
             removed_key: done.removed_key,
         }
-    }
-}
-
-/// A signed-in connection to the user's Stalwart account. Blocking; safe to share between
-/// threads. Refreshes OAuth tokens and signs in again by itself where it can.
-#[cfg_attr(
-    feature = "python",
-    pyo3::pyclass(frozen, module = "mailseal._mailseal")
-)]
-pub struct AccountSession {
-    client: Client,
-    callback_errors: CallbackErrors,
-}
-
-/// Where a language binding keeps what its code-provider callback raised, so that it reaches
-/// the caller unchanged instead of as "no code was given" (the facade does not know the
-/// language's error type, hence `Any`).
-pub type CallbackErrors = Arc<std::sync::Mutex<Option<Box<dyn std::any::Any + Send>>>>;
-
-/// Takes what a callback raised out of `errors`, if anything.
-pub fn take_callback_error(errors: &CallbackErrors) -> Option<Box<dyn std::any::Any + Send>> {
-    errors
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .take()
-}
-
-impl fmt::Debug for AccountSession {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccountSession")
-            .field("user", &self.client.session().username)
-            .field("sign_in_method", &self.client.sign_in_method().as_str())
-            .finish_non_exhaustive()
-    }
-}
-
-fn connect(server_url: &str, credential: Credential) -> Result<AccountSession, ApiError> {
-    let client = block_on(Client::connect(
-        server_url,
-        credential,
-        &ConnectOptions::default(),
-    ))?;
-    Ok(AccountSession {
-        client,
-        callback_errors: CallbackErrors::default(),
-    })
-}
-
-impl AccountSession {
-    /// The same session, keeping what its code provider raises in `errors` (see
-    /// [`CallbackErrors`]).
-    pub fn with_callback_errors(mut self, errors: CallbackErrors) -> Self {
-        self.callback_errors = errors;
-        self
-    }
-
-    /// What the code provider raised since the last call, if anything.
-    pub fn take_callback_error(&self) -> Option<Box<dyn std::any::Any + Send>> {
-        take_callback_error(&self.callback_errors)
-    }
-
-    /// Signs in with the account password (HTTP Basic). Fails with `jmap.totp_required` once
-    /// two-factor authentication is on: use [`connect_with_code`](Self::connect_with_code).
-    pub fn connect_password(
-        server_url: String,
-        user: String,
-        password: String,
-    ) -> Result<AccountSession, ApiError> {
-        connect(&server_url, Credential::password(user, password))
-    }
-
-    /// Signs in with the password, asking `codes` for the two-factor code when the server
-    /// wants one (then the session uses the server's OAuth sign-in).
-    pub fn connect_with_code(
-        server_url: String,
-        user: String,
-        password: String,
-        codes: Arc<dyn CodeProvider>,
-    ) -> Result<AccountSession, ApiError> {
-        connect(
-            &server_url,
-            Credential::password_and_code(user, password, self::codes(codes)),
-        )
-    }
-
-    /// Signs in with an app password (works while two-factor authentication is on).
-    pub fn connect_app_password(
-        server_url: String,
-        user: String,
-        app_password: String,
-    ) -> Result<AccountSession, ApiError> {
-        connect(
-            &server_url,
-            Credential::AppPassword {
-                user,
-                secret: Secret::new(app_password),
-            },
-        )
-    }
-
-    /// Signs in with a Bearer token: an API key (`API_…`) or an OAuth access token, told
-    /// apart the same way everywhere ([`Credential::token`]).
-    pub fn connect_api_key(
-        server_url: String,
-        api_key: String,
-    ) -> Result<AccountSession, ApiError> {
-        connect(&server_url, Credential::token(Secret::new(api_key))?)
-    }
-
-    /// Uses saved OAuth tokens (refreshed as needed: save [`tokens`](Self::tokens) again
-    /// afterwards). After a password change they stop working: `jmap.sign_in_required`.
-    pub fn connect_tokens(
-        server_url: String,
-        tokens: &OAuthTokens,
-    ) -> Result<AccountSession, ApiError> {
-        connect(&server_url, Credential::OAuth(tokens.0.clone()))
-    }
-
-    /// Signs in through the server's OAuth service with the password (and a code from
-    /// `codes` when two-factor authentication is on) and returns the tokens to keep, without
-    /// connecting.
-    pub fn sign_in(
-        server_url: String,
-        user: String,
-        password: String,
-        codes: Option<Arc<dyn CodeProvider>>,
-    ) -> Result<OAuthTokens, ApiError> {
-        let password = Secret::new(password);
-        let tokens = block_on(Client::sign_in(
-            &server_url,
-            &user,
-            &password,
-            codes.map(self::codes),
-            &ConnectOptions::default(),
-        ))?;
-        Ok(OAuthTokens(tokens))
-    }
-
-    /// The signed-in account name.
-    pub fn user(&self) -> String {
-        self.client.session().username.clone()
-    }
-
-    /// How requests are signed now: `password`, `password+code`, `app_password`, `api_key`
-    /// or `oauth` (a password session moves to `oauth` when two-factor authentication is
-    /// switched on).
-    pub fn sign_in_method(&self) -> String {
-        self.client.sign_in_method().as_str().to_owned()
-    }
-
-    /// The current OAuth tokens, when the session uses OAuth: save them after each session.
-    pub fn tokens(&self) -> Option<OAuthTokens> {
-        self.client.oauth_tokens().map(OAuthTokens)
-    }
-
-    /// Which account-security features this user may use.
-    pub fn availability(&self) -> Result<Availability, ApiError> {
-        Ok(block_on(self.client.availability())?.into())
-    }
-
-    /// Whether two-factor authentication (TOTP) is on.
-    pub fn totp_enabled(&self) -> Result<bool, ApiError> {
-        block_on(self.client.totp_enabled())
-    }
-
-    /// A new TOTP secret for this account, listed in authenticator apps under `issuer`.
-    pub fn new_totp_enrollment(&self, issuer: String) -> Result<TotpEnrollment, ApiError> {
-        TotpEnrollment::new(issuer, self.user())
-    }
-
-    /// Turns TOTP on with `enrollment` after checking `code` from the new authenticator
-    /// (`current_code` from the old one when replacing it). A password session moves to
-    /// OAuth first, so it stays signed in.
-    pub fn enable_totp(
-        &self,
-        current_password: String,
-        enrollment: &TotpEnrollment,
-        code: String,
-        current_code: Option<String>,
-    ) -> Result<(), ApiError> {
-        block_on(self.client.enable_totp(
-            &Secret::new(current_password),
-            &enrollment.0,
-            &code,
-            current_code.as_deref(),
-        ))
-    }
-
-    /// Turns TOTP off (the password and a current code are required).
-    pub fn disable_totp(&self, current_password: String, code: String) -> Result<(), ApiError> {
-        block_on(
-            self.client
-                .disable_totp(&Secret::new(current_password), &code),
-        )
-    }
-
-    /// Changes the password (`totp_code` when two-factor authentication is on). The server
-    /// then revokes every OAuth token: a session that has the password signs in again by
-    /// itself; one with only tokens answers `jmap.sign_in_required`.
-    pub fn change_password(
-        &self,
-        current_password: String,
-        new_password: String,
-        totp_code: Option<String>,
-    ) -> Result<(), ApiError> {
-        block_on(self.client.change_password(
-            &Secret::new(current_password),
-            &Secret::new(new_password),
-            totp_code.as_deref(),
-        ))
-    }
-
-    fn create(
-        &self,
-        kind: CredentialKind,
-        description: String,
-        expires_at: Option<i64>,
-        allowed_ips: Vec<String>,
-    ) -> Result<CreatedCredential, ApiError> {
-        let mut new = jmap::NewCredential::new(description);
-        // Checked by mailseal-core: a time past the year 9999 is `input.time_out_of_range`.
-        new.expires_at = expires_at
-            .map(mailseal_core::time::from_unix_seconds)
-            .transpose()?;
-        new.allowed_ips = allowed_ips;
-        Ok(CreatedCredential(block_on(
-            self.client.create_credential(kind, &new),
-        )?))
-    }
-
-    fn list(&self, kind: CredentialKind) -> Result<Vec<CredentialInfo>, ApiError> {
-        Ok(block_on(self.client.list_credentials(kind))?
-            .into_iter()
-            .map(CredentialInfo::from)
-            .collect())
-    }
-
-    /// Creates an app password (`expires_at` in Unix seconds; `allowed_ips` empty for
-    /// anywhere).
-    pub fn create_app_password(
-        &self,
-        description: String,
-        expires_at: Option<i64>,
-        allowed_ips: Vec<String>,
-    ) -> Result<CreatedCredential, ApiError> {
-        self.create(
-            CredentialKind::AppPassword,
-            description,
-            expires_at,
-            allowed_ips,
-        )
-    }
-
-    /// Lists the app passwords.
-    pub fn list_app_passwords(&self) -> Result<Vec<CredentialInfo>, ApiError> {
-        self.list(CredentialKind::AppPassword)
-    }
-
-    /// Revokes an app password; it stops working at once.
-    pub fn revoke_app_password(&self, id: String) -> Result<(), ApiError> {
-        block_on(
-            self.client
-                .revoke_credential(CredentialKind::AppPassword, &id),
-        )
-    }
-
-    /// Creates an API key (`expires_at` in Unix seconds; `allowed_ips` empty for anywhere).
-    pub fn create_api_key(
-        &self,
-        description: String,
-        expires_at: Option<i64>,
-        allowed_ips: Vec<String>,
-    ) -> Result<CreatedCredential, ApiError> {
-        self.create(CredentialKind::ApiKey, description, expires_at, allowed_ips)
-    }
-
-    /// Lists the API keys.
-    pub fn list_api_keys(&self) -> Result<Vec<CredentialInfo>, ApiError> {
-        self.list(CredentialKind::ApiKey)
-    }
-
-    /// Revokes an API key; it stops working at once.
-    pub fn revoke_api_key(&self, id: String) -> Result<(), ApiError> {
-        block_on(self.client.revoke_credential(CredentialKind::ApiKey, &id))
-    }
-
-    /// The encryption-at-rest settings and the key in use.
-    pub fn encryption_settings(&self) -> Result<EncryptionSettings, ApiError> {
-        Ok(block_on(self.client.encryption_settings())?.into())
-    }
-
-    /// Validates `key` locally (private keys, unusable keys and, unless allowed, EC
-    /// certificates and keys for another address are refused before anything is sent),
-    /// uses a stored copy of the same key or uploads only what the server needs, switches
-    /// encryption at rest on, and removes the key it used before. `email` defaults to the
-    /// signed-in account.
-    pub fn enable_encryption(
-        &self,
-        key: Vec<u8>,
-        options: EncryptionOptions,
-    ) -> Result<EncryptionEnabled, ApiError> {
-        let algorithm = crate::keys::algorithm(options.algorithm.as_deref())?;
-        let mut request = jmap::EncryptionRequest::new(algorithm);
-        request.encrypt_on_append = options.encrypt_on_append;
-        request.allow_spam_training = options.allow_spam_training;
-        request.allow_ec_certificate = options.allow_ec_certificate;
-        request.allow_other_address = options.allow_other_address;
-        if let Some(d) = options.description {
-            request.description = d;
-        }
-        let email = options.email.unwrap_or_else(|| self.user());
-        let done = block_on(self.client.enable_encryption(&key, Some(&email), &request))?;
-        Ok(EncryptionEnabled::new(done, request.algorithm))
-    }
-
-    /// Switches encryption at rest off (messages already stored stay encrypted) and deletes
-    /// the key it used unless `keep_key`; returns the id of the deleted key.
-    pub fn disable_encryption(&self, keep_key: bool) -> Result<Option<String>, ApiError> {
-        block_on(self.client.disable_encryption(keep_key))
-    }
-
-    /// The public keys stored for this account.
-    pub fn public_keys(&self) -> Result<Vec<StoredKey>, ApiError> {
-        Ok(block_on(self.client.public_keys())?
-            .into_iter()
-            .map(StoredKey::from)
-            .collect())
-    }
-
-    /// Deletes a stored public key (refused, with advice, while encryption uses it).
-    pub fn delete_public_key(&self, id: String) -> Result<(), ApiError> {
-        block_on(self.client.delete_public_key(&id))
     }
 }

@@ -5,6 +5,7 @@ use std::fmt;
 
 /// The family of an [`ApiError`]: what the caller can do about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(eq, eq_int, frozen, from_py_object, module = "mailseal._mailseal")
@@ -65,6 +66,7 @@ impl fmt::Display for ErrorKind {
 /// assert_eq!(err.code(), "key.private_key");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Error))]
 pub enum ApiError {
     /// See [`ErrorKind::InvalidKey`].
     #[error("{reason}")]

@@ -56,6 +56,7 @@ mirror_core_enum!(CertificateRole, CertificateRole, Recipient, Chain, Unused);
 
 /// The kind of key material.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(eq, eq_int, frozen, from_py_object, module = "mailseal._mailseal")
@@ -69,6 +70,7 @@ pub enum KeyFormat {
 
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(eq, eq_int, frozen, from_py_object, module = "mailseal._mailseal")
@@ -82,6 +84,7 @@ pub enum Severity {
 
 /// What a certificate of the input is used for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(eq, eq_int, frozen, from_py_object, module = "mailseal._mailseal")
@@ -97,6 +100,7 @@ pub enum CertificateRole {
 
 /// One thing found while validating a key.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")
@@ -116,6 +120,7 @@ pub struct KeyProblem {
 
 /// One certificate of the input.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")
@@ -137,6 +142,7 @@ pub struct CertificateSummary {
 
 /// What validation found out about a key.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")
@@ -219,7 +225,7 @@ impl From<&core::KeyReport> for KeyInspection {
     }
 }
 
-fn policy(email: Option<String>, at: Option<i64>) -> Result<core::Policy, ApiError> {
+pub(crate) fn policy(email: Option<String>, at: Option<i64>) -> Result<core::Policy, ApiError> {
     let mut p = core::Policy::standard();
     if let Some(e) = email {
         p = p.with_email(e);
@@ -231,6 +237,7 @@ fn policy(email: Option<String>, at: Option<i64>) -> Result<core::Policy, ApiErr
     Ok(p)
 }
 
+#[cfg_attr(feature = "uniffi", uniffi::export)]
 /// Reads a certificate or public key (PEM, DER, PKCS#7, armored or binary OpenPGP) and
 /// checks it as an encryption-at-rest recipient for `email` (if given) at `at` (Unix
 /// seconds, default now). An unusable key is an answer (`usable` false, with the problems);
@@ -260,40 +267,97 @@ pub const DEFAULT_ALGORITHM: &str = core::Algorithm::DEFAULT.as_str();
 /// [`Algorithm::NAMES`](core::Algorithm::NAMES).
 pub const ALGORITHMS: [&str; 4] = core::Algorithm::NAMES;
 
-/// The algorithm named `name`, or mailseal-core's [`Algorithm::DEFAULT`](core::Algorithm::DEFAULT)
-/// for `None`. An unknown name is `input.unknown_algorithm` ([`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput)).
-pub(crate) fn algorithm(name: Option<&str>) -> Result<core::Algorithm, ApiError> {
-    match name {
-        None => Ok(core::Algorithm::DEFAULT),
-        Some(name) => Ok(name.parse::<core::Algorithm>()?),
+#[cfg_attr(feature = "uniffi", uniffi::export)]
+/// What the user should hear about an algorithm before choosing it (AEAD algorithms that
+/// common mail programs cannot open), or `None`: mailseal-core's
+/// [`Algorithm::advice`](core::Algorithm::advice).
+pub fn algorithm_advice(algorithm: Algorithm) -> Option<String> {
+    core::Algorithm::from(algorithm).advice().map(str::to_owned)
+}
+
+/// The content-encryption algorithm of encryption at rest, as Stalwart names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(
+    feature = "python",
+    pyo3::pyclass(eq, eq_int, frozen, from_py_object, module = "mailseal._mailseal")
+)]
+pub enum Algorithm {
+    /// AES-128 (CBC in S/MIME, CFB in OpenPGP).
+    Aes128,
+    /// AES-256 (CBC in S/MIME, CFB in OpenPGP); the default.
+    Aes256,
+    /// AES-256-GCM (AuthEnvelopedData in S/MIME; S/MIME only).
+    Aes256Gcm,
+    /// ChaCha20-Poly1305 (AuthEnvelopedData in S/MIME; S/MIME only).
+    ChaCha20Poly1305,
+}
+
+mirror_core_enum!(
+    Algorithm,
+    Algorithm,
+    Aes128,
+    Aes256,
+    Aes256Gcm,
+    ChaCha20Poly1305
+);
+
+impl Algorithm {
+    /// The algorithm called `name` (`aes128`, `aes256`, `aes256-gcm`,
+    /// `chacha20-poly1305`); `input.unknown_algorithm` otherwise.
+    pub fn from_name(name: &str) -> Result<Algorithm, ApiError> {
+        Ok(name.parse::<core::Algorithm>()?.into())
     }
 }
 
-/// What the user should hear about an algorithm before choosing it (AEAD algorithms that
-/// common mail programs cannot open), or `None`: mailseal-core's
-/// [`Algorithm::advice`](core::Algorithm::advice). `name` is one of
-/// [`Algorithm::NAMES`](core::Algorithm::NAMES).
-pub fn algorithm_advice(name: String) -> Result<Option<String>, ApiError> {
-    Ok(algorithm(Some(&name))?.advice().map(str::to_owned))
+/// The OpenPGP container for encrypted data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(
+    feature = "python",
+    pyo3::pyclass(eq, eq_int, frozen, from_py_object, module = "mailseal._mailseal")
+)]
+pub enum PgpFormat {
+    /// SEIPDv2 when every recipient key asks for it, else SEIPDv1 (the default).
+    Auto,
+    /// SEIPDv1 (RFC 4880), which every OpenPGP program reads.
+    Seipdv1,
+    /// SEIPDv2 (RFC 9580, AEAD).
+    Seipdv2,
+}
+
+mirror_core_enum!(PgpFormat, PgpFormat, Auto, Seipdv1, Seipdv2);
+
+impl PgpFormat {
+    /// The format called `name` (`auto`, `seipdv1`, `seipdv2`); `input.unknown_pgp_format`
+    /// otherwise.
+    pub fn from_name(name: &str) -> Result<PgpFormat, ApiError> {
+        Ok(name.parse::<core::PgpFormat>()?.into())
+    }
 }
 
 /// How to encrypt a message at rest. (Python passes these as keyword arguments.)
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct EncryptOptions {
-    /// `aes128`, `aes256`, `aes256-gcm` or `chacha20-poly1305`; `None` means mailseal-core's
-    /// [`Algorithm::DEFAULT`](core::Algorithm::DEFAULT) (`aes256`).
-    pub algorithm: Option<String>,
-    /// OpenPGP container: `auto`, `seipdv1` or `seipdv2`; `None` (or `""`) means
-    /// [`PgpFormat::DEFAULT`](core::PgpFormat::DEFAULT) (`auto`).
-    pub pgp_format: Option<String>,
+    /// `None` means mailseal-core's [`Algorithm::DEFAULT`](core::Algorithm::DEFAULT)
+    /// (`aes256`).
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub algorithm: Option<Algorithm>,
+    /// `None` means [`PgpFormat::DEFAULT`](core::PgpFormat::DEFAULT) (`auto`).
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub pgp_format: Option<PgpFormat>,
     /// RSA-OAEP for RSA recipients with the CBC algorithms too.
+    #[cfg_attr(feature = "uniffi", uniffi(default = false))]
     pub oaep: bool,
     /// The address the key should belong to (picks certificates from a keyring).
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub email: Option<String>,
 }
 
 /// An encrypted message and what was done.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(
     feature = "python",
     pyo3::pyclass(get_all, frozen, eq, from_py_object, module = "mailseal._mailseal")
@@ -311,6 +375,7 @@ pub struct EncryptResult {
     pub advice: Option<String>,
 }
 
+#[cfg_attr(feature = "uniffi", uniffi::export)]
 /// Encrypts `message` to the public key `key` as Stalwart stores mail at rest. An
 /// already-encrypted message comes back unchanged (`already_encrypted`). Never returns the
 /// plaintext: if encryption cannot be done, the result is an error.
@@ -319,11 +384,12 @@ pub fn encrypt(
     key: Vec<u8>,
     options: EncryptOptions,
 ) -> Result<EncryptResult, ApiError> {
-    let alg = algorithm(options.algorithm.as_deref())?;
-    let pgp_format: core::PgpFormat = match options.pgp_format.as_deref() {
-        None | Some("") => core::PgpFormat::DEFAULT,
-        Some(name) => name.parse()?,
-    };
+    let alg = options
+        .algorithm
+        .map_or(core::Algorithm::DEFAULT, Into::into);
+    let pgp_format = options
+        .pgp_format
+        .map_or(core::PgpFormat::DEFAULT, Into::into);
     let recipients =
         core::RecipientKey::from_bytes(&key)?.validate(&policy(options.email, None)?)?;
     let mut opts = core::EncryptOptions::new(alg);
@@ -343,6 +409,7 @@ pub fn encrypt(
     })
 }
 
+#[cfg_attr(feature = "uniffi", uniffi::export)]
 /// Decrypts a stored message with the owner's private key (OpenPGP secret key, PEM private
 /// key with its certificate, or PKCS#12), unlocking it with `password` when it is protected.
 ///
@@ -353,13 +420,25 @@ pub fn decrypt(
     message: Vec<u8>,
     private_key: Vec<u8>,
     password: Option<String>,
-) -> Result<core::Zeroizing<Vec<u8>>, ApiError> {
+) -> Result<Plaintext, ApiError> {
     let private_key = core::Zeroizing::new(private_key);
     let password = password.map(core::Zeroizing::new);
     let key = core::PrivateKey::from_bytes(&private_key, password.as_deref().map(String::as_str))?;
     Ok(core::decrypt(&message, &key)?)
 }
 
+/// A decrypted message in a buffer that is wiped when dropped (derefs to `Vec<u8>`). The
+/// copy a foreign language receives is that language's own and cannot be wiped.
+pub type Plaintext = core::Zeroizing<Vec<u8>>;
+
+#[cfg(feature = "uniffi")]
+uniffi::custom_type!(Plaintext, Vec<u8>, {
+    remote,
+    lower: |plain| plain.to_vec(),
+    try_lift: |bytes| Ok(core::Zeroizing::new(bytes)),
+});
+
+#[cfg_attr(feature = "uniffi", uniffi::export)]
 /// Whether a message is encrypted (PGP/MIME, S/MIME enveloped data, inline PGP).
 pub fn is_encrypted(message: Vec<u8>) -> bool {
     core::is_encrypted(&message)

@@ -31,24 +31,39 @@
 #![forbid(unsafe_code)]
 
 mod account;
+mod codes;
+mod connect;
 mod error;
+mod files;
 mod keys;
 #[cfg(feature = "python")]
 mod py;
+mod runtime;
+mod session;
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("mailseal");
 
 pub use account::{
-    AccountSession, Availability, CallbackErrors, CodeProvider, CreatedCredential, CredentialInfo,
-    EncryptionEnabled, EncryptionOptions, EncryptionSettings, FeatureStatus, OAuthTokens,
-    StoredKey, TotpEnrollment, take_callback_error, validate_totp_url,
+    Availability, CreatedCredential, CredentialInfo, EncryptionEnabled, EncryptionOptions,
+    EncryptionSettings, FeatureStatus, OAuthTokens, StoredKey, TotpEnrollment, validate_totp_url,
 };
+pub use codes::{CallbackErrors, CodeProvider, take_callback_error};
+pub use connect::{ConnectOptions, DeviceSignIn, approve_device, sign_in};
 pub use error::{ApiError, ErrorKind};
+pub use files::{decrypt_file, encrypt_file};
 pub use keys::{
-    ALGORITHMS, CertificateRole, CertificateSummary, DEFAULT_ALGORITHM, EncryptOptions,
-    EncryptResult, KeyFormat, KeyInspection, KeyProblem, Severity, algorithm_advice, decrypt,
-    encrypt, inspect_key, is_encrypted,
+    ALGORITHMS, Algorithm, CertificateRole, CertificateSummary, DEFAULT_ALGORITHM, EncryptOptions,
+    EncryptResult, KeyFormat, KeyInspection, KeyProblem, PgpFormat, Plaintext, Severity,
+    algorithm_advice, decrypt, encrypt, inspect_key, is_encrypted,
 };
 #[cfg(feature = "python")]
-pub use py::PyCodeProvider;
+pub use py::{
+    Callback, PyAccountSession, PyAsyncAccountSession, PyCodeProvider, raised_or,
+    use_facade_runtime,
+};
+pub use runtime::block_on;
+pub use session::AccountSession;
 
 #[cfg(test)]
 mod tests {
@@ -81,7 +96,7 @@ mod tests {
             (err.kind(), err.code()),
             (ErrorKind::InvalidKey, "key.private_key")
         );
-        let err = algorithm_advice("rot13".into()).unwrap_err();
+        let err = Algorithm::from_name("rot13").unwrap_err();
         assert_eq!(
             (err.kind(), err.code()),
             (ErrorKind::InvalidInput, "input.unknown_algorithm")
@@ -91,18 +106,13 @@ mod tests {
             (err.kind(), err.code()),
             (ErrorKind::InvalidInput, "input.time_out_of_range")
         );
-        let wrong_format = EncryptOptions {
-            pgp_format: Some("v3".into()),
-            ..EncryptOptions::default()
-        };
-        let err = encrypt(HELLO.to_vec(), ALICE_PUB.to_vec(), wrong_format).unwrap_err();
+        let err = PgpFormat::from_name("v3").unwrap_err();
         assert_eq!(
             (err.kind(), err.code()),
             (ErrorKind::InvalidInput, "input.unknown_pgp_format")
         );
         assert!(
-            algorithm_advice("aes256-gcm".into())
-                .unwrap()
+            algorithm_advice(Algorithm::from_name("aes256-gcm").unwrap())
                 .unwrap()
                 .contains("aes256")
         );

@@ -184,7 +184,7 @@ async fn login(args: &AccountArgs, save: &Path, device: bool) -> Result<Status, 
             &args.server,
             &args.user,
             &password,
-            Some(code_provider()),
+            Some(code_provider().into()),
             &options,
         )
         .await?

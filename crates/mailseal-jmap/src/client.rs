@@ -2,7 +2,6 @@
 //! sign-in state machine, and sends JMAP method calls.
 
 use std::net::IpAddr;
-use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -81,7 +80,7 @@ impl Client {
         base_url: &str,
         user: &str,
         password: &Secret,
-        codes: Option<Arc<dyn crate::CodeProvider>>,
+        codes: Option<crate::Codes>,
         options: &ConnectOptions,
     ) -> Result<OAuthTokens, Error> {
         Credential::password(user, password.clone()).check_not_empty()?;

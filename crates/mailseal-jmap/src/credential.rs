@@ -1,6 +1,8 @@
 //! How the client signs in.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -27,13 +29,61 @@ where
     }
 }
 
-/// Asks `codes` for a code, off the async executor (a provider may block on a prompt).
-pub(crate) async fn ask_code(codes: &Arc<dyn CodeProvider>, user: &str) -> Result<Secret, Error> {
-    let codes = Arc::clone(codes);
-    let user = user.to_owned();
-    let code = tokio::task::spawn_blocking(move || codes.totp_code(&user))
-        .await
-        .map_err(|e| Error::invalid(format!("the code prompt failed: {e}")))?;
+/// Asks the user for the current two-factor code without blocking: a dialog on a phone, an
+/// `async` function in Python. `None` means the user gave up.
+pub trait AsyncCodeProvider: Send + Sync {
+    /// The current code from the authenticator app for `user`.
+    fn totp_code<'a>(
+        &'a self,
+        user: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Option<Secret>> + Send + 'a>>;
+}
+
+/// Where the two-factor code comes from: a blocking [`CodeProvider`] (run on a blocking
+/// thread) or an [`AsyncCodeProvider`] (awaited). Made with `From` from either.
+#[derive(Clone)]
+pub struct Codes(CodesInner);
+
+#[derive(Clone)]
+enum CodesInner {
+    Blocking(Arc<dyn CodeProvider>),
+    Async(Arc<dyn AsyncCodeProvider>),
+}
+
+impl fmt::Debug for Codes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.0 {
+            CodesInner::Blocking(_) => "Codes(blocking)",
+            CodesInner::Async(_) => "Codes(async)",
+        })
+    }
+}
+
+impl From<Arc<dyn CodeProvider>> for Codes {
+    fn from(codes: Arc<dyn CodeProvider>) -> Self {
+        Codes(CodesInner::Blocking(codes))
+    }
+}
+
+impl From<Arc<dyn AsyncCodeProvider>> for Codes {
+    fn from(codes: Arc<dyn AsyncCodeProvider>) -> Self {
+        Codes(CodesInner::Async(codes))
+    }
+}
+
+/// Asks `codes` for a code; a blocking provider runs off the async executor (it may wait on
+/// a prompt).
+pub(crate) async fn ask_code(codes: &Codes, user: &str) -> Result<Secret, Error> {
+    let code = match &codes.0 {
+        CodesInner::Blocking(codes) => {
+            let codes = Arc::clone(codes);
+            let user = user.to_owned();
+            tokio::task::spawn_blocking(move || codes.totp_code(&user))
+                .await
+                .map_err(|e| Error::invalid(format!("the code prompt failed: {e}")))?
+        }
+        CodesInner::Async(codes) => codes.totp_code(user).await,
+    };
     code.ok_or_else(|| Error::SignInRequired {
         reason: "two-factor authentication is on and no code was entered".into(),
     })
@@ -78,7 +128,7 @@ pub enum Credential {
         /// The password.
         password: Secret,
         /// Asks the user for the current code.
-        codes: Arc<dyn CodeProvider>,
+        codes: Codes,
     },
 }
 
@@ -117,12 +167,12 @@ impl Credential {
     pub fn password_and_code(
         user: impl Into<String>,
         password: impl Into<Secret>,
-        codes: Arc<dyn CodeProvider>,
+        codes: impl Into<Codes>,
     ) -> Self {
         Credential::PasswordAndCode {
             user: user.into(),
             password: password.into(),
-            codes,
+            codes: codes.into(),
         }
     }
 
@@ -196,7 +246,7 @@ impl Credential {
     }
 
     /// The code provider, when this credential has one.
-    pub(crate) fn codes(&self) -> Option<&Arc<dyn CodeProvider>> {
+    pub(crate) fn codes(&self) -> Option<&Codes> {
         match self {
             Credential::PasswordAndCode { codes, .. } => Some(codes),
             _ => None,
@@ -213,7 +263,7 @@ impl Credential {
             Credential::PasswordAndCode { user, codes, .. } => Some(Credential::PasswordAndCode {
                 user: user.clone(),
                 password: new.clone(),
-                codes: Arc::clone(codes),
+                codes: codes.clone(),
             }),
             _ => None,
         }

@@ -61,7 +61,7 @@ pub use account::encryption::{
 pub use account::password::PasswordState;
 pub use account::totp::TotpEnrollment;
 pub use client::{Client, check_ip_range};
-pub use credential::{CodeProvider, Credential, SignInMethod};
+pub use credential::{AsyncCodeProvider, CodeProvider, Codes, Credential, SignInMethod};
 pub use error::{Error, SetError};
 pub use oauth::{DeviceSignIn, OAuthTokens, approve_device};
 pub use options::{ConnectOptions, OAuthOptions};

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use mailseal_jmap::{
-    Client, CodeProvider, ConnectOptions, Credential, DeviceSignIn, OAuthTokens, Secret,
-    SignInMethod, TotpEnrollment, approve_device,
+    AsyncCodeProvider, Client, CodeProvider, ConnectOptions, Credential, DeviceSignIn, OAuthTokens,
+    Secret, SignInMethod, TotpEnrollment, approve_device,
 };
 use mailseal_testserver::config::{ALICE_PASSWORD, OAuthConfig};
 use mailseal_testserver::{Config, CredentialSeed, TestServer};
@@ -199,6 +199,41 @@ async fn password_and_code_signs_in_through_oauth_when_the_server_asks() {
     s.stop().await;
 }
 
+/// An async provider: answers after yielding to the executor, as a dialog would, on a
+/// single-threaded runtime where blocking would hang.
+struct Dialog(TotpEnrollment, AtomicUsize);
+
+impl AsyncCodeProvider for Dialog {
+    fn totp_code<'a>(
+        &'a self,
+        user: &'a str,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Option<Secret>> + Send + 'a>> {
+        Box::pin(async move {
+            assert_eq!(user, ALICE);
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            self.1.fetch_add(1, Ordering::SeqCst);
+            Some(Secret::new(self.0.code_at(now()).unwrap()))
+        })
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_async_code_provider_is_awaited_on_the_callers_executor() {
+    let (s, enrollment) = server_with_totp(OAuthConfig::default()).await;
+    let dialog = Arc::new(Dialog(enrollment, AtomicUsize::new(0)));
+    let provider: Arc<dyn AsyncCodeProvider> = Arc::clone(&dialog) as Arc<dyn AsyncCodeProvider>;
+    let alice = connect(
+        &s,
+        Credential::password_and_code(ALICE, ALICE_PASSWORD, provider),
+    )
+    .await
+    .unwrap();
+    assert_eq!(alice.sign_in_method(), SignInMethod::OAuth);
+    assert_eq!(dialog.1.load(Ordering::SeqCst), 1);
+    assert!(alice.totp_enabled().await.unwrap());
+    s.stop().await;
+}
+
 #[tokio::test]
 async fn saved_tokens_restore_and_refresh_by_themselves() {
     let (s, enrollment) = server_with_totp(OAuthConfig {
@@ -214,7 +249,7 @@ async fn saved_tokens_restore_and_refresh_by_themselves() {
         &s.base_url(),
         ALICE,
         &password,
-        Some(provider),
+        Some(provider.into()),
         &ConnectOptions::default(),
     )
     .await
@@ -336,7 +371,7 @@ async fn device_sign_in_approved_with_password_and_code() {
         ALICE,
         &Secret::new(ALICE_PASSWORD),
         flow.user_code(),
-        Some(provider),
+        Some(provider.into()),
         &options,
     )
     .await

@@ -1,7 +1,8 @@
 """Type stubs for the native module mailseal._mailseal (hand-written; keep in sync with
 crates/mailseal-api/src/py.rs and bindings/python/src/lib.rs)."""
 
-from typing import Callable, Optional, final
+import os
+from typing import Awaitable, Callable, Optional, Union, final
 
 __version__: str
 
@@ -11,8 +12,9 @@ DEFAULT_ALGORITHM: str
 ALGORITHMS: list[str]
 """Every algorithm name: ``aes128``, ``aes256``, ``aes256-gcm``, ``chacha20-poly1305``."""
 
-CodeProvider = Callable[[str], Optional[str]]
-"""Asked for the current two-factor code for a user; ``None`` means the user gave up."""
+CodeProvider = Callable[[str], Union[Optional[str], Awaitable[Optional[str]]]]
+"""Asked for the current two-factor code for a user (a function or an ``async`` one);
+``None`` means the user gave up."""
 
 @final
 class ErrorKind:
@@ -43,6 +45,21 @@ class CertificateRole:
     Recipient: CertificateRole
     Chain: CertificateRole
     Unused: CertificateRole
+    def __int__(self) -> int: ...
+
+@final
+class Algorithm:
+    Aes128: Algorithm
+    Aes256: Algorithm
+    Aes256Gcm: Algorithm
+    ChaCha20Poly1305: Algorithm
+    def __int__(self) -> int: ...
+
+@final
+class PgpFormat:
+    Auto: PgpFormat
+    Seipdv1: PgpFormat
+    Seipdv2: PgpFormat
     def __int__(self) -> int: ...
 
 @final
@@ -211,31 +228,84 @@ class EncryptionEnabled:
     def removed_key(self) -> Optional[str]: ...
 
 @final
+class ConnectOptions:
+    """How to connect: request timeout, plain HTTP to a server off this machine, OAuth client."""
+    def __init__(
+        self,
+        *,
+        timeout_seconds: int = 30,
+        allow_insecure_http: bool = False,
+        oauth_client_id: Optional[str] = None,
+        oauth_redirect_uri: Optional[str] = None,
+    ) -> None: ...
+    @property
+    def timeout_seconds(self) -> int: ...
+    @property
+    def allow_insecure_http(self) -> bool: ...
+    @property
+    def oauth_client_id(self) -> Optional[str]: ...
+    @property
+    def oauth_redirect_uri(self) -> Optional[str]: ...
+
+@final
+class DeviceSignIn:
+    """A device sign-in in progress (OAuth device flow), blocking."""
+    @staticmethod
+    def start(
+        server_url: str, user: str, *, options: Optional[ConnectOptions] = None
+    ) -> DeviceSignIn: ...
+    @property
+    def user_code(self) -> str: ...
+    @property
+    def verification_uri(self) -> str: ...
+    @property
+    def verification_uri_complete(self) -> Optional[str]: ...
+    def wait(self) -> OAuthTokens: ...
+
+@final
 class AccountSession:
     """A signed-in connection to a Stalwart account (blocking calls, GIL released)."""
     @staticmethod
-    def connect_password(server_url: str, user: str, password: str) -> AccountSession: ...
-    @staticmethod
-    def connect_with_code(
-        server_url: str, user: str, password: str, code_provider: CodeProvider
+    def connect_password(
+        server_url: str, user: str, password: str, *, options: Optional[ConnectOptions] = None
     ) -> AccountSession: ...
     @staticmethod
-    def connect_app_password(server_url: str, user: str, app_password: str) -> AccountSession: ...
+    def connect_with_code(
+        server_url: str,
+        user: str,
+        password: str,
+        code_provider: CodeProvider,
+        *,
+        options: Optional[ConnectOptions] = None,
+    ) -> AccountSession: ...
     @staticmethod
-    def connect_api_key(server_url: str, api_key: str) -> AccountSession: ...
+    def connect_app_password(
+        server_url: str, user: str, app_password: str, *, options: Optional[ConnectOptions] = None
+    ) -> AccountSession: ...
     @staticmethod
-    def connect_tokens(server_url: str, tokens: OAuthTokens) -> AccountSession: ...
+    def connect_api_key(
+        server_url: str, api_key: str, *, options: Optional[ConnectOptions] = None
+    ) -> AccountSession: ...
+    @staticmethod
+    def connect_tokens(
+        server_url: str, tokens: OAuthTokens, *, options: Optional[ConnectOptions] = None
+    ) -> AccountSession: ...
     @staticmethod
     def sign_in(
-        server_url: str, user: str, password: str, code_provider: Optional[CodeProvider] = None
+        server_url: str,
+        user: str,
+        password: str,
+        code_provider: Optional[CodeProvider] = None,
+        *,
+        options: Optional[ConnectOptions] = None,
     ) -> OAuthTokens: ...
     @property
     def user(self) -> str: ...
     def sign_in_method(self) -> str: ...
     def tokens(self) -> Optional[OAuthTokens]: ...
+    def new_totp_enrollment(self, issuer: str) -> TotpEnrollment: ...
     def availability(self) -> Availability: ...
     def totp_enabled(self) -> bool: ...
-    def new_totp_enrollment(self, issuer: str) -> TotpEnrollment: ...
     def enable_totp(
         self,
         current_password: str,
@@ -248,14 +318,22 @@ class AccountSession:
         self, current_password: str, new_password: str, totp_code: Optional[str] = None
     ) -> None: ...
     def create_app_password(
-        self, description: str, expires_at: Optional[int] = None, allowed_ips: list[str] = ...
+        self,
+        description: str,
+        expires_at: Optional[int] = None,
+        allowed_ips: Optional[list[str]] = None,
     ) -> CreatedCredential: ...
     def list_app_passwords(self) -> list[CredentialInfo]: ...
+    def rename_app_password(self, id: str, description: str) -> None: ...
     def revoke_app_password(self, id: str) -> None: ...
     def create_api_key(
-        self, description: str, expires_at: Optional[int] = None, allowed_ips: list[str] = ...
+        self,
+        description: str,
+        expires_at: Optional[int] = None,
+        allowed_ips: Optional[list[str]] = None,
     ) -> CreatedCredential: ...
     def list_api_keys(self) -> list[CredentialInfo]: ...
+    def rename_api_key(self, id: str, description: str) -> None: ...
     def revoke_api_key(self, id: str) -> None: ...
     def encryption_settings(self) -> EncryptionSettings: ...
     def enable_encryption(
@@ -273,6 +351,99 @@ class AccountSession:
     def disable_encryption(self, *, keep_key: bool = False) -> Optional[str]: ...
     def public_keys(self) -> list[StoredKey]: ...
     def delete_public_key(self, id: str) -> None: ...
+    def asyncio(self) -> AsyncAccountSession: ...
+
+@final
+class AsyncAccountSession:
+    """The same account calls as awaitables on the running asyncio loop; a code provider
+    may be an ``async`` function."""
+    @staticmethod
+    def connect_password(
+        server_url: str, user: str, password: str, *, options: Optional[ConnectOptions] = None
+    ) -> Awaitable[AsyncAccountSession]: ...
+    @staticmethod
+    def connect_with_code(
+        server_url: str,
+        user: str,
+        password: str,
+        code_provider: CodeProvider,
+        *,
+        options: Optional[ConnectOptions] = None,
+    ) -> Awaitable[AsyncAccountSession]: ...
+    @staticmethod
+    def connect_app_password(
+        server_url: str, user: str, app_password: str, *, options: Optional[ConnectOptions] = None
+    ) -> Awaitable[AsyncAccountSession]: ...
+    @staticmethod
+    def connect_api_key(
+        server_url: str, api_key: str, *, options: Optional[ConnectOptions] = None
+    ) -> Awaitable[AsyncAccountSession]: ...
+    @staticmethod
+    def connect_tokens(
+        server_url: str, tokens: OAuthTokens, *, options: Optional[ConnectOptions] = None
+    ) -> Awaitable[AsyncAccountSession]: ...
+    @staticmethod
+    def sign_in(
+        server_url: str,
+        user: str,
+        password: str,
+        code_provider: Optional[CodeProvider] = None,
+        *,
+        options: Optional[ConnectOptions] = None,
+    ) -> Awaitable[OAuthTokens]: ...
+    @property
+    def user(self) -> str: ...
+    def sign_in_method(self) -> str: ...
+    def tokens(self) -> Optional[OAuthTokens]: ...
+    def new_totp_enrollment(self, issuer: str) -> TotpEnrollment: ...
+    def availability(self) -> Awaitable[Availability]: ...
+    def totp_enabled(self) -> Awaitable[bool]: ...
+    def enable_totp(
+        self,
+        current_password: str,
+        enrollment: TotpEnrollment,
+        code: str,
+        current_code: Optional[str] = None,
+    ) -> Awaitable[None]: ...
+    def disable_totp(self, current_password: str, code: str) -> Awaitable[None]: ...
+    def change_password(
+        self, current_password: str, new_password: str, totp_code: Optional[str] = None
+    ) -> Awaitable[None]: ...
+    def create_app_password(
+        self,
+        description: str,
+        expires_at: Optional[int] = None,
+        allowed_ips: Optional[list[str]] = None,
+    ) -> Awaitable[CreatedCredential]: ...
+    def list_app_passwords(self) -> Awaitable[list[CredentialInfo]]: ...
+    def rename_app_password(self, id: str, description: str) -> Awaitable[None]: ...
+    def revoke_app_password(self, id: str) -> Awaitable[None]: ...
+    def create_api_key(
+        self,
+        description: str,
+        expires_at: Optional[int] = None,
+        allowed_ips: Optional[list[str]] = None,
+    ) -> Awaitable[CreatedCredential]: ...
+    def list_api_keys(self) -> Awaitable[list[CredentialInfo]]: ...
+    def rename_api_key(self, id: str, description: str) -> Awaitable[None]: ...
+    def revoke_api_key(self, id: str) -> Awaitable[None]: ...
+    def encryption_settings(self) -> Awaitable[EncryptionSettings]: ...
+    def enable_encryption(
+        self,
+        key: bytes,
+        *,
+        algorithm: Optional[str] = None,
+        email: Optional[str] = None,
+        encrypt_on_append: bool = False,
+        allow_spam_training: bool = False,
+        description: Optional[str] = None,
+        allow_ec_certificate: bool = False,
+        allow_other_address: bool = False,
+    ) -> Awaitable[EncryptionEnabled]: ...
+    def disable_encryption(self, *, keep_key: bool = False) -> Awaitable[Optional[str]]: ...
+    def public_keys(self) -> Awaitable[list[StoredKey]]: ...
+    def delete_public_key(self, id: str) -> Awaitable[None]: ...
+    def blocking(self) -> AccountSession: ...
 
 def inspect_key(key: bytes, email: Optional[str] = None, at: Optional[int] = None) -> KeyInspection: ...
 def encrypt(
@@ -288,3 +459,28 @@ def decrypt(message: bytes, private_key: bytes, password: Optional[str] = None) 
 def is_encrypted(message: bytes) -> bool: ...
 def algorithm_advice(algorithm: str) -> Optional[str]: ...
 def validate_totp_url(url: str) -> None: ...
+def encrypt_file(
+    input: Union[str, "os.PathLike[str]"],
+    output: Union[str, "os.PathLike[str]"],
+    key: bytes,
+    *,
+    algorithm: Optional[str] = None,
+    pgp_format: Optional[str] = None,
+    oaep: bool = False,
+    email: Optional[str] = None,
+) -> EncryptResult: ...
+def decrypt_file(
+    input: Union[str, "os.PathLike[str]"],
+    output: Union[str, "os.PathLike[str]"],
+    private_key: bytes,
+    password: Optional[str] = None,
+) -> None: ...
+def approve_device(
+    server_url: str,
+    user: str,
+    password: str,
+    user_code: str,
+    code_provider: Optional[CodeProvider] = None,
+    *,
+    options: Optional[ConnectOptions] = None,
+) -> None: ...

@@ -2,7 +2,6 @@
 //! server's `/device` page) or with [`approve_device`].
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
@@ -11,7 +10,7 @@ use url::Url;
 use super::discovery::{LOGIN_PATH, discover};
 use super::login::{LoginAnswer, LoginRequest, login_with_code};
 use super::tokens::{OAuthTokens, oauth_error, token_request};
-use crate::credential::CodeProvider;
+use crate::credential::Codes;
 use crate::error::Error;
 use crate::http::Server;
 use crate::secret::{Exposed, Secret};
@@ -176,7 +175,7 @@ pub async fn approve_device(
     user: &str,
     password: &Secret,
     user_code: &str,
-    codes: Option<Arc<dyn CodeProvider>>,
+    codes: Option<Codes>,
     options: &crate::options::ConnectOptions,
 ) -> Result<(), Error> {
     let server = Server::new(base_url, options)?;

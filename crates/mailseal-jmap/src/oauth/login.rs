@@ -2,8 +2,6 @@
 //! its `/login` and `/device` pages), answered `mfaRequired` until the two-factor code is
 //! sent, then the authorization-code exchange with PKCE (RFC 7636, S256).
 
-use std::sync::Arc;
-
 use base64::Engine as _;
 use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
@@ -12,7 +10,7 @@ use url::Url;
 
 use super::discovery::Endpoints;
 use super::tokens::{OAuthTokens, token_request};
-use crate::credential::{CodeProvider, ask_code};
+use crate::credential::{Codes, ask_code};
 use crate::error::Error;
 use crate::http::{Server, json_body, read_json};
 use crate::options::OAuthOptions;
@@ -140,7 +138,7 @@ pub(super) async fn login_with_code(
     login: &Url,
     request: LoginRequest<'_>,
     user: &str,
-    codes: Option<&Arc<dyn CodeProvider>>,
+    codes: Option<&Codes>,
 ) -> Result<LoginAnswer, Error> {
     let answer = post_login(server, login, &request).await?;
     if !matches!(answer, LoginAnswer::MfaRequired) {
@@ -199,7 +197,7 @@ pub(crate) async fn sign_in(
     options: &OAuthOptions,
     user: &str,
     password: &Secret,
-    codes: Option<&Arc<dyn CodeProvider>>,
+    codes: Option<&Codes>,
 ) -> Result<OAuthTokens, Error> {
     let pkce = Pkce::new();
     let request = LoginRequest::AuthCode {

@@ -1,0 +1,135 @@
+//! Messages as files: encrypt and decrypt from a path to a path, so that a large message
+//! never crosses the language boundary as one buffer (nor as two: in and out).
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use mailseal_core as core;
+
+use crate::error::{ApiError, ErrorKind};
+use crate::keys::{EncryptOptions, EncryptResult, KeyProblem, policy};
+
+fn io_error(op: &str, path: &Path, e: &std::io::Error) -> ApiError {
+    let code = match op {
+        "read" => "io.read",
+        _ => "io.write",
+    };
+    ApiError::new(
+        ErrorKind::InvalidInput,
+        code,
+        format!("cannot {op} {}: {e}", path.display()),
+    )
+}
+
+/// A file written beside `path` and renamed over it only when complete: a failure leaves
+/// whatever was at `path` before, and no partial file.
+struct Staged {
+    tmp: PathBuf,
+    path: PathBuf,
+}
+
+impl Staged {
+    /// `private`: readable and writable by the owner only (Unix mode 0600), for plaintext.
+    fn create(path: &Path, private: bool) -> Result<(Staged, BufWriter<File>), ApiError> {
+        let name = path
+            .file_name()
+            .map_or_else(|| "message".into(), |n| n.to_string_lossy().into_owned());
+        let tmp = path.with_file_name(format!(".{name}.mailseal-{}", std::process::id()));
+        let mut open = std::fs::OpenOptions::new();
+        open.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        if private {
+            std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+        }
+        #[cfg(not(unix))]
+        let _ = private;
+        let file = open.open(&tmp).map_err(|e| io_error("write", &tmp, &e))?;
+        let staged = Staged {
+            tmp,
+            path: path.to_owned(),
+        };
+        Ok((staged, BufWriter::with_capacity(1 << 16, file)))
+    }
+
+    fn commit(self, out: BufWriter<File>) -> Result<(), ApiError> {
+        let file = out
+            .into_inner()
+            .map_err(|e| io_error("write", &self.tmp, e.error()))?;
+        file.sync_all()
+            .map_err(|e| io_error("write", &self.tmp, &e))?;
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| io_error("write", &self.path, &e))?;
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        // After a successful rename the temporary name is gone and this does nothing.
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+/// Encrypts the message in the file `input` to `key` and writes the result to `output`
+/// (replaced only when complete), streaming: memory stays flat whatever the message size.
+/// `message` in the result is empty; the message is in `output`.
+#[cfg_attr(feature = "uniffi", uniffi::export)]
+pub fn encrypt_file(
+    input: String,
+    output: String,
+    key: Vec<u8>,
+    options: EncryptOptions,
+) -> Result<EncryptResult, ApiError> {
+    let alg = options
+        .algorithm
+        .map_or(core::Algorithm::DEFAULT, Into::into);
+    let recipients =
+        core::RecipientKey::from_bytes(&key)?.validate(&policy(options.email.clone(), None)?)?;
+    let mut opts = core::EncryptOptions::new(alg);
+    opts.pgp_format = options
+        .pgp_format
+        .map_or(core::PgpFormat::DEFAULT, Into::into);
+    opts.rsa_oaep = options.oaep;
+    let (input, output) = (Path::new(&input), Path::new(&output));
+    let reader = File::open(input).map_err(|e| io_error("read", input, &e))?;
+    let (staged, mut writer) = Staged::create(output, false)?;
+    let outcome = core::encrypt_stream(
+        BufReader::with_capacity(1 << 16, reader),
+        &mut writer,
+        &recipients,
+        &opts,
+    )?;
+    writer.flush().map_err(|e| io_error("write", output, &e))?;
+    staged.commit(writer)?;
+    Ok(EncryptResult {
+        message: Vec::new(),
+        already_encrypted: outcome == core::Outcome::AlreadyEncrypted,
+        algorithm: alg.as_str().to_owned(),
+        warnings: recipients
+            .report()
+            .warnings()
+            .map(KeyProblem::from)
+            .collect(),
+        advice: alg.advice().map(str::to_owned),
+    })
+}
+
+/// Decrypts the stored message in the file `input` with the owner's private key and writes
+/// the plaintext to `output` (replaced only when complete; created readable by its owner
+/// only where the platform allows).
+#[cfg_attr(feature = "uniffi", uniffi::export)]
+pub fn decrypt_file(
+    input: String,
+    output: String,
+    private_key: Vec<u8>,
+    password: Option<String>,
+) -> Result<(), ApiError> {
+    let (input, output) = (Path::new(&input), Path::new(&output));
+    let message = std::fs::read(input).map_err(|e| io_error("read", input, &e))?;
+    let plain = crate::keys::decrypt(message, private_key, password)?;
+    let (staged, mut writer) = Staged::create(output, true)?;
+    writer
+        .write_all(&plain)
+        .map_err(|e| io_error("write", output, &e))?;
+    staged.commit(writer)
+}
