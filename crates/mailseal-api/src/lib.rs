@@ -73,6 +73,24 @@ mod tests {
     const ALICE_PUB: &[u8] = include_bytes!("../../../examples/keys/alice.pub.asc");
     const ALICE_SEC: &[u8] = include_bytes!("../../../examples/keys/alice.sec.asc");
     const HELLO: &[u8] = include_bytes!("../../../examples/messages/hello.eml");
+    const ALICE_CRT: &[u8] = include_bytes!("../../../examples/keys/alice.crt.pem");
+    const ALICE_KEY: &[u8] = include_bytes!("../../../examples/keys/alice.key.pem");
+
+    #[test]
+    fn smime_round_trip_through_openssl() {
+        // RSA through OpenSSL: the system's, or the one the `mobile` feature builds.
+        for algorithm in [Algorithm::Aes128, Algorithm::Aes256Gcm] {
+            let options = EncryptOptions {
+                algorithm: Some(algorithm),
+                oaep: true,
+                ..EncryptOptions::default()
+            };
+            let out = encrypt(HELLO.to_vec(), ALICE_CRT.to_vec(), options).unwrap();
+            assert!(is_encrypted(out.message.clone()));
+            let plain = decrypt(out.message, ALICE_KEY.to_vec(), None).unwrap();
+            assert_eq!(plain.as_slice(), HELLO);
+        }
+    }
 
     #[test]
     fn round_trip_and_codes() {
