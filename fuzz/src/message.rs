@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use mailseal_core::{
     Algorithm, EncryptOptions, Outcome, Policy, PrivateKey, RecipientKey, Recipients, decrypt,
-    encrypt, encrypt_stream, is_encrypted,
+    decrypt_stream, encrypt, encrypt_stream, is_encrypted,
 };
 
 /// The example recipients and their private keys: (S/MIME, OpenPGP).
@@ -106,4 +106,26 @@ pub fn decrypt_both(message: &[u8]) {
         }
     }
     black_box(is_encrypted(message));
+}
+
+/// Decrypts `message` whole and streamed with both example keys: whatever `decrypt` opens,
+/// `decrypt_stream` opens to the same bytes (the other way round need not hold: the stream
+/// stops reading after the content); neither panics.
+pub fn decrypt_streamed(message: &[u8]) {
+    let k = keys();
+    for key in [&k.smime_key, &k.pgp_key] {
+        let whole = unwinding(|| decrypt(message, key));
+        let mut out = Vec::new();
+        let streamed = unwinding(|| decrypt_stream(message, &mut out, key));
+        match (whole, streamed) {
+            (Ok(plain), Ok(())) => assert!(out == *plain, "decrypt_stream gave other bytes"),
+            (Ok(_), Err(e)) => panic!("decrypt opened it, decrypt_stream failed: {e}"),
+            (Err(_), Err(e)) => {
+                black_box(e.code());
+            }
+            (Err(_), Ok(())) => {
+                black_box(out.len());
+            }
+        }
+    }
 }

@@ -1,10 +1,6 @@
-//! The blocking account handle: sign-in that survives two-factor authentication, password,
-//! TOTP, app passwords, API keys and encryption at rest, over `mailseal_jmap::Client`.
-//!
-//! Every call blocks the calling thread on a crate-global tokio runtime; bindings release
-//! their interpreter lock around it. Secrets stay inside the handle objects
-//! ([`AccountSession`], [`OAuthTokens`], [`TotpEnrollment`], [`CreatedCredential`]) and
-//! leave them only through explicitly named methods.
+//! The account records (availability, credentials, stored keys, encryption settings) and the
+//! handles that hold secrets ([`OAuthTokens`], [`TotpEnrollment`], [`CreatedCredential`]):
+//! a secret leaves them only through an explicitly named method.
 
 use std::fmt;
 

@@ -115,8 +115,10 @@ pub fn encrypt_file(
 }
 
 /// Decrypts the stored message in the file `input` with the owner's private key and writes
-/// the plaintext to `output` (replaced only when complete; created readable by its owner
-/// only where the platform allows).
+/// the plaintext to `output`, streaming (memory stays flat: see
+/// [`decrypt_stream`](core::decrypt_stream)). `output` is replaced only when the whole
+/// message decrypted and checked out, and is created readable by its owner only where the
+/// platform allows; on an error nothing is left behind.
 #[cfg_attr(feature = "uniffi", uniffi::export)]
 pub fn decrypt_file(
     input: String,
@@ -124,12 +126,13 @@ pub fn decrypt_file(
     private_key: Vec<u8>,
     password: Option<String>,
 ) -> Result<(), ApiError> {
+    let private_key = core::Zeroizing::new(private_key);
+    let password = password.map(core::Zeroizing::new);
+    let key = core::PrivateKey::from_bytes(&private_key, password.as_deref().map(String::as_str))?;
     let (input, output) = (Path::new(&input), Path::new(&output));
-    let message = std::fs::read(input).map_err(|e| io_error("read", input, &e))?;
-    let plain = crate::keys::decrypt(message, private_key, password)?;
+    let reader = File::open(input).map_err(|e| io_error("read", input, &e))?;
     let (staged, mut writer) = Staged::create(output, true)?;
-    writer
-        .write_all(&plain)
-        .map_err(|e| io_error("write", output, &e))?;
+    core::decrypt_stream(BufReader::with_capacity(1 << 16, reader), &mut writer, &key)?;
+    writer.flush().map_err(|e| io_error("write", output, &e))?;
     staged.commit(writer)
 }

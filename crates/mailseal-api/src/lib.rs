@@ -1,28 +1,39 @@
-//! The FFI-shaped facade of mailseal: the one surface the language bindings use.
+//! The one facade of mailseal that Python, Kotlin and Swift are generated from.
 //!
-//! Everything here is owned data (`String`, `Vec<u8>`, integers, `Option`, `Vec`, simple
-//! enums) or an opaque handle that keeps its secrets inside ([`AccountSession`],
-//! [`OAuthTokens`], [`TotpEnrollment`], [`CreatedCredential`]). Every fallible call returns
+//! Everything here is owned data (`String`, `Vec<u8>`, integers, `Option`, `Vec`, enums) or
+//! an opaque handle that keeps its secrets inside ([`AccountSession`], [`OAuthTokens`],
+//! [`TotpEnrollment`], [`CreatedCredential`], [`DeviceSignIn`]). Every fallible call returns
 //! [`ApiError`], whose [`code`](ApiError::code) is the stable code of mailseal-core or
 //! mailseal-jmap. Times are Unix seconds.
 //!
-//! The `python` feature adds the pyo3 class attributes and `#[pymethods]` (in `py`) to these
-//! same types, for `bindings/python`; a later `uniffi` feature adds its derives to them too,
-//! so no type is defined twice.
+//! Each type and function is defined once, here. The `uniffi` feature adds uniffi's derives
+//! and exports to them (Kotlin, Swift: `bindings/uniffi`), the `python` feature pyo3's
+//! attributes and the Python-only extras in `py` (`bindings/python`). Account calls are
+//! `async` and run on the facade's own tokio runtime whoever awaits them (a Kotlin coroutine,
+//! a Swift task, asyncio, tokio); [`block_on`] is their blocking form and never starts a
+//! runtime inside another.
 //!
 //! - Keys and messages: [`inspect_key`], [`encrypt`], [`decrypt`], [`is_encrypted`],
-//!   [`algorithm_advice`], [`DEFAULT_ALGORITHM`], [`ALGORITHMS`].
-//! - Account security (blocking, on a crate-global tokio runtime): [`AccountSession`],
-//!   [`validate_totp_url`].
+//!   [`encrypt_file`], [`decrypt_file`], [`algorithm_advice`], [`Algorithm`], [`PgpFormat`].
+//! - Account security: [`AccountSession`], [`sign_in`], [`DeviceSignIn`],
+//!   [`approve_device`], [`ConnectOptions`], [`CodeProvider`], [`validate_totp_url`].
+//! - Features: `native-tls` (default), `mobile` (OpenSSL built from source, rustls),
+//!   `uniffi`, `python`.
 //!
 //! # Map
 //!
 //! ```text
-//! bindings/python ──► py (feature "python": #[pymethods], the code-provider callback)
+//! bindings/python ──► py (feature "python": both Python faces of AccountSession, the
+//!                      │  code-provider adapter, __repr__s)
+//! bindings/uniffi ──► (feature "uniffi": derives and exports on the same items)
 //!                      │
-//!   mailseal-cli ──►   ├─ keys     records of mailseal-core: KeyInspection, EncryptOptions, …
-//!   (JSON records)     ├─ account  AccountSession and the account records over mailseal-jmap
-//!                      └─ error    ApiError: family + the stable code of core or jmap
+//!   mailseal-cli ──►   ├─ keys, files   KeyInspection, EncryptOptions, encrypt/decrypt, …
+//!   (JSON records)     ├─ session       AccountSession (async) over mailseal-jmap
+//!                      ├─ account       the account records and secret-holding handles
+//!                      ├─ connect       ConnectOptions, sign_in, device sign-in
+//!                      ├─ codes         CodeProvider (a foreign, async callback)
+//!                      ├─ runtime       the facade's runtime, block_on
+//!                      └─ error         ApiError: family + stable code + reason + detail
 //!                           │
 //!          mailseal-core ◄──┴──► mailseal-jmap
 //! ```

@@ -58,6 +58,7 @@
 #![warn(missing_docs)]
 
 mod ber;
+mod ber_stream;
 mod decryption_key;
 mod error;
 mod key;
@@ -79,7 +80,7 @@ pub use key::report::{
     CertificateDetails, CertificateReport, CertificateRole, KeyDetails, KeyFormat, KeyReport,
     OpenPgpDetails, ServerSupport, X509Details,
 };
-pub use message::decrypt::decrypt;
+pub use message::decrypt::{decrypt, decrypt_stream};
 pub use message::detect::is_encrypted;
 pub use message::encrypt::{EncryptedMessage, Outcome, encrypt, encrypt_stream};
 pub use message::options::{Algorithm, EncryptOptions, PgpFormat};

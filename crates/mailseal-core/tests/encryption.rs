@@ -17,7 +17,7 @@ use proptest::prelude::*;
 
 use mailseal_core::{
     Algorithm, EncryptOptions, Outcome, PgpFormat, Policy, PrivateKey, RecipientKey, Recipients,
-    decrypt, encrypt, encrypt_stream, is_encrypted,
+    decrypt, decrypt_stream, encrypt, encrypt_stream, is_encrypted,
 };
 
 const HELLO: &[u8] = include_bytes!("../../../examples/messages/hello.eml");
@@ -167,6 +167,9 @@ fn roundtrip(public: &[u8], private: &[u8], message: &[u8], options: &EncryptOpt
         message,
         &format!("streamed {options:?}"),
     );
+    let mut plain = Vec::new();
+    decrypt_stream(&streamed[..], &mut plain, &k).unwrap();
+    same(&plain, message, &format!("decrypt_stream {options:?}"));
 }
 
 #[test]
@@ -374,6 +377,37 @@ fn decrypting_a_plain_message_says_so() {
         decrypt(HELLO, &secret(RSA_KEY)).unwrap_err().code(),
         "decrypt.not_encrypted"
     );
+}
+
+#[test]
+fn a_damaged_or_cut_message_is_an_error_when_streamed_too() {
+    let message =
+        b"Subject: t\r\n\r\nsome text that is long enough to fill several blocks of ciphertext\r\n";
+    for (public, private) in [(RSA_CRT, RSA_KEY), (PGP_PUB, PGP_SEC)] {
+        let k = secret(private);
+        let stored = encrypt(message, &recipients(public), &EncryptOptions::default())
+            .unwrap()
+            .message;
+        // A character of the encoded ciphertext changed, or the message cut in its body.
+        let body = stored.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        let mut damaged = stored.clone();
+        let at = body + (stored.len() - body) * 2 / 3;
+        damaged[at] = if damaged[at] == b'A' { b'B' } else { b'A' };
+        let cut = &stored[..body + (stored.len() - body) / 2];
+        let mut cases = vec![("cut", cut)];
+        // Only OpenPGP can tell a changed byte for sure: S/MIME with AES-CBC has no integrity
+        // check, and a changed RSA block gives a random key (implicit rejection) whose
+        // padding is right one time in 256.
+        if public == PGP_PUB {
+            cases.push(("damaged", &damaged[..]));
+        }
+        for (what, input) in cases {
+            let mut out = Vec::new();
+            let streamed = decrypt_stream(input, &mut out, &k);
+            assert!(streamed.is_err(), "{what}: decrypt_stream succeeded");
+            assert!(decrypt(input, &k).is_err(), "{what}: decrypt succeeded");
+        }
+    }
 }
 
 #[test]

@@ -1,10 +1,11 @@
 //! Messages that real Stalwart servers stored encrypted at rest (`tests/fixtures/`):
-//! `is_encrypted` recognises every one, and `decrypt` gives back the original exactly.
+//! `is_encrypted` recognises every one, and `decrypt` (and `decrypt_stream`) give back the
+//! original exactly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::path::PathBuf;
 
-use mailseal_core::{PrivateKey, decrypt, is_encrypted};
+use mailseal_core::{PrivateKey, decrypt, decrypt_stream, is_encrypted};
 
 fn fixtures(version: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -20,6 +21,22 @@ fn fixtures(version: &str) -> PathBuf {
 
 fn read(path: PathBuf) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `decrypt_stream` of `stored`, read a few bytes at a time (chunk edges everywhere).
+fn streamed(stored: &[u8], key: &PrivateKey) -> Vec<u8> {
+    struct Trickle<'a>(&'a [u8]);
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.0.len()).min(7);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    let mut out = Vec::new();
+    decrypt_stream(Trickle(stored), &mut out, key).unwrap();
+    out
 }
 
 fn key(parts: &[PathBuf]) -> PrivateKey {
@@ -62,6 +79,10 @@ fn every_message_stalwart_0_16_stored_decrypts_to_the_original() {
             want.extend(&original);
             let got = decrypt(&stored, key).unwrap_or_else(|e| panic!("{setting}-{n}: {e}"));
             assert!(*got == want, "{setting}-{n}: decrypted message differs");
+            assert!(
+                streamed(&stored, key) == want,
+                "{setting}-{n}: streamed differs"
+            );
             checked += 1;
         }
     }
@@ -88,6 +109,7 @@ fn messages_stalwart_0_15_stored_decrypt_to_the_original() {
         let mut want = b"Delivered-To: alice@example.org\r\n".to_vec();
         want.extend(original.strip_suffix(b"\r\n").unwrap());
         assert!(*got == want, "{name}: decrypted message differs");
+        assert!(streamed(&stored, &key) == want, "{name}: streamed differs");
     }
 }
 
@@ -98,6 +120,13 @@ fn the_wrong_key_is_a_typed_error() {
     let other =
         PrivateKey::from_bytes(include_bytes!("../../../examples/keys/alice.key.pem"), None)
             .unwrap();
+    let mut sink = Vec::new();
+    assert_eq!(
+        decrypt_stream(&stored[..], &mut sink, &other)
+            .unwrap_err()
+            .code(),
+        decrypt(&stored, &other).unwrap_err().code(),
+    );
     assert_eq!(
         decrypt(&stored, &other).unwrap_err().code(),
         "decrypt.no_matching_key"

@@ -20,6 +20,8 @@ use crate::error::{DecryptError, Error};
 
 /// The largest decrypted message accepted (256 MiB), a bound against decompression bombs.
 const MAX_PLAINTEXT: u64 = 256 * 1024 * 1024;
+/// How much plaintext [`decrypt_stream`] holds at a time.
+const STREAM_CHUNK: usize = 64 * 1024;
 
 fn bad(detail: &str) -> Error {
     DecryptError::Malformed {
@@ -156,6 +158,75 @@ pub(crate) fn decrypt(data: &[u8], key: &PrivateKey) -> Result<Zeroizing<Vec<u8>
         return Err(bad("the decrypted message is larger than 256 MiB"));
     }
     Ok(out)
+}
+
+/// The error an `io::Error` stands for while decrypting: the caller's reader or writer
+/// (their errors carry an [`Error::Io`]), a message changed after encryption, or damage.
+fn stream_error(e: &io::Error) -> Error {
+    if let Some(inner) = crate::error::carried(e) {
+        return inner.clone();
+    }
+    match e.get_ref().and_then(|i| i.downcast_ref::<openpgp::Error>()) {
+        Some(openpgp::Error::ManipulatedMessage) => DecryptError::Integrity.into(),
+        _ => bad(&e.to_string()),
+    }
+}
+
+/// Decrypts an OpenPGP message (armored or binary) read from `data`, writing the plaintext to
+/// `out` as it comes: memory stays flat (64 KiB held back at most). On an error, what was
+/// written must be thrown away (it may end early, or come from a tampered message).
+pub(crate) fn decrypt_stream<'a>(
+    data: impl Read + Send + Sync + 'a,
+    out: &mut dyn io::Write,
+    key: &PrivateKey,
+) -> Result<(), Error> {
+    let Inner::OpenPgp { cert, password } = &key.inner else {
+        return Err(DecryptError::NoMatchingKey.into());
+    };
+    let helper = Helper {
+        keys: unlocked_keys(cert, password.as_deref().map(String::as_str))?,
+    };
+    // As in `decrypt`: a panic in Sequoia's parser becomes an error.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let policy = StandardPolicy::new();
+        let mut decryptor = DecryptorBuilder::from_reader(data)
+            .map_err(|e| pgp_or_io_error(&e))?
+            .buffer_size(STREAM_CHUNK)
+            .with_policy(&policy, None, helper)
+            .map_err(|e| pgp_or_io_error(&e))?;
+        let mut buf = Zeroizing::new(vec![0u8; STREAM_CHUNK]);
+        let mut total = 0u64;
+        loop {
+            let n = match decryptor.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(stream_error(&e)),
+            };
+            total += n as u64;
+            if total > MAX_PLAINTEXT {
+                return Err(bad("the decrypted message is larger than 256 MiB"));
+            }
+            out.write_all(buf.get(..n).unwrap_or_default())
+                .map_err(|e| stream_error(&e))?;
+        }
+    }));
+    match outcome {
+        Ok(result) => result,
+        Err(_) => Err(bad("the OpenPGP data is malformed")),
+    }
+}
+
+/// [`map_pgp_error`], but an error of the caller's reader comes through as itself.
+fn pgp_or_io_error(e: &openpgp::anyhow::Error) -> Error {
+    for cause in e.chain() {
+        if let Some(io) = cause.downcast_ref::<io::Error>()
+            && let Some(inner) = crate::error::carried(io)
+        {
+            return inner.clone();
+        }
+    }
+    map_pgp_error(e)
 }
 
 fn map_pgp_error(e: &openpgp::anyhow::Error) -> Error {

@@ -27,9 +27,12 @@ use super::recipient_info::{
     AES128_WRAP, AES256_WRAP, ID_MGF1, KdfHash, RSA_ENCRYPTION, RSAES_OAEP, STD_DH_SHA1_KDF,
     STD_DH_SHA256_KDF, STD_DH_SHA384_KDF, STD_DH_SHA512_KDF, shared_info, x963_kdf,
 };
-use crate::ber::{self, Tlv};
+use std::io::{BufRead, Write};
+
+use crate::ber::{self, BerError, Tlv};
+use crate::ber_stream::{BerStream, Header, StreamError};
 use crate::decryption_key::{Inner, PrivateKey};
-use crate::error::{DecryptError, Error};
+use crate::error::{DecryptError, Error, carried};
 use crate::key::x509::X509Cert;
 
 const AES192_CBC: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.1.22");
@@ -114,7 +117,7 @@ fn open(
     let alg_tlv = eci
         .get(1)
         .ok_or_else(|| malformed("no content encryption algorithm"))?;
-    let alg = AlgorithmIdentifierOwned::from_der(alg_tlv.raw)
+    let alg = AlgorithmIdentifierOwned::from_der(&ber::to_der(alg_tlv.raw)?)
         .map_err(|_| malformed("bad content encryption algorithm"))?;
     let ciphertext = match eci.get(2) {
         Some(t) if t.tag & 0xdf == 0x80 => t.octets()?,
@@ -139,6 +142,166 @@ fn open(
         None => Vec::new(),
     };
     content.decrypt(&cek, &ciphertext, mac.as_deref(), &aad)
+}
+
+/// How much ciphertext is decrypted at a time by [`decrypt_stream`].
+const STREAM_CHUNK: usize = 64 * 1024;
+/// The largest AEAD content collected before it is opened.
+const MAX_AEAD_CONTENT: usize = 256 * 1024 * 1024;
+
+/// The error a failure of the streaming reader stands for.
+fn stream_error(e: StreamError) -> Error {
+    match e {
+        StreamError::Io(e) => match carried(&e) {
+            Some(inner) => inner.clone(),
+            None => DecryptError::Malformed {
+                detail: e.to_string(),
+            }
+            .into(),
+        },
+        StreamError::Ber(e) => DecryptError::from(e).into(),
+    }
+}
+
+/// One whole element as a tree, read from the stream.
+fn whole(s: &mut BerStream<impl BufRead>) -> Result<Vec<u8>, Error> {
+    s.whole().map_err(stream_error)
+}
+
+/// Decrypts a DER/BER CMS ContentInfo holding (Auth)EnvelopedData read from `input`, writing
+/// the plaintext to `out` as it is decrypted. With AES-CBC the content is decrypted chunk by
+/// chunk; AEAD content is collected first (its MAC and authenticated attributes follow it).
+pub(crate) fn decrypt_stream(
+    input: impl BufRead,
+    out: &mut dyn Write,
+    key: &PrivateKey,
+) -> Result<(), Error> {
+    let Inner::Smime { key, cert } = &key.inner else {
+        return Err(DecryptError::NoMatchingKey.into());
+    };
+    let mut s = BerStream::new(input);
+    let expect = |s: &mut BerStream<_>, tag: u8, what: &str| -> Result<(Header, u64), Error> {
+        let h = s.header(None).map_err(stream_error)?;
+        if h.tag != tag {
+            return Err(malformed(what).into());
+        }
+        Ok((h, s.pos()))
+    };
+    let ci = expect(&mut s, 0x30, "not a CMS ContentInfo")?;
+    let oid = whole(&mut s)?;
+    let (oid, _) = ber::read(&oid).map_err(DecryptError::from)?;
+    let content_type = oid_of(&oid)?;
+    let auth = if content_type == ID_ENVELOPED_DATA {
+        false
+    } else if content_type == ID_AUTH_ENVELOPED_DATA {
+        true
+    } else {
+        return Err(DecryptError::NotEncrypted.into());
+    };
+    let explicit = expect(&mut s, 0xa0, "ContentInfo without content")?;
+    let env = expect(&mut s, 0x30, "not (Auth)EnvelopedData")?;
+    let _version = whole(&mut s)?;
+    let mut infos = whole(&mut s)?;
+    if infos.first() == Some(&0xa0) {
+        // originatorInfo: not needed to decrypt.
+        infos = whole(&mut s)?;
+    }
+    let (recipient_infos, _) = ber::read(&infos).map_err(DecryptError::from)?;
+    let eci = expect(&mut s, 0x30, "no encryptedContentInfo")?;
+    let _content_type = whole(&mut s)?;
+    let alg = whole(&mut s)?;
+    let alg = AlgorithmIdentifierOwned::from_der(&ber::to_der(&alg).map_err(DecryptError::from)?)
+        .map_err(|_| malformed("bad content encryption algorithm"))?;
+    let content = ContentAlg::from_identifier(&alg)?;
+    let cek = recover_cek(&recipient_infos, key, cert.as_deref(), content.key_len())?;
+    let tag = s.peek().map_err(stream_error)?;
+    if tag.is_none_or(|t| t & 0xdf != 0x80) {
+        return Err(malformed("no encrypted content (detached content is not supported)").into());
+    }
+    let h = s.header(None).map_err(stream_error)?;
+
+    // AES-CBC: decrypted chunk by chunk as it is read, the last block held back until the
+    // structure is seen to end where it should. AEAD: collected, opened at the end.
+    let mut cbc = None;
+    let mut ciphertext = Vec::new();
+    let mut buf = Zeroizing::new(vec![0u8; STREAM_CHUNK + content.cipher.block_size()]);
+    if content.aead {
+        s.octets(h, &mut |chunk| {
+            if ciphertext.len() + chunk.len() > MAX_AEAD_CONTENT {
+                return Err(StreamError::Ber(BerError(
+                    "the encrypted content is too large",
+                )));
+            }
+            ciphertext.extend_from_slice(chunk);
+            Ok(())
+        })
+        .map_err(stream_error)?;
+    } else {
+        let mut c = Crypter::new(content.cipher, Mode::Decrypt, &cek, Some(&content.iv))
+            .map_err(|_| malformed("bad key or IV length"))?;
+        let mut failed = false;
+        let streamed = s.octets(h, &mut |chunk| {
+            for piece in chunk.chunks(STREAM_CHUNK) {
+                let Ok(n) = c.update(piece, &mut buf) else {
+                    failed = true;
+                    return Err(StreamError::Ber(BerError(
+                        "the content cannot be decrypted",
+                    )));
+                };
+                out.write_all(buf.get(..n).unwrap_or_default())?;
+            }
+            Ok(())
+        });
+        if failed {
+            return Err(DecryptError::Integrity.into());
+        }
+        streamed.map_err(stream_error)?;
+        cbc = Some(c);
+    }
+    s.close(eci.0, eci.1).map_err(stream_error)?;
+
+    // What follows the content: for AuthEnvelopedData the authenticated attributes and the
+    // MAC; for EnvelopedData unprotected attributes, not needed.
+    let (mut aad, mut mac) = (Vec::new(), None);
+    while !s.at_end(env.0, env.1).map_err(stream_error)? {
+        let raw = whole(&mut s)?;
+        match raw.first() {
+            // RFC 5083 §2.2: the AAD is the DER of authAttrs with the SET OF tag.
+            Some(0xa1) if auth => {
+                aad = raw;
+                if let Some(first) = aad.first_mut() {
+                    *first = 0x31;
+                }
+            }
+            Some(0x04) if auth => {
+                let (tlv, _) = ber::read(&raw).map_err(DecryptError::from)?;
+                mac = Some(tlv.octets().map_err(DecryptError::from)?);
+            }
+            _ => {}
+        }
+    }
+    if env.0.len.is_some() {
+        s.close(env.0, env.1).map_err(stream_error)?;
+    }
+    s.close(explicit.0, explicit.1).map_err(stream_error)?;
+    s.close(ci.0, ci.1).map_err(stream_error)?;
+
+    let write = |out: &mut dyn Write, data: &[u8]| {
+        out.write_all(data)
+            .map_err(|e| stream_error(StreamError::Io(e)))
+    };
+    match cbc {
+        Some(mut c) => {
+            let n = c
+                .finalize(&mut buf)
+                .map_err(|_| Error::from(DecryptError::Integrity))?;
+            write(out, buf.get(..n).unwrap_or_default())
+        }
+        None => {
+            let plain = content.decrypt(&cek, &ciphertext, mac.as_deref(), &aad)?;
+            write(out, &plain)
+        }
+    }
 }
 
 /// A content-encryption algorithm with its IV or nonce.
@@ -226,7 +389,11 @@ fn recover_cek(
     let mut candidates: Vec<(bool, RecipientInfo)> = Vec::new();
     for child in infos.children()? {
         // RecipientInfos are DER in every writer we know; skip one we cannot decode.
-        let Ok(info) = RecipientInfo::from_der(child.raw) else {
+        // Indefinite lengths (BER, as some programs write CMS) become DER first.
+        let Ok(info) = ber::to_der(child.raw).map(|d| RecipientInfo::from_der(&d)) else {
+            continue;
+        };
+        let Ok(info) = info else {
             continue;
         };
         let matches = match (&info, &ours) {
@@ -419,4 +586,94 @@ fn shared_info_with_ukm(wrap: ObjectIdentifier, kek_len: usize, ukm: &[u8]) -> V
     body.extend(explicit(0, &tlv(0x04, ukm)));
     body.extend(explicit(2, &tlv(0x04, &bits)));
     tlv(0x30, &body)
+}
+
+#[cfg(test)]
+mod stream_tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use crate::{EncryptOptions, Policy, RecipientKey};
+
+    const CRT: &[u8] = include_bytes!("../../../../examples/keys/alice.crt.pem");
+    const KEY: &[u8] = include_bytes!("../../../../examples/keys/alice.key.pem");
+
+    fn header(tag: u8, len: usize, out: &mut Vec<u8>) {
+        out.push(tag);
+        match len {
+            n if n < 0x80 => out.push(n as u8),
+            n if n < 0x100 => out.extend_from_slice(&[0x81, n as u8]),
+            n if n < 0x1_0000 => out.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]),
+            n => out.extend_from_slice(&[0x83, (n >> 16) as u8, (n >> 8) as u8, n as u8]),
+        }
+    }
+
+    /// The same CMS in BER as Windows and some CAs write it: every constructed element with
+    /// indefinite length, the encrypted content as a constructed OCTET STRING of chunks.
+    fn indefinite(tlv: &Tlv<'_>, out: &mut Vec<u8>) {
+        if tlv.tag == 0x80 {
+            out.extend_from_slice(&[0xa0, 0x80]);
+            for chunk in tlv.content.chunks(1000) {
+                header(0x04, chunk.len(), out);
+                out.extend_from_slice(chunk);
+            }
+            out.extend_from_slice(&[0, 0]);
+        } else if tlv.is_constructed() {
+            out.extend_from_slice(&[tlv.tag, 0x80]);
+            for child in tlv.children().unwrap() {
+                indefinite(&child, out);
+            }
+            out.extend_from_slice(&[0, 0]);
+        } else {
+            out.extend_from_slice(tlv.raw);
+        }
+    }
+
+    #[test]
+    fn indefinite_length_cms_streams_like_it_decrypts() {
+        let recipients = RecipientKey::from_bytes(CRT)
+            .unwrap()
+            .validate(&Policy::standard())
+            .unwrap();
+        let key = PrivateKey::from_bytes(KEY, None).unwrap();
+        let mut message = b"Subject: t\r\nContent-Type: application/octet-stream\r\n\r\n".to_vec();
+        while message.len() < 200_000 {
+            message
+                .extend_from_slice(b"0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOP\r\n");
+        }
+        for alg in [crate::Algorithm::Aes128, crate::Algorithm::Aes256Gcm] {
+            let stored = crate::encrypt(&message, &recipients, &EncryptOptions::new(alg))
+                .unwrap()
+                .message;
+            let (_, body) = crate::message::mime::header_end(&stored).unwrap();
+            let b64: Vec<u8> = stored[body..]
+                .iter()
+                .copied()
+                .filter(|b| !b.is_ascii_whitespace())
+                .collect();
+            use base64::Engine as _;
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap();
+            let content = decrypt(&der, &key).unwrap().to_vec();
+            assert!(content.ends_with(&message[message.len() - 1000..]));
+            let (tlv, _) = ber::read(&der).unwrap();
+            let mut ber_form = Vec::new();
+            indefinite(&tlv, &mut ber_form);
+            assert_ne!(ber_form, der);
+            for input in [&der, &ber_form] {
+                let mut out = Vec::new();
+                decrypt_stream(&input[..], &mut out, &key).unwrap();
+                assert_eq!(out, content, "{alg:?}");
+                assert_eq!(*decrypt(input, &key).unwrap(), content, "{alg:?}");
+            }
+            // Cut short anywhere: an error, never a hang or a panic.
+            for cut in [10, 500, ber_form.len() / 2, ber_form.len() - 3] {
+                let mut out = Vec::new();
+                assert!(
+                    decrypt_stream(&ber_form[..cut], &mut out, &key).is_err(),
+                    "{cut}"
+                );
+            }
+        }
+    }
 }
