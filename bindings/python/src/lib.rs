@@ -32,8 +32,8 @@ fn encrypt(
     py: Python<'_>,
     message: Cow<'_, [u8]>,
     key: Cow<'_, [u8]>,
-    algorithm: Option<String>,
-    pgp_format: Option<String>,
+    algorithm: Option<api::Choice<api::Algorithm>>,
+    pgp_format: Option<PgpFormatArg>,
     oaep: bool,
     email: Option<String>,
 ) -> PyResult<api::EncryptResult> {
@@ -42,22 +42,37 @@ fn encrypt(
     Ok(py.detach(|| api::encrypt(message, key, options))?)
 }
 
+/// `pgp_format`: a `PgpFormat`, its name, or `""` for the default.
+enum PgpFormatArg {
+    Default,
+    Chosen(api::PgpFormat),
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for PgpFormatArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if obj.extract::<String>().is_ok_and(|s| s.is_empty()) {
+            return Ok(PgpFormatArg::Default);
+        }
+        Ok(PgpFormatArg::Chosen(
+            obj.extract::<api::Choice<api::PgpFormat>>()?.0,
+        ))
+    }
+}
+
 fn encrypt_options(
-    algorithm: Option<String>,
-    pgp_format: Option<String>,
+    algorithm: Option<api::Choice<api::Algorithm>>,
+    pgp_format: Option<PgpFormatArg>,
     oaep: bool,
     email: Option<String>,
 ) -> Result<api::EncryptOptions, api::ApiError> {
     Ok(api::EncryptOptions {
-        algorithm: algorithm
-            .as_deref()
-            .map(api::Algorithm::from_name)
-            .transpose()?,
-        pgp_format: pgp_format
-            .as_deref()
-            .filter(|f| !f.is_empty())
-            .map(api::PgpFormat::from_name)
-            .transpose()?,
+        algorithm: algorithm.map(|c| c.0),
+        pgp_format: match pgp_format {
+            Some(PgpFormatArg::Chosen(f)) => Some(f),
+            _ => None,
+        },
         oaep,
         email,
     })
@@ -73,8 +88,8 @@ fn encrypt_file(
     input: std::path::PathBuf,
     output: std::path::PathBuf,
     key: Vec<u8>,
-    algorithm: Option<String>,
-    pgp_format: Option<String>,
+    algorithm: Option<api::Choice<api::Algorithm>>,
+    pgp_format: Option<PgpFormatArg>,
     oaep: bool,
     email: Option<String>,
 ) -> PyResult<api::EncryptResult> {
@@ -153,10 +168,8 @@ fn is_encrypted(py: Python<'_>, message: Cow<'_, [u8]>) -> bool {
 
 /// Advice about an algorithm choice (AEAD algorithms few programs can open), or None.
 #[pyfunction]
-fn algorithm_advice(algorithm: String) -> PyResult<Option<String>> {
-    Ok(api::algorithm_advice(api::Algorithm::from_name(
-        &algorithm,
-    )?))
+fn algorithm_advice(algorithm: api::Choice<api::Algorithm>) -> Option<String> {
+    api::algorithm_advice(algorithm.0)
 }
 
 /// Validates an otpauth:// URL by the rules the server applies at sign-in.

@@ -123,6 +123,25 @@ def test_damaged_key_has_a_plain_message_and_the_parser_text_as_detail():
     assert e.value.detail is None
 
 
+def test_options_are_enums_or_their_names():
+    by_enum = mailseal.encrypt(
+        HELLO,
+        key("alice.pub.asc"),
+        algorithm=mailseal.Algorithm.Aes128,
+        pgp_format=mailseal.PgpFormat.Seipdv1,
+    )
+    assert by_enum.algorithm == "aes128"
+    assert mailseal.decrypt(by_enum.message, key("alice.sec.asc")) == HELLO
+    assert mailseal.algorithm_advice(mailseal.Algorithm.Aes256Gcm) == mailseal.algorithm_advice(
+        "aes256-gcm"
+    )
+    with pytest.raises(TypeError):
+        mailseal.encrypt(HELLO, key("alice.pub.asc"), algorithm=7)  # type: ignore[arg-type]
+    with pytest.raises(errors.InvalidInputError) as e:
+        mailseal.encrypt(HELLO, key("alice.pub.asc"), pgp_format="v3")
+    assert e.value.code == "input.unknown_pgp_format"
+
+
 def test_algorithm_advice():
     for aead in ["aes256-gcm", "chacha20-poly1305"]:
         advice = mailseal.algorithm_advice(aead)

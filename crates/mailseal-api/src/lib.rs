@@ -70,7 +70,7 @@ pub use keys::{
 };
 #[cfg(feature = "python")]
 pub use py::{
-    Callback, PyAccountSession, PyAsyncAccountSession, PyCodeProvider, raised_or,
+    Callback, Choice, Named, PyAccountSession, PyAsyncAccountSession, PyCodeProvider, raised_or,
     use_facade_runtime,
 };
 pub use runtime::block_on;

@@ -182,8 +182,41 @@ pub fn raised_or(raised: Option<Box<dyn std::any::Any + Send>>, error: ApiError)
     }
 }
 
-fn algorithm(name: Option<String>) -> Result<Option<Algorithm>, ApiError> {
-    name.as_deref().map(Algorithm::from_name).transpose()
+/// An option given in Python as its enum (`Algorithm.Aes256`) or as its name (`"aes256"`).
+pub struct Choice<T>(pub T);
+
+/// The options that Python may name with a string.
+pub trait Named: Sized + Clone + for<'a, 'py> FromPyObject<'a, 'py> {
+    /// The option called `name`.
+    fn from_name(name: &str) -> Result<Self, ApiError>;
+}
+
+impl Named for Algorithm {
+    fn from_name(name: &str) -> Result<Self, ApiError> {
+        Algorithm::from_name(name)
+    }
+}
+
+impl Named for PgpFormat {
+    fn from_name(name: &str) -> Result<Self, ApiError> {
+        PgpFormat::from_name(name)
+    }
+}
+
+impl<'a, 'py, T: Named> FromPyObject<'a, 'py> for Choice<T> {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(name) = obj.extract::<String>() {
+            return Ok(Choice(T::from_name(&name)?));
+        }
+        match obj.extract::<T>() {
+            Ok(v) => Ok(Choice(v)),
+            Err(_) => Err(PyTypeError::new_err(
+                "expected the option's enum value or its name as a str",
+            )),
+        }
+    }
 }
 
 /// Lets pyo3-async-runtimes drive Python awaitables on the facade's own runtime (called
@@ -485,13 +518,13 @@ sessions! {
         /// Validates `key` locally and switches encryption at rest on with it.
         fn enable_encryption(
             key: Vec<u8>;
-            algorithm: Option<String> = None, email: Option<String> = None,
+            algorithm: Option<Choice<Algorithm>> = None, email: Option<String> = None,
             encrypt_on_append: bool = false, allow_spam_training: bool = false,
             description: Option<String> = None, allow_ec_certificate: bool = false,
             allow_other_address: bool = false
         ) -> EncryptionEnabled = |s| async move {
             let options = EncryptionOptions {
-                algorithm: algorithm_option(algorithm)?,
+                algorithm: algorithm.map(|c| c.0),
                 email,
                 encrypt_on_append,
                 allow_spam_training,
@@ -508,10 +541,6 @@ sessions! {
         /// Deletes a stored public key.
         fn delete_public_key(id: String) -> () = |s| s.delete_public_key(id);
     }
-}
-
-fn algorithm_option(name: Option<String>) -> Result<Option<Algorithm>, ApiError> {
-    algorithm(name)
 }
 
 #[pymethods]

@@ -340,7 +340,7 @@ class AccountSession:
         self,
         key: bytes,
         *,
-        algorithm: Optional[str] = None,
+        algorithm: Optional[Union[str, Algorithm]] = None,
         email: Optional[str] = None,
         encrypt_on_append: bool = False,
         allow_spam_training: bool = False,
@@ -432,7 +432,7 @@ class AsyncAccountSession:
         self,
         key: bytes,
         *,
-        algorithm: Optional[str] = None,
+        algorithm: Optional[Union[str, Algorithm]] = None,
         email: Optional[str] = None,
         encrypt_on_append: bool = False,
         allow_spam_training: bool = False,
@@ -450,22 +450,22 @@ def encrypt(
     message: bytes,
     key: bytes,
     *,
-    algorithm: Optional[str] = None,
-    pgp_format: Optional[str] = None,
+    algorithm: Optional[Union[str, Algorithm]] = None,
+    pgp_format: Optional[Union[str, PgpFormat]] = None,
     oaep: bool = False,
     email: Optional[str] = None,
 ) -> EncryptResult: ...
 def decrypt(message: bytes, private_key: bytes, password: Optional[str] = None) -> bytes: ...
 def is_encrypted(message: bytes) -> bool: ...
-def algorithm_advice(algorithm: str) -> Optional[str]: ...
+def algorithm_advice(algorithm: Union[str, Algorithm]) -> Optional[str]: ...
 def validate_totp_url(url: str) -> None: ...
 def encrypt_file(
     input: Union[str, "os.PathLike[str]"],
     output: Union[str, "os.PathLike[str]"],
     key: bytes,
     *,
-    algorithm: Optional[str] = None,
-    pgp_format: Optional[str] = None,
+    algorithm: Optional[Union[str, Algorithm]] = None,
+    pgp_format: Optional[Union[str, PgpFormat]] = None,
     oaep: bool = False,
     email: Optional[str] = None,
 ) -> EncryptResult: ...

@@ -5151,8 +5151,10 @@ public func signIn(serverUrl: String, user: String, password: String, codes: Cod
 }
 /**
  * Decrypts the stored message in the file `input` with the owner's private key and writes
- * the plaintext to `output` (replaced only when complete; created readable by its owner
- * only where the platform allows).
+ * the plaintext to `output`, streaming (memory stays flat: see
+ * [`decrypt_stream`](core::decrypt_stream)). `output` is replaced only when the whole
+ * message decrypted and checked out, and is created readable by its owner only where the
+ * platform allows; on an error nothing is left behind.
  */
 public func decryptFile(input: String, output: String, privateKey: Data, password: String?)throws   {try rustCallWithError(FfiConverterTypeApiError_lift) {
         uniffiCallStatus in
@@ -5286,7 +5288,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mailseal_api_checksum_func_sign_in() != 40099) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mailseal_api_checksum_func_decrypt_file() != 55797) {
+    if (uniffi_mailseal_api_checksum_func_decrypt_file() != 64520) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mailseal_api_checksum_func_encrypt_file() != 52678) {

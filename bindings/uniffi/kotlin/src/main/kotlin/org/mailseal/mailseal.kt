@@ -1107,7 +1107,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mailseal_api_checksum_func_sign_in() and 0xFFFF) != 40099) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_mailseal_api_checksum_func_decrypt_file() and 0xFFFF) != 55797) {
+    if ((lib.uniffi_mailseal_api_checksum_func_decrypt_file() and 0xFFFF) != 64520) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mailseal_api_checksum_func_encrypt_file() and 0xFFFF) != 52678) {
@@ -6748,8 +6748,10 @@ public typealias FfiConverterTypePlaintext = FfiConverterByteArray
 
         /**
          * Decrypts the stored message in the file `input` with the owner's private key and writes
-         * the plaintext to `output` (replaced only when complete; created readable by its owner
-         * only where the platform allows).
+         * the plaintext to `output`, streaming (memory stays flat: see
+         * [`decrypt_stream`](core::decrypt_stream)). `output` is replaced only when the whole
+         * message decrypted and checked out, and is created readable by its owner only where the
+         * platform allows; on an error nothing is left behind.
          */
     @Throws(ApiException::class) fun `decryptFile`(`input`: kotlin.String, `output`: kotlin.String, `privateKey`: kotlin.ByteArray, `password`: kotlin.String?)
         = 
