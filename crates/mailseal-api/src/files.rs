@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use mailseal_core as core;
 
 use crate::error::{ApiError, ErrorKind};
-use crate::keys::{EncryptOptions, EncryptResult, KeyProblem, policy};
+use crate::keys::{EncryptOptions, EncryptResult, prepare};
 
 fn io_error(op: &str, path: &Path, e: &std::io::Error) -> ApiError {
     let code = match op {
@@ -80,16 +80,7 @@ pub fn encrypt_file(
     key: Vec<u8>,
     options: EncryptOptions,
 ) -> Result<EncryptResult, ApiError> {
-    let alg = options
-        .algorithm
-        .map_or(core::Algorithm::DEFAULT, Into::into);
-    let recipients =
-        core::RecipientKey::from_bytes(&key)?.validate(&policy(options.email.clone(), None)?)?;
-    let mut opts = core::EncryptOptions::new(alg);
-    opts.pgp_format = options
-        .pgp_format
-        .map_or(core::PgpFormat::DEFAULT, Into::into);
-    opts.rsa_oaep = options.oaep;
+    let (recipients, opts) = prepare(&key, options)?;
     let (input, output) = (Path::new(&input), Path::new(&output));
     let reader = File::open(input).map_err(|e| io_error("read", input, &e))?;
     let (staged, mut writer) = Staged::create(output, false)?;
@@ -101,17 +92,7 @@ pub fn encrypt_file(
     )?;
     writer.flush().map_err(|e| io_error("write", output, &e))?;
     staged.commit(writer)?;
-    Ok(EncryptResult {
-        message: Vec::new(),
-        already_encrypted: outcome == core::Outcome::AlreadyEncrypted,
-        algorithm: alg.as_str().to_owned(),
-        warnings: recipients
-            .report()
-            .warnings()
-            .map(KeyProblem::from)
-            .collect(),
-        advice: alg.advice().map(str::to_owned),
-    })
+    Ok(EncryptResult::new(Vec::new(), outcome, &recipients, &opts))
 }
 
 /// Decrypts the stored message in the file `input` with the owner's private key and writes

@@ -384,29 +384,55 @@ pub fn encrypt(
     key: Vec<u8>,
     options: EncryptOptions,
 ) -> Result<EncryptResult, ApiError> {
-    let alg = options
-        .algorithm
-        .map_or(core::Algorithm::DEFAULT, Into::into);
-    let pgp_format = options
+    let (recipients, opts) = prepare(&key, options)?;
+    let out = core::encrypt(&message, &recipients, &opts)?;
+    Ok(EncryptResult::new(
+        out.message,
+        out.outcome,
+        &recipients,
+        &opts,
+    ))
+}
+
+/// The validated recipients of `key` and mailseal-core's options for `options`.
+pub(crate) fn prepare(
+    key: &[u8],
+    options: EncryptOptions,
+) -> Result<(core::Recipients, core::EncryptOptions), ApiError> {
+    let recipients =
+        core::RecipientKey::from_bytes(key)?.validate(&policy(options.email, None)?)?;
+    let mut opts = core::EncryptOptions::new(
+        options
+            .algorithm
+            .map_or(core::Algorithm::DEFAULT, Into::into),
+    );
+    opts.pgp_format = options
         .pgp_format
         .map_or(core::PgpFormat::DEFAULT, Into::into);
-    let recipients =
-        core::RecipientKey::from_bytes(&key)?.validate(&policy(options.email, None)?)?;
-    let mut opts = core::EncryptOptions::new(alg);
-    opts.pgp_format = pgp_format;
     opts.rsa_oaep = options.oaep;
-    let out = core::encrypt(&message, &recipients, &opts)?;
-    Ok(EncryptResult {
-        message: out.message,
-        already_encrypted: out.outcome == core::Outcome::AlreadyEncrypted,
-        algorithm: alg.as_str().to_owned(),
-        warnings: recipients
-            .report()
-            .warnings()
-            .map(KeyProblem::from)
-            .collect(),
-        advice: alg.advice().map(str::to_owned),
-    })
+    Ok((recipients, opts))
+}
+
+impl EncryptResult {
+    /// What encrypting with `opts` to `recipients` did, with the stored `message`.
+    pub(crate) fn new(
+        message: Vec<u8>,
+        outcome: core::Outcome,
+        recipients: &core::Recipients,
+        opts: &core::EncryptOptions,
+    ) -> Self {
+        EncryptResult {
+            message,
+            already_encrypted: outcome == core::Outcome::AlreadyEncrypted,
+            algorithm: opts.algorithm.as_str().to_owned(),
+            warnings: recipients
+                .report()
+                .warnings()
+                .map(KeyProblem::from)
+                .collect(),
+            advice: opts.algorithm.advice().map(str::to_owned),
+        }
+    }
 }
 
 #[cfg_attr(feature = "uniffi", uniffi::export)]

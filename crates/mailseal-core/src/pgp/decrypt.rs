@@ -99,65 +99,36 @@ fn unlocked_keys(cert: &openpgp::Cert, password: Option<&str>) -> Result<Vec<Sec
     Ok(keys)
 }
 
-/// `read_to_end` into buffers that are wiped: when one is full, its contents move to one
-/// twice as large and the old one is zeroized (a growing `Vec` would leave copies of the
-/// plaintext behind in freed memory). What was read before an error is wiped too.
-fn read_wiped(r: &mut impl Read, out: &mut Zeroizing<Vec<u8>>) -> io::Result<()> {
-    loop {
-        if out.len() == out.capacity() {
-            let mut bigger = Zeroizing::new(Vec::with_capacity((out.capacity() * 2).max(8192)));
-            bigger.extend_from_slice(out);
-            *out = bigger;
+/// A growing buffer that wipes what it leaves behind: when it is full, its contents move to
+/// one twice as large and the old one is zeroized (a growing `Vec` would leave copies of the
+/// plaintext in freed memory). Dropped, it is wiped too.
+struct Wiped(Zeroizing<Vec<u8>>);
+
+impl io::Write for Wiped {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let need = self.0.len() + data.len();
+        if need > self.0.capacity() {
+            let mut bigger = Zeroizing::new(Vec::with_capacity(
+                need.max(self.0.capacity() * 2).max(8192),
+            ));
+            bigger.extend_from_slice(&self.0);
+            self.0 = bigger;
         }
-        let (len, cap) = (out.len(), out.capacity());
-        out.resize(cap, 0);
-        let got = r.read(out.get_mut(len..).unwrap_or_default());
-        out.truncate(len + got.as_ref().map_or(0, |n| *n));
-        match got {
-            Ok(0) => return Ok(()),
-            Err(e) if e.kind() != io::ErrorKind::Interrupted => return Err(e),
-            _ => {}
-        }
+        self.0.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
 /// Decrypts an OpenPGP message (armored or binary) with `key`, into a buffer that is wiped
 /// when dropped.
 pub(crate) fn decrypt(data: &[u8], key: &PrivateKey) -> Result<Zeroizing<Vec<u8>>, Error> {
-    let Inner::OpenPgp { cert, password } = &key.inner else {
-        return Err(DecryptError::NoMatchingKey.into());
-    };
-    let helper = Helper {
-        keys: unlocked_keys(cert, password.as_deref().map(String::as_str))?,
-    };
-    // sequoia-openpgp 2.4.2 can panic on some malformed SEIPD packets (an `unwrap` in its
-    // parser, found by our fuzzing): turn that into an error instead of taking the caller down.
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let policy = StandardPolicy::new();
-        let mut decryptor = DecryptorBuilder::from_bytes(data)
-            .map_err(|e| bad(&e.to_string()))?
-            .with_policy(&policy, None, helper)
-            .map_err(|e| map_pgp_error(&e))?;
-        let mut out = Zeroizing::new(Vec::new());
-        let read = read_wiped(&mut (&mut decryptor).take(MAX_PLAINTEXT + 1), &mut out);
-        Ok::<_, Error>((out, read))
-    }));
-    let (out, read) = match outcome {
-        Ok(result) => result?,
-        Err(_) => return Err(bad("the OpenPGP data is malformed")),
-    };
-    if let Err(e) = read {
-        return Err(
-            match e.get_ref().and_then(|i| i.downcast_ref::<openpgp::Error>()) {
-                Some(openpgp::Error::ManipulatedMessage) => DecryptError::Integrity.into(),
-                _ => bad(&e.to_string()),
-            },
-        );
-    }
-    if out.len() as u64 > MAX_PLAINTEXT {
-        return Err(bad("the decrypted message is larger than 256 MiB"));
-    }
-    Ok(out)
+    let mut out = Wiped(Zeroizing::new(Vec::new()));
+    decrypt_stream(data, &mut out, key)?;
+    Ok(out.0)
 }
 
 /// The error an `io::Error` stands for while decrypting: the caller's reader or writer
@@ -244,40 +215,20 @@ fn map_pgp_error(e: &openpgp::anyhow::Error) -> Error {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::io::Write as _;
+
     use super::*;
 
     #[test]
-    fn read_wiped_reads_everything_through_growing_buffers() {
+    fn the_wiped_buffer_keeps_everything_written_through_its_growth() {
         for len in [0, 1, 8191, 8192, 8193, 100_000] {
             let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
-            let mut out = Zeroizing::new(Vec::new());
-            read_wiped(&mut &data[..], &mut out).unwrap();
-            assert_eq!(*out, data, "{len} bytes");
-        }
-    }
-
-    /// Interrupted once, then three bytes, then a failure.
-    struct Flaky(u8);
-
-    impl Read for Flaky {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            self.0 += 1;
-            match self.0 {
-                1 => Err(io::ErrorKind::Interrupted.into()),
-                2 => {
-                    buf[..3].copy_from_slice(b"abc");
-                    Ok(3)
-                }
-                _ => Err(io::Error::other("damaged")),
+            let mut out = Wiped(Zeroizing::new(Vec::new()));
+            for chunk in data.chunks(1000) {
+                out.write_all(chunk).unwrap();
             }
+            assert_eq!(*out.0, data, "{len} bytes");
         }
-    }
-
-    #[test]
-    fn read_wiped_retries_interrupted_and_stops_at_an_error() {
-        let mut out = Zeroizing::new(Vec::new());
-        let err = read_wiped(&mut Flaky(0), &mut out).unwrap_err();
-        assert_eq!(err.to_string(), "damaged");
-        assert_eq!(out.as_slice(), b"abc");
     }
 }
