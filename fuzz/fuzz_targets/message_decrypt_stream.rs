@@ -1,5 +1,5 @@
-//! Any bytes as a stored message, decrypted whole and streamed with the example keys: what
-//! `decrypt` opens, `decrypt_stream` opens to the same bytes.
+//! Any bytes as a stored message, decrypted from memory and from a reader that hands them
+//! out a few bytes at a time: the outcome must not depend on the chunk edges.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

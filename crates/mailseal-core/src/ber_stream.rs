@@ -9,7 +9,8 @@ use crate::ber::BerError;
 /// The largest element read whole (certificates, recipient infos, parameters): anything
 /// bigger in those places is not a real message.
 const MAX_WHOLE: u64 = 4 * 1024 * 1024;
-const MAX_DEPTH: usize = 32;
+/// As deep as the tree reader (`crate::ber`) goes.
+const MAX_DEPTH: usize = 64;
 
 /// An element header: its tag and its length (`None`: indefinite, ends with `00 00`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +34,8 @@ pub(crate) enum StreamError {
 
 impl From<io::Error> for StreamError {
     fn from(e: io::Error) -> Self {
-        if e.kind() == io::ErrorKind::UnexpectedEof {
+        // An error of the caller's reader keeps its kind; it is theirs, not the data's.
+        if e.kind() == io::ErrorKind::UnexpectedEof && crate::error::carried(&e).is_none() {
             return StreamError::Ber(BerError("the data ends early"));
         }
         StreamError::Io(e)
@@ -78,7 +80,7 @@ impl<R: BufRead> BerStream<R> {
     pub(crate) fn close(&mut self, h: Header, start: u64) -> Result<(), StreamError> {
         let closed = match h.len {
             None => self.end_of_contents()?,
-            Some(n) => self.pos == start + n,
+            Some(n) => start.checked_add(n) == Some(self.pos),
         };
         if closed {
             Ok(())
@@ -92,7 +94,7 @@ impl<R: BufRead> BerStream<R> {
     pub(crate) fn at_end(&mut self, h: Header, start: u64) -> Result<bool, StreamError> {
         match h.len {
             None => self.end_of_contents(),
-            Some(n) => Ok(self.pos >= start + n),
+            Some(n) => Ok(start.checked_add(n).is_none_or(|end| self.pos >= end)),
         }
     }
 
@@ -121,7 +123,9 @@ impl<R: BufRead> BerStream<R> {
             n if n < 0x80 => Some(u64::from(n)),
             n => {
                 let count = usize::from(n & 0x7f);
-                if count > 8 {
+                // Four length bytes (4 GiB) are plenty, as in the tree reader; more could
+                // overflow the arithmetic on positions.
+                if count > 4 {
                     return Err(bad("length too long"));
                 }
                 let mut len = 0u64;
@@ -153,10 +157,11 @@ impl<R: BufRead> BerStream<R> {
         let h = self.header(Some(raw))?;
         match h.len {
             Some(n) => {
-                if raw.len() as u64 + n > MAX_WHOLE {
+                if n > MAX_WHOLE || raw.len() as u64 + n > MAX_WHOLE {
                     return Err(bad("an element is too large"));
                 }
                 let start = raw.len();
+                // Below MAX_WHOLE (4 MiB): fits any usize.
                 raw.resize(start + n as usize, 0);
                 self.r
                     .read_exact(raw.get_mut(start..).unwrap_or_default())?;
@@ -236,7 +241,10 @@ impl<R: BufRead> BerStream<R> {
             }
             Some(total) => {
                 // Definite constructed: children until `total` bytes are used up.
-                let end = self.pos + total;
+                let end = self
+                    .pos
+                    .checked_add(total)
+                    .ok_or_else(|| bad("length too long"))?;
                 while self.pos < end {
                     let inner = self.header(None)?;
                     if inner.tag & 0xdf != 0x04 {
@@ -293,6 +301,23 @@ mod tests {
         ] {
             assert!(collect(bad).is_err(), "{bad:02x?}");
         }
+    }
+
+    #[test]
+    fn lengths_near_the_top_of_u64_are_errors_not_overflows() {
+        for bad in [
+            &[0x04, 0x88, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff][..],
+            &[0x24, 0x84, 0xff, 0xff, 0xff, 0xff, 0x04, 1, 1][..],
+            &[0x04, 0x84, 0xff, 0xff, 0xff, 0xf0, 1, 2][..],
+        ] {
+            assert!(collect(bad).is_err(), "{bad:02x?}");
+            assert!(BerStream::new(bad).whole().is_err(), "{bad:02x?}");
+        }
+        let mut s = BerStream::new(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff][..]);
+        let h = s.header(None).unwrap();
+        let start = s.pos();
+        assert!(!s.at_end(h, start).unwrap());
+        assert!(s.close(h, start).is_err());
     }
 
     #[test]

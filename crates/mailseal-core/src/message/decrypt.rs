@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use super::detect;
 use super::mime::{self, Headers};
-use super::streams::{Input, Output};
+use super::streams::{Input, Output, Wiped};
 use crate::decryption_key::PrivateKey;
 use crate::error::carried;
 use crate::error::{DecryptError, Error};
@@ -38,42 +38,10 @@ use crate::smime::decrypt as smime;
 /// # Ok::<(), mailseal_core::Error>(())
 /// ```
 pub fn decrypt(message: &[u8], key: &PrivateKey) -> Result<Zeroizing<Vec<u8>>, Error> {
-    let (hdr_end, body_start) = mime::header_end(message).unwrap_or((message.len(), message.len()));
-    let block = message.get(..hdr_end).unwrap_or_default();
-    let headers = mime::split_headers(block);
-    let body = message.get(body_start..).unwrap_or_default();
-    let ct = headers
-        .content_type
-        .clone()
-        .unwrap_or_else(|| mime::ContentType::parse(b"text/plain"));
-    match ct.mime_type.as_str() {
-        "multipart/encrypted" => {
-            let boundary = ct
-                .param("boundary")
-                .ok_or_else(|| bad("multipart/encrypted without boundary"))?;
-            let armored = pgp_part(body, boundary)?;
-            let inner = pgp::decrypt(armored, key)?;
-            Ok(join(&headers, &inner))
-        }
-        "application/pkcs7-mime" | "application/x-pkcs7-mime" | "application/octet-stream" => {
-            let der = decode_body(&headers, body)?;
-            let inner = smime::decrypt(&der, key)?;
-            Ok(join(&headers, &inner))
-        }
-        t if t.starts_with("text/") && detect::head_is_encrypted(&headers, body) => {
-            // Inline PGP: keep every header, replace the body.
-            let data = decode_body(&headers, body)?;
-            let plain = pgp::decrypt(&data, key)?;
-            let head = mime::to_crlf(block);
-            // Sized in advance: a growing buffer would leave unwiped copies behind.
-            let mut out = Zeroizing::new(Vec::with_capacity(head.len() + 2 + plain.len()));
-            out.extend_from_slice(&head);
-            out.extend_from_slice(b"\r\n");
-            out.extend_from_slice(&plain);
-            Ok(out)
-        }
-        _ => Err(DecryptError::NotEncrypted.into()),
-    }
+    // The streaming decryption into memory: one set of rules for both.
+    let mut out = Wiped::default();
+    decrypt_stream(message, &mut out, key)?;
+    Ok(out.0)
 }
 
 /// How much of the body is read with the header block (as `encrypt_stream` does).
@@ -139,16 +107,22 @@ pub fn decrypt_stream(
             }
         }
         t if t.starts_with("text/") && detect::head_is_encrypted(&headers, &prefix) => {
-            // Inline PGP: a text body, read whole (bounded) and opened as `decrypt` does.
-            let mut whole = head.headers;
-            whole.extend_from_slice(&head.separator);
-            whole.extend_from_slice(&prefix);
+            // Inline PGP: every header kept, the body (read whole, bounded) replaced by its
+            // plaintext.
+            let mut body = prefix;
             (&mut input)
-                .take(MAX_INLINE)
-                .read_to_end(&mut whole)
+                .take(MAX_INLINE + 1)
+                .read_to_end(&mut body)
                 .map_err(|e| io_error(&e))?;
-            let plain = decrypt(&whole, key)?;
-            output.write_all(&plain).map_err(|e| io_error(&e))?;
+            if body.len() as u64 > MAX_INLINE {
+                return Err(bad("the inline-PGP message is larger than 256 MiB"));
+            }
+            let data = decode_body(&headers, &body)?;
+            output
+                .write_all(&mime::to_crlf(&head.headers))
+                .and_then(|()| output.write_all(b"\r\n"))
+                .map_err(|e| io_error(&e))?;
+            pgp::decrypt_stream(&data[..], &mut output, key)?;
         }
         _ => return Err(DecryptError::NotEncrypted.into()),
     }
@@ -351,15 +325,6 @@ fn bad(detail: &str) -> Error {
     .into()
 }
 
-/// Outer fields (the stored message's own MIME fields dropped) + the decrypted entity, in a
-/// buffer sized in advance (a growing one would leave unwiped copies behind).
-fn join(headers: &Headers, inner: &[u8]) -> Zeroizing<Vec<u8>> {
-    let mut out = Zeroizing::new(Vec::with_capacity(headers.outer.len() + inner.len()));
-    out.extend_from_slice(&headers.outer);
-    out.extend_from_slice(inner);
-    out
-}
-
 fn decode_body(headers: &Headers, body: &[u8]) -> Result<Vec<u8>, Error> {
     match headers.transfer_encoding.as_deref() {
         Some("base64") => {
@@ -374,43 +339,4 @@ fn decode_body(headers: &Headers, body: &[u8]) -> Result<Vec<u8>, Error> {
         }
         _ => Ok(body.to_vec()),
     }
-}
-
-/// The body of the second part of a PGP/MIME message: the armored OpenPGP message.
-fn pgp_part<'a>(body: &'a [u8], boundary: &str) -> Result<&'a [u8], Error> {
-    let delimiter = format!("--{boundary}");
-    let d = delimiter.as_bytes();
-    let mut parts = Vec::new();
-    let mut pos = 0;
-    while let Some(i) = find(body.get(pos..).unwrap_or_default(), d) {
-        let at = pos + i;
-        // A delimiter starts a line.
-        if at == 0 || body.get(at - 1) == Some(&b'\n') {
-            parts.push(at);
-        }
-        pos = at + d.len();
-    }
-    let start = *parts
-        .get(1)
-        .ok_or_else(|| bad("PGP/MIME message without its encrypted part"))?;
-    let end = parts.get(2).copied().unwrap_or(body.len());
-    let part = body.get(start + d.len()..end).unwrap_or_default();
-    let (_, body_start) = mime::header_end(
-        part.strip_prefix(b"\r\n")
-            .or_else(|| part.strip_prefix(b"\n"))
-            .unwrap_or(part),
-    )
-    .ok_or_else(|| bad("encrypted part without body"))?;
-    let skip = if part.starts_with(b"\r\n") {
-        2
-    } else if part.starts_with(b"\n") {
-        1
-    } else {
-        0
-    };
-    Ok(part.get(skip + body_start..).unwrap_or_default())
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }

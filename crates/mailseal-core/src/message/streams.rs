@@ -9,6 +9,8 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 
+use zeroize::Zeroizing;
+
 use crate::error::{Error, IoOp, carried};
 
 /// The same `io::Error` kind, now carrying an [`Error::Io`] that says which side failed.
@@ -150,6 +152,49 @@ mod tests {
 
         fn flush(&mut self) -> io::Result<()> {
             Ok(())
+        }
+    }
+}
+
+/// A growing buffer that wipes what it leaves behind: when it is full, its contents move to
+/// one twice as large and the old one is zeroized (a growing `Vec` would leave copies of the
+/// plaintext in freed memory). Dropped, it is wiped too.
+#[derive(Default)]
+pub(crate) struct Wiped(pub(crate) Zeroizing<Vec<u8>>);
+
+impl Write for Wiped {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let need = self.0.len() + data.len();
+        if need > self.0.capacity() {
+            let mut bigger = Zeroizing::new(Vec::with_capacity(
+                need.max(self.0.capacity() * 2).max(8192),
+            ));
+            bigger.extend_from_slice(&self.0);
+            self.0 = bigger;
+        }
+        self.0.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod wiped_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_wiped_buffer_keeps_everything_written_through_its_growth() {
+        for len in [0, 1, 8191, 8192, 8193, 100_000] {
+            let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let mut out = Wiped::default();
+            for chunk in data.chunks(1000) {
+                out.write_all(chunk).unwrap();
+            }
+            assert_eq!(*out.0, data, "{len} bytes");
         }
     }
 }

@@ -99,38 +99,6 @@ fn unlocked_keys(cert: &openpgp::Cert, password: Option<&str>) -> Result<Vec<Sec
     Ok(keys)
 }
 
-/// A growing buffer that wipes what it leaves behind: when it is full, its contents move to
-/// one twice as large and the old one is zeroized (a growing `Vec` would leave copies of the
-/// plaintext in freed memory). Dropped, it is wiped too.
-struct Wiped(Zeroizing<Vec<u8>>);
-
-impl io::Write for Wiped {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let need = self.0.len() + data.len();
-        if need > self.0.capacity() {
-            let mut bigger = Zeroizing::new(Vec::with_capacity(
-                need.max(self.0.capacity() * 2).max(8192),
-            ));
-            bigger.extend_from_slice(&self.0);
-            self.0 = bigger;
-        }
-        self.0.extend_from_slice(data);
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Decrypts an OpenPGP message (armored or binary) with `key`, into a buffer that is wiped
-/// when dropped.
-pub(crate) fn decrypt(data: &[u8], key: &PrivateKey) -> Result<Zeroizing<Vec<u8>>, Error> {
-    let mut out = Wiped(Zeroizing::new(Vec::new()));
-    decrypt_stream(data, &mut out, key)?;
-    Ok(out.0)
-}
-
 /// The error an `io::Error` stands for while decrypting: the caller's reader or writer
 /// (their errors carry an [`Error::Io`]), a message changed after encryption, or damage.
 fn stream_error(e: &io::Error) -> Error {
@@ -211,24 +179,4 @@ fn map_pgp_error(e: &openpgp::anyhow::Error) -> Error {
         }
     }
     bad(&e.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use std::io::Write as _;
-
-    use super::*;
-
-    #[test]
-    fn the_wiped_buffer_keeps_everything_written_through_its_growth() {
-        for len in [0, 1, 8191, 8192, 8193, 100_000] {
-            let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
-            let mut out = Wiped(Zeroizing::new(Vec::new()));
-            for chunk in data.chunks(1000) {
-                out.write_all(chunk).unwrap();
-            }
-            assert_eq!(*out.0, data, "{len} bytes");
-        }
-    }
 }
