@@ -180,7 +180,6 @@ fn validate_totp_url(url: String) -> PyResult<()> {
 
 #[pymodule]
 fn _mailseal(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    api::use_facade_runtime()?;
     m.add("DEFAULT_ALGORITHM", api::DEFAULT_ALGORITHM)?;
     m.add("ALGORITHMS", api::ALGORITHMS.to_vec())?;
     m.add_function(wrap_pyfunction!(inspect_key, m)?)?;

@@ -134,3 +134,40 @@ def test_messages_as_files(tmp_path):
     with pytest.raises(errors.InvalidInputError) as e:
         mailseal.encrypt_file(tmp_path / "missing.eml", stored, key("alice.pub.asc"))
     assert e.value.code == "io.read"
+
+
+def _availability_in_child(server: str, queue) -> None:
+    session = AccountSession.connect_password(server, ALICE, ALICE_PASSWORD)
+    queue.put(session.availability().server_too_old)
+
+
+def test_a_forked_child_gets_a_runtime_of_its_own(server):
+    import multiprocessing
+
+    # The parent's runtime is running (its threads are not in the child).
+    assert not AccountSession.connect_password(server, ALICE, ALICE_PASSWORD).totp_enabled()
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_availability_in_child, args=(server, queue))
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0, "the child hung or failed"
+    assert queue.get(timeout=5) is False
+
+
+def test_concurrent_file_calls_to_one_output_never_mix(tmp_path):
+    import concurrent.futures
+
+    source = tmp_path / "in.eml"
+    source.write_bytes(HELLO)
+    stored = tmp_path / "stored.eml"
+    mailseal.encrypt_file(source, stored, key("alice.crt.pem"))
+    plain = tmp_path / "plain.eml"
+
+    def one(_: int) -> None:
+        mailseal.decrypt_file(stored, plain, key("alice.key.pem"))
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(one, range(32)))
+    assert plain.read_bytes() == HELLO
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.eml", "plain.eml", "stored.eml"]

@@ -22,6 +22,17 @@ fn io_error(op: &str, path: &Path, e: &std::io::Error) -> ApiError {
     )
 }
 
+/// A name part no other call of this process, and unlikely any other process, uses: the
+/// process id, a counter and the clock.
+fn unique() -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{}-{n}-{nanos:08x}", std::process::id())
+}
+
 /// A file written beside `path` and renamed over it only when complete: a failure leaves
 /// whatever was at `path` before, and no partial file.
 struct Staged {
@@ -35,16 +46,25 @@ impl Staged {
         let name = path
             .file_name()
             .map_or_else(|| "message".into(), |n| n.to_string_lossy().into_owned());
-        let tmp = path.with_file_name(format!(".{name}.mailseal-{}", std::process::id()));
         let mut open = std::fs::OpenOptions::new();
-        open.write(true).create(true).truncate(true);
+        // A new file every time: never one that is there already (another call's, a
+        // leftover, or a link someone placed), so its mode is the one asked for.
+        open.write(true).create_new(true);
         #[cfg(unix)]
-        if private {
-            std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
-        }
+        std::os::unix::fs::OpenOptionsExt::mode(&mut open, if private { 0o600 } else { 0o644 });
         #[cfg(not(unix))]
         let _ = private;
-        let file = open.open(&tmp).map_err(|e| io_error("write", &tmp, &e))?;
+        let mut attempt = 0u32;
+        let (tmp, file) = loop {
+            let tmp = path.with_file_name(format!(".{name}.mailseal-{}", unique()));
+            match open.open(&tmp) {
+                Ok(file) => break (tmp, file),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 16 => {
+                    attempt += 1;
+                }
+                Err(e) => return Err(io_error("write", &tmp, &e)),
+            }
+        };
         let staged = Staged {
             tmp,
             path: path.to_owned(),

@@ -71,7 +71,6 @@ pub use keys::{
 #[cfg(feature = "python")]
 pub use py::{
     Callback, Choice, Named, PyAccountSession, PyAsyncAccountSession, PyCodeProvider, raised_or,
-    use_facade_runtime,
 };
 pub use runtime::block_on;
 pub use session::AccountSession;

@@ -68,13 +68,20 @@ impl From<ApiError> for PyErr {
 /// A Python callable `(user: str) -> str | None`, or an `async` one, as a [`CodeProvider`].
 /// An exception it raises stops the sign-in and is raised to the caller of the method that
 /// asked, unchanged.
+///
+/// All Python work happens on blocking threads, never on the runtime's workers (a Python
+/// thread holding the GIL must not stall every session's network I/O).
 pub struct PyCodeProvider {
-    callable: Py<PyAny>,
-    /// The asyncio loop of an `AsyncAccountSession` call: an awaitable answer is awaited
-    /// there. Without one (the blocking session), it runs to completion with `asyncio.run`.
+    callable: Arc<Py<PyAny>>,
+    /// The asyncio loop of the `AsyncAccountSession` call that made the session: an
+    /// awaitable answer is awaited there while that loop runs. Otherwise (the blocking
+    /// session, or that loop has stopped) it runs on a loop of its own.
     locals: Option<TaskLocals>,
     raised: CallbackErrors,
 }
+
+/// How long a code is waited for before the sign-in gives up (a dialog nobody answers).
+const CODE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
 impl PyCodeProvider {
     /// Wraps `callable`, keeping what it raises in `raised`.
@@ -84,7 +91,7 @@ impl PyCodeProvider {
         raised: &CallbackErrors,
     ) -> Arc<dyn CodeProvider> {
         Arc::new(PyCodeProvider {
-            callable: callable.0,
+            callable: Arc::new(callable.0),
             locals,
             raised: Arc::clone(raised),
         })
@@ -115,60 +122,71 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Callback {
     }
 }
 
-/// The answer of a code provider: a code, or an awaitable that gives one.
+/// The answer of a code provider: a code, or a future on the caller's running loop.
+type LoopFuture = std::pin::Pin<Box<dyn Future<Output = PyResult<Py<PyAny>>> + Send>>;
+
 enum Answer {
     Now(Option<String>),
-    Later(Py<PyAny>),
+    OnLoop(LoopFuture),
+}
+
+/// Runs `awaitable` to its end on a new event loop of this thread.
+fn run_on_own_loop(py: Python<'_>, awaitable: Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    let asyncio = py.import("asyncio")?;
+    let event_loop = asyncio.call_method0("new_event_loop")?;
+    let result = event_loop.call_method1("run_until_complete", (awaitable,));
+    event_loop.call_method0("close")?;
+    result?.extract::<Option<String>>()
 }
 
 #[async_trait::async_trait]
 impl CodeProvider for PyCodeProvider {
     async fn totp_code(&self, user: String) -> Option<String> {
-        let callable = Python::attach(|py| self.callable.clone_ref(py));
-        // The callable may block (input(), a GUI dialog): call it off the runtime's workers.
+        let callable = Arc::clone(&self.callable);
+        let locals = self.locals.clone();
+        // The callable may block (input(), a GUI dialog): call it on a blocking thread.
         let answer = tokio::task::spawn_blocking(move || {
             Python::attach(|py| -> PyResult<Answer> {
                 let r = callable.bind(py).call1((user,))?;
-                if r.hasattr("__await__")? {
-                    Ok(Answer::Later(r.unbind()))
-                } else {
-                    Ok(Answer::Now(r.extract::<Option<String>>()?))
+                if !r.hasattr("__await__")? {
+                    return Ok(Answer::Now(r.extract::<Option<String>>()?));
+                }
+                let running = match &locals {
+                    Some(l) => l
+                        .event_loop(py)
+                        .call_method0("is_running")?
+                        .extract::<bool>()?,
+                    None => false,
+                };
+                match locals {
+                    Some(l) if running => Ok(Answer::OnLoop(Box::pin(
+                        pyo3_async_runtimes::into_future_with_locals(&l, r)?,
+                    ))),
+                    _ => Ok(Answer::Now(run_on_own_loop(py, r)?)),
                 }
             })
         })
         .await;
-        let answer = match answer {
-            Ok(Ok(a)) => a,
+        let future = match answer {
+            Ok(Ok(Answer::Now(code))) => return code,
+            Ok(Ok(Answer::OnLoop(f))) => f,
             Ok(Err(e)) => return self.keep(e),
             Err(e) => return self.keep(PyTypeError::new_err(e.to_string())),
         };
-        let awaitable = match answer {
-            Answer::Now(code) => return code,
-            Answer::Later(a) => a,
+        let value = match tokio::time::timeout(CODE_TIMEOUT, future).await {
+            Ok(Ok(v)) => v,
+            Ok(Err(e)) => return self.keep(e),
+            // Nobody answered: as if the user gave up.
+            Err(_) => return None,
         };
-        let result = match &self.locals {
-            Some(locals) => {
-                let future = Python::attach(|py| {
-                    pyo3_async_runtimes::into_future_with_locals(locals, awaitable.into_bound(py))
-                });
-                match future {
-                    Ok(f) => f.await,
-                    Err(e) => Err(e),
-                }
-            }
-            // The blocking session: no loop runs in this thread's call; run one just for it.
-            None => tokio::task::spawn_blocking(move || {
-                Python::attach(|py| {
-                    let asyncio = py.import("asyncio")?;
-                    Ok(asyncio.call_method1("run", (awaitable,))?.unbind())
-                })
-            })
-            .await
-            .unwrap_or_else(|e| Err(PyTypeError::new_err(e.to_string()))),
-        };
-        match result.and_then(|v| Python::attach(|py| v.extract::<Option<String>>(py))) {
-            Ok(code) => code,
-            Err(e) => self.keep(e),
+        let code = tokio::task::spawn_blocking(move || {
+            Python::attach(|py| value.extract::<Option<String>>(py))
+        })
+        .await;
+        match code {
+            Ok(Ok(code)) => code,
+            Ok(Err(e)) => self.keep(e),
+            Err(e) => self.keep(PyTypeError::new_err(e.to_string())),
         }
     }
 }
@@ -217,15 +235,6 @@ impl<'a, 'py, T: Named> FromPyObject<'a, 'py> for Choice<T> {
             )),
         }
     }
-}
-
-/// Lets pyo3-async-runtimes drive Python awaitables on the facade's own runtime (called
-/// once when the module is imported).
-pub fn use_facade_runtime() -> PyResult<()> {
-    let rt = crate::runtime::runtime()?;
-    // Err means it was set already (a second import in a sub-interpreter): nothing to do.
-    let _ = pyo3_async_runtimes::tokio::init_with_runtime(rt);
-    Ok(())
 }
 
 /// The blocking face marker and the asyncio face marker.

@@ -4,31 +4,49 @@
 //! task awaits them. The work itself is spawned here, so the HTTP connections always live on
 //! the same runtime and no caller's executor needs to be tokio. [`block_on`] is the blocking
 //! form: it waits on a channel, never starts a runtime, so it may be called from anywhere,
-//! even from a thread of another tokio runtime.
+//! even from a thread of another tokio runtime or of the facade's own.
 
+use std::cell::Cell;
 use std::future::Future;
-use std::sync::{OnceLock, mpsc};
+use std::sync::{Mutex, PoisonError, mpsc};
 
 use crate::error::{ApiError, ErrorKind};
 
-/// The crate-global multi-thread runtime (two workers), started on first use.
+thread_local! {
+    /// Whether this thread belongs to the facade's runtime.
+    static FACADE_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The process's multi-thread runtime (two workers), started on first use.
+///
+/// A child process made by `fork` (Python's multiprocessing, preforking servers) inherits the
+/// runtime but none of its threads: it gets a runtime of its own on first use. The parent's
+/// is leaked in the child, since shutting it down would wait for threads that are not there.
 pub(crate) fn runtime() -> Result<&'static tokio::runtime::Runtime, ApiError> {
-    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
-    let rt = RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("mailseal")
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())
-    });
-    rt.as_ref().map_err(|e| {
-        ApiError::new(
-            ErrorKind::Transport,
-            "io.runtime",
-            format!("cannot start the network runtime: {e}"),
-        )
-    })
+    static RUNTIME: Mutex<Option<(u32, &'static tokio::runtime::Runtime)>> = Mutex::new(None);
+    let mut slot = RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let pid = std::process::id();
+    if let Some((owner, rt)) = *slot
+        && owner == pid
+    {
+        return Ok(rt);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("mailseal")
+        .on_thread_start(|| FACADE_THREAD.set(true))
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            ApiError::new(
+                ErrorKind::Transport,
+                "io.runtime",
+                format!("cannot start the network runtime: {e}"),
+            )
+        })?;
+    let rt: &'static tokio::runtime::Runtime = Box::leak(Box::new(rt));
+    *slot = Some((pid, rt));
+    Ok(rt)
 }
 
 /// Runs `f` on the facade's runtime and waits for it from any executor. A caller that stops
@@ -70,7 +88,14 @@ where
         // The receiver only goes away with this function's frame, after the answer.
         let _ = tx.send(f.await);
     });
-    rx.recv().unwrap_or_else(|_| {
+    let answer = if FACADE_THREAD.get() {
+        // On one of the runtime's own threads (a callback of a call in flight): let the
+        // runtime move its other tasks elsewhere while this thread waits.
+        tokio::task::block_in_place(|| rx.recv())
+    } else {
+        rx.recv()
+    };
+    answer.unwrap_or_else(|_| {
         Err(ApiError::new(
             ErrorKind::Transport,
             "io.runtime",
