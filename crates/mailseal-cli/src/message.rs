@@ -29,7 +29,16 @@ fn with_output<T>(
     write: impl FnOnce(&mut dyn Write) -> Result<T, CliError>,
 ) -> Result<T, CliError> {
     let Some(path) = path else {
-        let mut out = io::stdout().lock();
+        // Rust's stdout flushes at every line end: a PGP/MIME message of 25 MiB would be
+        // hundreds of thousands of write calls. Buffered output goes out in large blocks.
+        let stdout = io::stdout().lock();
+        if !buffered {
+            let mut out = stdout;
+            let t = write(&mut out)?;
+            out.flush().map_err(write_error)?;
+            return Ok(t);
+        }
+        let mut out = BufWriter::with_capacity(256 * 1024, stdout);
         let t = write(&mut out)?;
         out.flush().map_err(write_error)?;
         return Ok(t);
