@@ -33,49 +33,13 @@ fn encrypt(
     message: Cow<'_, [u8]>,
     key: Cow<'_, [u8]>,
     algorithm: Option<api::Choice<api::Algorithm>>,
-    pgp_format: Option<PgpFormatArg>,
+    pgp_format: Option<api::PgpFormatArg>,
     oaep: bool,
     email: Option<String>,
 ) -> PyResult<api::EncryptResult> {
     let (message, key) = (message.into_owned(), key.into_owned());
-    let options = encrypt_options(algorithm, pgp_format, oaep, email)?;
+    let options = api::encrypt_options(algorithm, pgp_format, oaep, email)?;
     Ok(py.detach(|| api::encrypt(message, key, options))?)
-}
-
-/// `pgp_format`: a `PgpFormat`, its name, or `""` for the default.
-enum PgpFormatArg {
-    Default,
-    Chosen(api::PgpFormat),
-}
-
-impl<'a, 'py> FromPyObject<'a, 'py> for PgpFormatArg {
-    type Error = PyErr;
-
-    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        if obj.extract::<String>().is_ok_and(|s| s.is_empty()) {
-            return Ok(PgpFormatArg::Default);
-        }
-        Ok(PgpFormatArg::Chosen(
-            obj.extract::<api::Choice<api::PgpFormat>>()?.0,
-        ))
-    }
-}
-
-fn encrypt_options(
-    algorithm: Option<api::Choice<api::Algorithm>>,
-    pgp_format: Option<PgpFormatArg>,
-    oaep: bool,
-    email: Option<String>,
-) -> Result<api::EncryptOptions, api::ApiError> {
-    Ok(api::EncryptOptions {
-        algorithm: algorithm.map(|c| c.0),
-        pgp_format: match pgp_format {
-            Some(PgpFormatArg::Chosen(f)) => Some(f),
-            _ => None,
-        },
-        oaep,
-        email,
-    })
 }
 
 /// Encrypts the message in the file `input` to `key` into the file `output` (replaced only
@@ -89,12 +53,12 @@ fn encrypt_file(
     output: std::path::PathBuf,
     key: Vec<u8>,
     algorithm: Option<api::Choice<api::Algorithm>>,
-    pgp_format: Option<PgpFormatArg>,
+    pgp_format: Option<api::PgpFormatArg>,
     oaep: bool,
     email: Option<String>,
 ) -> PyResult<api::EncryptResult> {
-    let options = encrypt_options(algorithm, pgp_format, oaep, email)?;
-    let (input, output) = (path(input)?, path(output)?);
+    let options = api::encrypt_options(algorithm, pgp_format, oaep, email)?;
+    let (input, output) = (api::utf8_path(input)?, api::utf8_path(output)?);
     Ok(py.detach(|| api::encrypt_file(input, output, key, options))?)
 }
 
@@ -109,14 +73,8 @@ fn decrypt_file(
     private_key: Vec<u8>,
     password: Option<String>,
 ) -> PyResult<()> {
-    let (input, output) = (path(input)?, path(output)?);
+    let (input, output) = (api::utf8_path(input)?, api::utf8_path(output)?);
     Ok(py.detach(|| api::decrypt_file(input, output, private_key, password))?)
-}
-
-fn path(p: std::path::PathBuf) -> PyResult<String> {
-    p.into_os_string().into_string().map_err(|p| {
-        pyo3::exceptions::PyValueError::new_err(format!("not a UTF-8 path: {}", p.display()))
-    })
 }
 
 /// Approves a device sign-in (`user_code`) with the password (and a two-factor code from
@@ -214,6 +172,7 @@ fn _mailseal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<api::DeviceSignIn>()?;
     m.add_class::<api::Algorithm>()?;
     m.add_class::<api::PgpFormat>()?;
+    m.add_class::<api::Recipients>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -142,6 +142,26 @@ def test_options_are_enums_or_their_names():
     assert e.value.code == "input.unknown_pgp_format"
 
 
+def test_recipients_are_read_once_for_many_messages(tmp_path):
+    alice = mailseal.Recipients(key("alice.crt.pem"), email="alice@example.org")
+    assert alice.inspection.usable_by_server
+    for n in range(3):
+        message = HELLO.replace(b"Lunch", f"Lunch {n}".encode())
+        out = alice.encrypt(message, algorithm=mailseal.Algorithm.Aes128)
+        assert out.algorithm == "aes128"
+        assert mailseal.decrypt(out.message, key("alice.key.pem")) == message
+    source, stored = tmp_path / "in.eml", tmp_path / "stored.eml"
+    source.write_bytes(HELLO)
+    alice.encrypt_file(source, stored)
+    assert mailseal.decrypt(stored.read_bytes(), key("alice.key.pem")) == HELLO
+    with pytest.raises(errors.InvalidKeyError) as e:
+        mailseal.Recipients(key("alice.key.pem"))
+    assert e.value.code == "key.private_key"
+    # Another address is said, as encrypt says it (a warning: the key still works).
+    bob = mailseal.Recipients(key("alice.crt.pem"), email="bob@example.org")
+    assert "key.email_mismatch" in [p.code for p in bob.inspection.problems]
+
+
 def test_algorithm_advice():
     for aead in ["aes256-gcm", "chacha20-poly1305"]:
         advice = mailseal.algorithm_advice(aead)

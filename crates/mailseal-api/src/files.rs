@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use mailseal_core as core;
 
 use crate::error::{ApiError, ErrorKind};
-use crate::keys::{EncryptOptions, EncryptResult, prepare};
+use crate::keys::{EncryptOptions, EncryptResult, Recipients};
 
 fn io_error(op: &str, path: &Path, e: &std::io::Error) -> ApiError {
     let code = match op {
@@ -100,19 +100,29 @@ pub fn encrypt_file(
     key: Vec<u8>,
     options: EncryptOptions,
 ) -> Result<EncryptResult, ApiError> {
-    let (recipients, opts) = prepare(&key, options)?;
-    let (input, output) = (Path::new(&input), Path::new(&output));
+    Recipients::new(key, options.email.clone())?.encrypt_file(input, output, options)
+}
+
+/// Streams the message in the file `input`, encrypted to `recipients`, into `output`
+/// (replaced only when complete).
+pub(crate) fn encrypt_stream_file(
+    input: &str,
+    output: &str,
+    recipients: &core::Recipients,
+    opts: &core::EncryptOptions,
+) -> Result<core::Outcome, ApiError> {
+    let (input, output) = (Path::new(input), Path::new(output));
     let reader = File::open(input).map_err(|e| io_error("read", input, &e))?;
     let (staged, mut writer) = Staged::create(output, false)?;
     let outcome = core::encrypt_stream(
         BufReader::with_capacity(1 << 16, reader),
         &mut writer,
-        &recipients,
-        &opts,
+        recipients,
+        opts,
     )?;
     writer.flush().map_err(|e| io_error("write", output, &e))?;
     staged.commit(writer)?;
-    Ok(EncryptResult::new(Vec::new(), outcome, &recipients, &opts))
+    Ok(outcome)
 }
 
 /// Decrypts the stored message in the file `input` with the owner's private key and writes

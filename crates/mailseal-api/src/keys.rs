@@ -384,23 +384,73 @@ pub fn encrypt(
     key: Vec<u8>,
     options: EncryptOptions,
 ) -> Result<EncryptResult, ApiError> {
-    let (recipients, opts) = prepare(&key, options)?;
-    let out = core::encrypt(&message, &recipients, &opts)?;
-    Ok(EncryptResult::new(
-        out.message,
-        out.outcome,
-        &recipients,
-        &opts,
-    ))
+    Recipients::new(key, options.email.clone())?.encrypt(message, options)
 }
 
-/// The validated recipients of `key` and mailseal-core's options for `options`.
-pub(crate) fn prepare(
-    key: &[u8],
-    options: EncryptOptions,
-) -> Result<(core::Recipients, core::EncryptOptions), ApiError> {
-    let recipients =
-        core::RecipientKey::from_bytes(key)?.validate(&policy(options.email, None)?)?;
+/// A public key read and validated once, to encrypt many messages to: a server-side batch,
+/// re-encrypting a mailbox, or any loop over messages (the key is not parsed again for each).
+///
+/// ```
+/// use mailseal_api::{EncryptOptions, Recipients, is_encrypted};
+/// let alice = Recipients::new(include_bytes!("../../../examples/keys/alice.crt.pem").to_vec(), None)?;
+/// for message in [&b"Subject: one\r\n\r\nhi\r\n"[..], &b"Subject: two\r\n\r\nho\r\n"[..]] {
+///     let stored = alice.encrypt(message.to_vec(), EncryptOptions::default())?;
+///     assert!(is_encrypted(stored.message));
+/// }
+/// # Ok::<(), mailseal_api::ApiError>(())
+/// ```
+#[cfg_attr(feature = "uniffi", derive(uniffi::Object))]
+#[cfg_attr(
+    feature = "python",
+    pyo3::pyclass(frozen, module = "mailseal._mailseal")
+)]
+#[derive(Debug)]
+pub struct Recipients(core::Recipients);
+
+#[cfg_attr(feature = "uniffi", uniffi::export)]
+impl Recipients {
+    /// Reads `key` (any form [`inspect_key`] takes) and validates it for `email` when given;
+    /// an unusable or private key is an error, as for [`encrypt`].
+    #[cfg_attr(feature = "uniffi", uniffi::constructor)]
+    pub fn new(key: Vec<u8>, email: Option<String>) -> Result<Self, ApiError> {
+        Ok(Recipients(
+            core::RecipientKey::from_bytes(&key)?.validate(&policy(email, None)?)?,
+        ))
+    }
+
+    /// What the check said about the key (its warnings, fingerprints, expiry).
+    pub fn inspection(&self) -> KeyInspection {
+        KeyInspection::from(self.0.report())
+    }
+
+    /// Encrypts `message` to these recipients (`options.email` is not used: the address was
+    /// checked when they were made).
+    pub fn encrypt(
+        &self,
+        message: Vec<u8>,
+        options: EncryptOptions,
+    ) -> Result<EncryptResult, ApiError> {
+        let opts = core_options(&options);
+        let out = core::encrypt(&message, &self.0, &opts)?;
+        Ok(EncryptResult::new(out.message, out.outcome, &self.0, &opts))
+    }
+
+    /// Encrypts the message in the file `input` into the file `output`, streaming (see
+    /// [`encrypt_file`](crate::encrypt_file)).
+    pub fn encrypt_file(
+        &self,
+        input: String,
+        output: String,
+        options: EncryptOptions,
+    ) -> Result<EncryptResult, ApiError> {
+        let opts = core_options(&options);
+        let outcome = crate::files::encrypt_stream_file(&input, &output, &self.0, &opts)?;
+        Ok(EncryptResult::new(Vec::new(), outcome, &self.0, &opts))
+    }
+}
+
+/// mailseal-core's options for `options`.
+fn core_options(options: &EncryptOptions) -> core::EncryptOptions {
     let mut opts = core::EncryptOptions::new(
         options
             .algorithm
@@ -410,7 +460,7 @@ pub(crate) fn prepare(
         .pgp_format
         .map_or(core::PgpFormat::DEFAULT, Into::into);
     opts.rsa_oaep = options.oaep;
-    Ok((recipients, opts))
+    opts
 }
 
 impl EncryptResult {

@@ -65,12 +65,13 @@ pub use error::{ApiError, ErrorKind};
 pub use files::{decrypt_file, encrypt_file};
 pub use keys::{
     ALGORITHMS, Algorithm, CertificateRole, CertificateSummary, DEFAULT_ALGORITHM, EncryptOptions,
-    EncryptResult, KeyFormat, KeyInspection, KeyProblem, PgpFormat, Plaintext, Severity,
-    algorithm_advice, decrypt, encrypt, inspect_key, is_encrypted,
+    EncryptResult, KeyFormat, KeyInspection, KeyProblem, PgpFormat, Plaintext, Recipients,
+    Severity, algorithm_advice, decrypt, encrypt, inspect_key, is_encrypted,
 };
 #[cfg(feature = "python")]
 pub use py::{
-    Callback, Choice, Named, PyAccountSession, PyAsyncAccountSession, PyCodeProvider, raised_or,
+    Callback, Choice, Named, PgpFormatArg, PyAccountSession, PyAsyncAccountSession, PyCodeProvider,
+    encrypt_options, raised_or, utf8_path,
 };
 pub use runtime::block_on;
 pub use session::AccountSession;

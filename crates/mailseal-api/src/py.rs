@@ -27,8 +27,8 @@ use crate::codes::{CallbackErrors, CodeProvider, take_callback_error};
 use crate::connect::{ConnectOptions, DeviceSignIn};
 use crate::error::{ApiError, ErrorKind};
 use crate::keys::{
-    Algorithm, CertificateRole, CertificateSummary, EncryptResult, KeyFormat, KeyInspection,
-    KeyProblem, PgpFormat, Severity,
+    Algorithm, CertificateRole, CertificateSummary, EncryptOptions, EncryptResult, KeyFormat,
+    KeyInspection, KeyProblem, PgpFormat, Recipients, Severity,
 };
 use crate::runtime::block_on;
 use crate::session::AccountSession;
@@ -235,6 +235,99 @@ impl<'a, 'py, T: Named> FromPyObject<'a, 'py> for Choice<T> {
             )),
         }
     }
+}
+
+/// `pgp_format`: a `PgpFormat`, its name, or `""` for the default.
+pub enum PgpFormatArg {
+    /// The default format.
+    Default,
+    /// This one.
+    Chosen(PgpFormat),
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for PgpFormatArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if obj.extract::<String>().is_ok_and(|s| s.is_empty()) {
+            return Ok(PgpFormatArg::Default);
+        }
+        Ok(PgpFormatArg::Chosen(obj.extract::<Choice<PgpFormat>>()?.0))
+    }
+}
+
+/// The facade's options from Python's keyword arguments.
+pub fn encrypt_options(
+    algorithm: Option<Choice<Algorithm>>,
+    pgp_format: Option<PgpFormatArg>,
+    oaep: bool,
+    email: Option<String>,
+) -> Result<EncryptOptions, ApiError> {
+    Ok(EncryptOptions {
+        algorithm: algorithm.map(|c| c.0),
+        pgp_format: match pgp_format {
+            Some(PgpFormatArg::Chosen(f)) => Some(f),
+            _ => None,
+        },
+        oaep,
+        email,
+    })
+}
+
+#[pymethods]
+impl Recipients {
+    #[new]
+    #[pyo3(signature = (key, email = None))]
+    fn py_new(py: Python<'_>, key: Vec<u8>, email: Option<String>) -> PyResult<Recipients> {
+        Ok(py.detach(|| Recipients::new(key, email))?)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Recipients({:?})", self.inspection().fingerprints)
+    }
+
+    /// What the check said about the key.
+    #[getter(inspection)]
+    fn py_inspection(&self) -> KeyInspection {
+        self.inspection()
+    }
+
+    /// Encrypts `message` to these recipients (the key is not read again).
+    #[pyo3(name = "encrypt", signature = (message, *, algorithm = None, pgp_format = None, oaep = false))]
+    fn py_encrypt(
+        &self,
+        py: Python<'_>,
+        message: Vec<u8>,
+        algorithm: Option<Choice<Algorithm>>,
+        pgp_format: Option<PgpFormatArg>,
+        oaep: bool,
+    ) -> PyResult<EncryptResult> {
+        let options = encrypt_options(algorithm, pgp_format, oaep, None)?;
+        Ok(py.detach(|| self.encrypt(message, options))?)
+    }
+
+    /// Encrypts the message in the file `input` into the file `output`, streaming.
+    #[pyo3(name = "encrypt_file", signature = (input, output, *, algorithm = None, pgp_format = None, oaep = false))]
+    fn py_encrypt_file(
+        &self,
+        py: Python<'_>,
+        input: std::path::PathBuf,
+        output: std::path::PathBuf,
+        algorithm: Option<Choice<Algorithm>>,
+        pgp_format: Option<PgpFormatArg>,
+        oaep: bool,
+    ) -> PyResult<EncryptResult> {
+        let options = encrypt_options(algorithm, pgp_format, oaep, None)?;
+        let (input, output) = (utf8_path(input)?, utf8_path(output)?);
+        Ok(py.detach(|| self.encrypt_file(input, output, options))?)
+    }
+}
+
+/// A path as the facade takes it (UTF-8), or a `ValueError`.
+pub fn utf8_path(p: std::path::PathBuf) -> PyResult<String> {
+    p.into_os_string().into_string().map_err(|p| {
+        pyo3::exceptions::PyValueError::new_err(format!("not a UTF-8 path: {}", p.display()))
+    })
 }
 
 /// The blocking face marker and the asyncio face marker.

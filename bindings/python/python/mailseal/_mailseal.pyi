@@ -125,6 +125,30 @@ class EncryptResult:
     def advice(self) -> Optional[str]: ...
 
 @final
+class Recipients:
+    """A public key read and validated once, to encrypt many messages to."""
+    def __init__(self, key: bytes, email: Optional[str] = None) -> None: ...
+    @property
+    def inspection(self) -> KeyInspection: ...
+    def encrypt(
+        self,
+        message: bytes,
+        *,
+        algorithm: Optional[Union[str, Algorithm]] = None,
+        pgp_format: Optional[Union[str, PgpFormat]] = None,
+        oaep: bool = False,
+    ) -> EncryptResult: ...
+    def encrypt_file(
+        self,
+        input: Union[str, "os.PathLike[str]"],
+        output: Union[str, "os.PathLike[str]"],
+        *,
+        algorithm: Optional[Union[str, Algorithm]] = None,
+        pgp_format: Optional[Union[str, PgpFormat]] = None,
+        oaep: bool = False,
+    ) -> EncryptResult: ...
+
+@final
 class OAuthTokens:
     """Saved OAuth sign-in. ``to_json()`` is a secret: keep it in the keychain."""
     @staticmethod

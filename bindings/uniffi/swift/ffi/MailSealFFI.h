@@ -413,6 +413,36 @@ RustBuffer uniffi_mailseal_api_fn_method_devicesignin_verification_uri_complete(
 uint64_t uniffi_mailseal_api_fn_method_devicesignin_wait_for_tokens(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_CLONE_RECIPIENTS
+#define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_CLONE_RECIPIENTS
+uint64_t uniffi_mailseal_api_fn_clone_recipients(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_FREE_RECIPIENTS
+#define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_FREE_RECIPIENTS
+void uniffi_mailseal_api_fn_free_recipients(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_CONSTRUCTOR_RECIPIENTS_NEW
+#define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_CONSTRUCTOR_RECIPIENTS_NEW
+uint64_t uniffi_mailseal_api_fn_constructor_recipients_new(RustBuffer key, RustBuffer email, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_METHOD_RECIPIENTS_ENCRYPT
+#define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_METHOD_RECIPIENTS_ENCRYPT
+RustBuffer uniffi_mailseal_api_fn_method_recipients_encrypt(uint64_t ptr, RustBuffer message, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_METHOD_RECIPIENTS_ENCRYPT_FILE
+#define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_METHOD_RECIPIENTS_ENCRYPT_FILE
+RustBuffer uniffi_mailseal_api_fn_method_recipients_encrypt_file(uint64_t ptr, RustBuffer input, RustBuffer output, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_METHOD_RECIPIENTS_INSPECTION
+#define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_METHOD_RECIPIENTS_INSPECTION
+RustBuffer uniffi_mailseal_api_fn_method_recipients_inspection(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_CLONE_ACCOUNTSESSION
 #define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_CLONE_ACCOUNTSESSION
 uint64_t uniffi_mailseal_api_fn_clone_accountsession(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1030,6 +1060,24 @@ uint16_t uniffi_mailseal_api_checksum_method_devicesignin_wait_for_tokens(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_CHECKSUM_METHOD_RECIPIENTS_ENCRYPT
+#define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_CHECKSUM_METHOD_RECIPIENTS_ENCRYPT
+uint16_t uniffi_mailseal_api_checksum_method_recipients_encrypt(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_CHECKSUM_METHOD_RECIPIENTS_ENCRYPT_FILE
+#define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_CHECKSUM_METHOD_RECIPIENTS_ENCRYPT_FILE
+uint16_t uniffi_mailseal_api_checksum_method_recipients_encrypt_file(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_CHECKSUM_METHOD_RECIPIENTS_INSPECTION
+#define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_CHECKSUM_METHOD_RECIPIENTS_INSPECTION
+uint16_t uniffi_mailseal_api_checksum_method_recipients_inspection(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_CHECKSUM_METHOD_ACCOUNTSESSION_AVAILABILITY
 #define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_CHECKSUM_METHOD_ACCOUNTSESSION_AVAILABILITY
 uint16_t uniffi_mailseal_api_checksum_method_accountsession_availability(void
@@ -1177,6 +1225,12 @@ uint16_t uniffi_mailseal_api_checksum_constructor_totpenrollment_new(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_CHECKSUM_CONSTRUCTOR_DEVICESIGNIN_START
 #define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_CHECKSUM_CONSTRUCTOR_DEVICESIGNIN_START
 uint16_t uniffi_mailseal_api_checksum_constructor_devicesignin_start(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_CHECKSUM_CONSTRUCTOR_RECIPIENTS_NEW
+#define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_CHECKSUM_CONSTRUCTOR_RECIPIENTS_NEW
+uint16_t uniffi_mailseal_api_checksum_constructor_recipients_new(void
     
 );
 #endif

@@ -2128,6 +2128,214 @@ public func FfiConverterTypeOAuthTokens_lower(_ value: OAuthTokens) -> UInt64 {
 
 
 /**
+ * A public key read and validated once, to encrypt many messages to: a server-side batch,
+ * re-encrypting a mailbox, or any loop over messages (the key is not parsed again for each).
+ *
+ * ```
+ * use mailseal_api::{EncryptOptions, Recipients, is_encrypted};
+ * let alice = Recipients::new(include_bytes!("../../../examples/keys/alice.crt.pem").to_vec(), None)?;
+ * for message in [&b"Subject: one\r\n\r\nhi\r\n"[..], &b"Subject: two\r\n\r\nho\r\n"[..]] {
+ * let stored = alice.encrypt(message.to_vec(), EncryptOptions::default())?;
+ * assert!(is_encrypted(stored.message));
+ * }
+ * # Ok::<(), mailseal_api::ApiError>(())
+ * ```
+ */
+public protocol RecipientsProtocol: AnyObject, Sendable {
+    
+    /**
+     * Encrypts `message` to these recipients (`options.email` is not used: the address was
+     * checked when they were made).
+     */
+    func encrypt(message: Data, options: EncryptOptions) throws  -> EncryptResult
+    
+    /**
+     * Encrypts the message in the file `input` into the file `output`, streaming (see
+     * [`encrypt_file`](crate::encrypt_file)).
+     */
+    func encryptFile(input: String, output: String, options: EncryptOptions) throws  -> EncryptResult
+    
+    /**
+     * What the check said about the key (its warnings, fingerprints, expiry).
+     */
+    func inspection()  -> KeyInspection
+    
+}
+/**
+ * A public key read and validated once, to encrypt many messages to: a server-side batch,
+ * re-encrypting a mailbox, or any loop over messages (the key is not parsed again for each).
+ *
+ * ```
+ * use mailseal_api::{EncryptOptions, Recipients, is_encrypted};
+ * let alice = Recipients::new(include_bytes!("../../../examples/keys/alice.crt.pem").to_vec(), None)?;
+ * for message in [&b"Subject: one\r\n\r\nhi\r\n"[..], &b"Subject: two\r\n\r\nho\r\n"[..]] {
+ * let stored = alice.encrypt(message.to_vec(), EncryptOptions::default())?;
+ * assert!(is_encrypted(stored.message));
+ * }
+ * # Ok::<(), mailseal_api::ApiError>(())
+ * ```
+ */
+open class Recipients: RecipientsProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_mailseal_api_fn_clone_recipients(self.handle, $0) }
+    }
+    /**
+     * Reads `key` (any form [`inspect_key`] takes) and validates it for `email` when given;
+     * an unusable or private key is an error, as for [`encrypt`].
+     */
+public convenience init(key: Data, email: String?)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_mailseal_api_fn_constructor_recipients_new(
+        FfiConverterData.lower(key),
+        FfiConverterOptionString.lower(email),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_mailseal_api_fn_free_recipients(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Encrypts `message` to these recipients (`options.email` is not used: the address was
+     * checked when they were made).
+     */
+open func encrypt(message: Data, options: EncryptOptions)throws  -> EncryptResult  {
+    return try  FfiConverterTypeEncryptResult_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_mailseal_api_fn_method_recipients_encrypt(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(message),
+        FfiConverterTypeEncryptOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Encrypts the message in the file `input` into the file `output`, streaming (see
+     * [`encrypt_file`](crate::encrypt_file)).
+     */
+open func encryptFile(input: String, output: String, options: EncryptOptions)throws  -> EncryptResult  {
+    return try  FfiConverterTypeEncryptResult_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_mailseal_api_fn_method_recipients_encrypt_file(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(input),
+        FfiConverterString.lower(output),
+        FfiConverterTypeEncryptOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * What the check said about the key (its warnings, fingerprints, expiry).
+     */
+open func inspection() -> KeyInspection  {
+    return try!  FfiConverterTypeKeyInspection_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mailseal_api_fn_method_recipients_inspection(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecipients: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Recipients
+
+    public static func lift(_ handle: UInt64) throws -> Recipients {
+        return Recipients(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Recipients) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Recipients {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Recipients, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecipients_lift(_ handle: UInt64) throws -> Recipients {
+    return try FfiConverterTypeRecipients.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecipients_lower(_ value: Recipients) -> UInt64 {
+    return FfiConverterTypeRecipients.lower(value)
+}
+
+
+
+
+
+
+/**
  * A new TOTP (two-factor) secret, not yet saved on the server. Opaque: the secret leaves it
  * only through the explicitly named methods.
  */
@@ -5360,6 +5568,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mailseal_api_checksum_method_devicesignin_wait_for_tokens() != 5961) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mailseal_api_checksum_method_recipients_encrypt() != 30454) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mailseal_api_checksum_method_recipients_encrypt_file() != 45502) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mailseal_api_checksum_method_recipients_inspection() != 39546) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mailseal_api_checksum_method_accountsession_availability() != 6248) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5433,6 +5650,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mailseal_api_checksum_constructor_devicesignin_start() != 7426) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mailseal_api_checksum_constructor_recipients_new() != 2049) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mailseal_api_checksum_constructor_accountsession_connect_api_key() != 10209) {

@@ -94,6 +94,21 @@ class KeysTest {
     }
 
     @Test
+    fun `recipients are read once for many messages`() {
+        Recipients(example("keys/alice.crt.pem"), "alice@example.org").use { alice ->
+            assertTrue(alice.inspection().usableByServer)
+            for (n in 1..3) {
+                val message = String(hello).replace("Lunch", "Lunch $n").toByteArray()
+                val out = alice.encrypt(message, EncryptOptions(algorithm = Algorithm.AES128))
+                assertEquals("aes128", out.algorithm)
+                assertContentEquals(message, decrypt(out.message, example("keys/alice.key.pem"), null))
+            }
+        }
+        val e = assertFailsWith<ApiException.InvalidKey> { Recipients(example("keys/alice.key.pem"), null) }
+        assertEquals("key.private_key", e.code)
+    }
+
+    @Test
     fun `files are encrypted and decrypted path to path`() {
         val dir = createTempDirectory("mailseal-files").toFile()
         try {
