@@ -387,6 +387,14 @@ impl Face<Asyncio> for AccountSession {
     }
 }
 
+/// A facade result as `F`'s face gives it to Python: the value in that face's form, or the
+/// exception the code provider raised during the call, else the call's own error.
+fn answer<F, T: Face<F>>(result: Result<T, ApiError>, errors: &CallbackErrors) -> PyResult<T::Out> {
+    result
+        .map(|v| v.face(errors))
+        .map_err(|e| raised_or(take_callback_error(errors), e))
+}
+
 /// The blocking Python face of [`AccountSession`]: every call waits, with the interpreter
 /// detached (other Python threads run meanwhile).
 #[pyclass(frozen, name = "AccountSession", module = "mailseal._mailseal")]
@@ -458,8 +466,7 @@ macro_rules! sessions {
                     let ($loc, $raised): (Option<TaskLocals>, CallbackErrors) =
                         (None, Arc::clone(&errors));
                     let out = py.detach(move || block_on(async move { $scall.await }));
-                    out.map(|v| Face::<Blocking>::face(v, &errors))
-                        .map_err(|e| raised_or(take_callback_error(&errors), e))
+                    answer::<Blocking, _>(out, &errors)
                 }
             )*
             $(
@@ -475,8 +482,7 @@ macro_rules! sessions {
                     let $s = self.0.clone();
                     let errors = self.0.callback_errors();
                     let out = py.detach(move || block_on(async move { $call.await }));
-                    out.map(|v| Face::<Blocking>::face(v, &errors))
-                        .map_err(|e| raised_or(take_callback_error(&errors), e))
+                    answer::<Blocking, _>(out, &errors)
                 }
             )*
         }
@@ -529,9 +535,7 @@ macro_rules! sessions {
                     );
                     let call = async move { $scall.await };
                     pyo3_async_runtimes::tokio::future_into_py(py, async move {
-                        call.await
-                            .map(|v| Face::<Asyncio>::face(v, &errors))
-                            .map_err(|e| raised_or(take_callback_error(&errors), e))
+                        answer::<Asyncio, _>(call.await, &errors)
                     })
                 }
             )*
@@ -549,9 +553,7 @@ macro_rules! sessions {
                     let errors = self.0.callback_errors();
                     let call = async move { $call.await };
                     pyo3_async_runtimes::tokio::future_into_py(py, async move {
-                        call.await
-                            .map(|v| Face::<Asyncio>::face(v, &errors))
-                            .map_err(|e| raised_or(take_callback_error(&errors), e))
+                        answer::<Asyncio, _>(call.await, &errors)
                     })
                 }
             )*

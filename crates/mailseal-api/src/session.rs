@@ -12,7 +12,7 @@ use crate::account::{
     Availability, CreatedCredential, CredentialInfo, EncryptionEnabled, EncryptionOptions,
     EncryptionSettings, OAuthTokens, StoredKey, TotpEnrollment,
 };
-use crate::codes::{CallbackErrors, CodeProvider, codes, take_callback_error};
+use crate::codes::{CallbackErrors, CodeProvider, codes};
 use crate::connect::ConnectOptions;
 use crate::error::ApiError;
 use crate::runtime::run;
@@ -66,11 +66,6 @@ impl AccountSession {
     /// Where this session's code provider keeps what it raised.
     pub fn callback_errors(&self) -> CallbackErrors {
         Arc::clone(&self.callback_errors)
-    }
-
-    /// What the code provider raised since the last call, if anything.
-    pub fn take_callback_error(&self) -> Option<Box<dyn std::any::Any + Send>> {
-        take_callback_error(&self.callback_errors)
     }
 
     /// Runs `f` with the client on the facade's runtime.

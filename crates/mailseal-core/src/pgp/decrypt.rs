@@ -156,7 +156,8 @@ pub(crate) fn decrypt_stream<'a>(
     }
 }
 
-/// [`map_pgp_error`], but an error of the caller's reader comes through as itself.
+/// The error a failure of Sequoia's parser stands for: an error of the caller's reader
+/// comes through as itself, a missing key or a changed message as such, the rest as damage.
 fn pgp_or_io_error(e: &openpgp::anyhow::Error) -> Error {
     for cause in e.chain() {
         if let Some(io) = cause.downcast_ref::<io::Error>()
@@ -165,10 +166,6 @@ fn pgp_or_io_error(e: &openpgp::anyhow::Error) -> Error {
             return inner.clone();
         }
     }
-    map_pgp_error(e)
-}
-
-fn map_pgp_error(e: &openpgp::anyhow::Error) -> Error {
     for cause in e.chain() {
         if let Some(err) = cause.downcast_ref::<openpgp::Error>() {
             return match err {
