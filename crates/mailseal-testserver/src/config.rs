@@ -29,7 +29,8 @@ pub enum ServerVersion {
     #[default]
     #[serde(rename = "0.16")]
     V0_16,
-    /// Stalwart 0.15.5 discovery: no `urn:stalwart:jmap`, `GET /api/account` is 404.
+    /// Stalwart 0.15.5: no `urn:stalwart:jmap`; account security over the REST API
+    /// (`/api/account/auth`, `/api/account/crypto`, `/api/principal`, `/api/oauth`).
     #[serde(rename = "0.15")]
     V0_15,
 }
@@ -210,6 +211,25 @@ impl Default for OAuthConfig {
     }
 }
 
+/// The administrator of a 0.15 server's configuration file
+/// (`authentication.fallback-admin`): not a principal, every permission, no self-service.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FallbackAdmin {
+    /// Login name, e.g. `admin`.
+    pub name: String,
+    /// Secret: plain text or a `$6$` hash.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for FallbackAdmin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FallbackAdmin")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The whole configuration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
@@ -236,6 +256,8 @@ pub struct Config {
     /// Fields of the OAuth metadata documents replaced with these values (`token_endpoint`,
     /// `device_authorization_endpoint`, …), for the same purpose.
     pub oauth_metadata_overrides: BTreeMap<String, String>,
+    /// The fallback administrator of 0.15 mode (`admin` in the recordings), if any.
+    pub fallback_admin: Option<FallbackAdmin>,
 }
 
 impl Default for Config {
@@ -268,6 +290,7 @@ impl Default for Config {
             oauth: OAuthConfig::default(),
             session_overrides: BTreeMap::new(),
             oauth_metadata_overrides: BTreeMap::new(),
+            fallback_admin: None,
         }
     }
 }
@@ -291,10 +314,29 @@ impl Config {
         }
     }
 
-    /// The same directory imitating the 0.15.5 server.
+    /// The default directory imitating the 0.15.5 server (REST self-service API), with
+    /// the fallback administrator `admin` (password [`ADMIN_PASSWORD`]).
     pub fn v0_15() -> Self {
         Self {
             version: ServerVersion::V0_15,
+            fallback_admin: Some(FallbackAdmin {
+                name: "admin".to_owned(),
+                secret: ADMIN_PASSWORD.to_owned(),
+            }),
+            ..Self::default()
+        }
+    }
+
+    /// The recorded 0.15.5 server before fixture 00: no principals, only the fallback
+    /// administrator `admin` with `admin_password`.
+    pub fn recorded_v0_15(admin_password: &str) -> Self {
+        Self {
+            version: ServerVersion::V0_15,
+            users: Vec::new(),
+            fallback_admin: Some(FallbackAdmin {
+                name: "admin".to_owned(),
+                secret: admin_password.to_owned(),
+            }),
             ..Self::default()
         }
     }

@@ -13,11 +13,12 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::auth::{self, AccessToken, parse_authorization};
+use crate::auth::{self, AccessToken, AuthMethod, parse_authorization};
 use crate::config::ServerVersion;
 use crate::jmap;
 use crate::permissions::PASSWORD_SELF_SERVICE;
 use crate::problem::Problem;
+use crate::rest::auth::Caller;
 use crate::session::{self, SessionAccount, state_for};
 use crate::state::Shared;
 
@@ -60,6 +61,11 @@ async fn dispatch(
     let method = parts.method.clone();
     if !shared.config.oauth.enabled && is_oauth_path(first, second) {
         return StatusCode::NOT_FOUND.into_response();
+    }
+
+    if shared.config.version == ServerVersion::V0_15 && first == "api" {
+        let rest = path.strip_prefix("/api").unwrap_or_default();
+        return crate::rest::dispatch(&shared, &method, rest, &parts.headers, body).await;
     }
 
     match (first, second, &method) {
@@ -123,8 +129,8 @@ pub fn json_response(value: &Value) -> Response {
     response
 }
 
-/// Authenticates a request; the error is the HTTP answer. In 0.15 mode a Basic secret may
-/// be `password$code` and the 402 has the 0.15 text.
+/// Authenticates a request; the error is the HTTP answer. In 0.15 mode the 0.15 principals
+/// decide ([`crate::rest::auth`]: `password$code`, app passwords, the 0.15 402 text).
 pub(crate) fn authenticate(
     shared: &Shared,
     headers: &HeaderMap,
@@ -134,21 +140,31 @@ pub(crate) fn authenticate(
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok());
     let now = shared.clock.unix();
-    let v0_15 = shared.config.version == ServerVersion::V0_15;
+    if shared.config.version == ServerVersion::V0_15 {
+        return match crate::rest::auth::authenticate(shared, headers)? {
+            Caller::FallbackAdmin => Err(Problem::unauthorized_v0_15()),
+            Caller::Principal { id, basic } => {
+                let dir = shared.directory();
+                let account = dir
+                    .accounts
+                    .get(&id)
+                    .ok_or_else(Problem::unauthorized_v0_15)?;
+                let method = if basic {
+                    AuthMethod::Password
+                } else {
+                    AuthMethod::OAuth
+                };
+                Ok(auth::token_for(&dir, account, None, method))
+            }
+        };
+    }
     let result = parse_authorization(header).and_then(|credentials| {
         let dir = shared.directory();
-        let credentials = if v0_15 {
-            auth::split_totp_suffix(&dir, credentials)
-        } else {
-            credentials
-        };
         auth::authenticate(&dir, &shared.oauth, &credentials, ip, now)
     });
     result.map_err(|failure| {
         if failure.counts_toward_ban() && shared.ban.record_failure(ip, now) {
             Problem::too_many_auth_attempts()
-        } else if v0_15 && failure == auth::AuthFailure::MfaRequired {
-            Problem::totp_required_v0_15()
         } else {
             failure.problem()
         }

@@ -16,6 +16,7 @@ pub mod password_policy;
 pub mod patch;
 pub mod permissions;
 pub mod problem;
+pub mod rest;
 pub mod server;
 pub mod session;
 pub mod state;

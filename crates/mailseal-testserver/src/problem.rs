@@ -10,6 +10,12 @@ pub const WWW_AUTHENTICATE: [&str; 2] = [
     "Basic realm=\"Stalwart Server\"",
 ];
 
+/// The two challenges Stalwart 0.15 sends (no `resource_metadata`, fixture 50).
+pub const WWW_AUTHENTICATE_V0_15: [&str; 2] = [
+    "Bearer realm=\"Stalwart Server\"",
+    "Basic realm=\"Stalwart Server\"",
+];
+
 /// An HTTP problem response.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Problem {
@@ -29,6 +35,9 @@ pub struct Problem {
     /// Whether to send the two `WWW-Authenticate` challenges.
     #[serde(skip)]
     pub challenges: bool,
+    /// Send the 0.15 wording of the challenges instead ([`WWW_AUTHENTICATE_V0_15`]).
+    #[serde(skip)]
+    pub v0_15_challenges: bool,
 }
 
 impl Problem {
@@ -40,6 +49,7 @@ impl Problem {
             detail: detail.to_owned(),
             limit: None,
             challenges: false,
+            v0_15_challenges: false,
         }
     }
 
@@ -48,6 +58,15 @@ impl Problem {
     pub fn unauthorized() -> Self {
         Self {
             challenges: true,
+            ..Self::unauthorized_without_challenges()
+        }
+    }
+
+    /// 401 with Stalwart 0.15's two challenges (malformed or unsupported credentials, an
+    /// unknown bearer token, an unparsable stored TOTP URL).
+    pub fn unauthorized_v0_15() -> Self {
+        Self {
+            v0_15_challenges: true,
             ..Self::unauthorized_without_challenges()
         }
     }
@@ -126,6 +145,7 @@ impl Problem {
             detail: format!("Failed to parse JSON: {detail}"),
             limit: None,
             challenges: false,
+            v0_15_challenges: false,
         }
     }
 
@@ -138,6 +158,7 @@ impl Problem {
             detail: String::from_utf8_lossy(body).into_owned(),
             limit: None,
             challenges: false,
+            v0_15_challenges: false,
         }
     }
 
@@ -157,6 +178,7 @@ impl Problem {
             detail: detail.to_owned(),
             limit: Some(limit),
             challenges: false,
+            v0_15_challenges: false,
         }
     }
 }
@@ -171,8 +193,15 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if self.challenges {
-            for challenge in WWW_AUTHENTICATE {
+        let challenges = if self.v0_15_challenges {
+            Some(WWW_AUTHENTICATE_V0_15)
+        } else if self.challenges {
+            Some(WWW_AUTHENTICATE)
+        } else {
+            None
+        };
+        if let Some(challenges) = challenges {
+            for challenge in challenges {
                 headers.append(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static(challenge),

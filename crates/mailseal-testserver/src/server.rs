@@ -307,14 +307,51 @@ impl TestServer {
 
     // ---- password and TOTP -------------------------------------------------------------
 
-    /// The account's password.
+    /// The account's password (in 0.15 mode: the first password entry of its secrets, a
+    /// `$6$` hash when a client set it).
     pub fn password(&self, email: &str) -> Option<String> {
+        if self.is_v0_15() {
+            return self
+                .rest_principal(email)?
+                .passwords()
+                .next()
+                .map(str::to_owned);
+        }
         self.account(email)?.password().map(|p| p.secret.clone())
+    }
+
+    fn is_v0_15(&self) -> bool {
+        self.shared.config.version == crate::config::ServerVersion::V0_15
+    }
+
+    /// A copy of the 0.15 principal with this login name (0.15 mode): its `secrets` in
+    /// stored order, roles and encryption-at-rest setting.
+    pub fn rest_principal(&self, name: &str) -> Option<crate::rest::store::Principal> {
+        self.shared
+            .rest()
+            .by_name(&name.trim().to_lowercase())
+            .cloned()
+    }
+
+    fn with_rest_principal(
+        &self,
+        email: &str,
+        f: impl FnOnce(&mut crate::rest::store::Principal),
+    ) -> Result<(), Error> {
+        let mut store = self.shared.rest();
+        let principal = store
+            .by_name_mut(&email.trim().to_lowercase())
+            .ok_or_else(|| Error::UnknownUser(email.to_owned()))?;
+        f(principal);
+        Ok(())
     }
 
     /// Replaces the account's password (no policy check). Like every password change, this
     /// revokes the account's OAuth tokens.
     pub fn set_password(&self, email: &str, password: &str) -> Result<(), Error> {
+        if self.is_v0_15() {
+            return self.with_rest_principal(email, |p| p.add_secret(password));
+        }
         self.with_account(email, |dir, id| {
             let pw = dir
                 .accounts
@@ -329,11 +366,21 @@ impl TestServer {
 
     /// The stored TOTP URL.
     pub fn otp_url(&self, email: &str) -> Option<String> {
+        if self.is_v0_15() {
+            return self.rest_principal(email)?.otp_url().map(str::to_owned);
+        }
         self.account(email)?.password()?.otp_url.clone()
     }
 
     /// Stores a TOTP URL verbatim (or removes it), like the admin repair of fixture 05b.
     pub fn set_otp_url(&self, email: &str, otp_url: Option<&str>) -> Result<(), Error> {
+        if self.is_v0_15() {
+            return self.with_rest_principal(email, |p| {
+                p.secrets
+                    .retain(|s| !s.starts_with(crate::rest::store::OTP_PREFIX));
+                p.secrets.extend(otp_url.map(str::to_owned));
+            });
+        }
         self.with_account(email, |dir, id| {
             let pw = dir
                 .accounts

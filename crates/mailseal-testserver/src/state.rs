@@ -5,8 +5,9 @@ use std::sync::{Mutex, MutexGuard};
 use crate::auth::ban::AuthBan;
 use crate::auth::oauth::OAuthStore;
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, ServerVersion};
 use crate::directory::Directory;
+use crate::rest::store::Store;
 
 /// Configuration, clock and stored state of a running server.
 pub struct Shared {
@@ -22,6 +23,8 @@ pub struct Shared {
     pub ban: AuthBan,
     /// OAuth codes (and, later, tokens).
     pub oauth: OAuthStore,
+    /// The principals of 0.15 mode (secrets, encryption at rest); empty in 0.16 mode.
+    pub rest: Mutex<Store>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -41,8 +44,15 @@ impl Shared {
         if config.clock_offset_secs != 0 {
             clock.set_offset(config.clock_offset_secs);
         }
+        let directory = Directory::from_config(&config);
+        let rest = if config.version == ServerVersion::V0_15 {
+            Store::from_config(&config, &directory)
+        } else {
+            Store::default()
+        };
         Self {
-            directory: Mutex::new(Directory::from_config(&config)),
+            directory: Mutex::new(directory),
+            rest: Mutex::new(rest),
             ban: AuthBan::new(config.auth_ban),
             oauth: OAuthStore::default(),
             clock,
@@ -55,6 +65,13 @@ impl Shared {
     /// the state is plain data and stays usable.
     pub fn directory(&self) -> MutexGuard<'_, Directory> {
         self.directory
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Locks the 0.15 principals (poisoning recovered as for the directory).
+    pub fn rest(&self) -> MutexGuard<'_, Store> {
+        self.rest
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
