@@ -16,6 +16,8 @@ use crate::oauth::OAuthTokens;
 use crate::oauth::discovery::discover;
 use crate::oauth::login;
 use crate::options::ConnectOptions;
+use crate::rest::ServerApi;
+use crate::rest::detect::detect;
 use crate::secret::Secret;
 use crate::session::{self, Session, parse_session};
 use crate::signin::SignIn;
@@ -32,6 +34,8 @@ pub struct Client {
     sign_in: SignIn,
     session: Session,
     api_url: Url,
+    api: ServerApi,
+    version: Option<String>,
 }
 
 impl std::fmt::Debug for Client {
@@ -39,14 +43,17 @@ impl std::fmt::Debug for Client {
         f.debug_struct("Client")
             .field("base", &self.server.base.as_str())
             .field("session", &self.session)
+            .field("api", &self.api)
+            .field("version", &self.version)
             .field("sign_in_method", &self.sign_in_method())
             .finish_non_exhaustive()
     }
 }
 
 impl Client {
-    /// Connects: finds the session through `/.well-known/jmap`, signs in with `credential`
-    /// and picks the personal account.
+    /// Connects: finds the session through `/.well-known/jmap`, signs in with `credential`,
+    /// picks the personal account, and finds which account-security API the server offers
+    /// ([`Client::server_api`]: JMAP on 0.16+, the REST API on 0.11–0.15).
     pub async fn connect(
         base_url: &str,
         credential: Credential,
@@ -65,11 +72,16 @@ impl Client {
             },
             api_url: session_url.clone(),
             server,
+            api: ServerApi::Unsupported,
+            version: None,
         };
         let value = client.get_json(session_url.clone()).await?;
         client.session = parse_session(&client.server, &session_url, &value)?;
         client.api_url = Url::parse(&client.session.api_url)
             .map_err(|e| Error::protocol(format!("bad apiUrl: {e}")))?;
+        let (api, version) = detect(&client).await?;
+        client.api = api;
+        client.version = version;
         Ok(client)
     }
 
@@ -100,6 +112,23 @@ impl Client {
     /// The session.
     pub fn session(&self) -> &Session {
         &self.session
+    }
+
+    /// The account-security API found on connect: JMAP `x:` methods (Stalwart 0.16+), the
+    /// REST API (0.11–0.15), or none. The methods of this client use it by themselves.
+    pub fn server_api(&self) -> ServerApi {
+        self.api
+    }
+
+    /// The server's Stalwart version where it can be known (`POST /api/oauth` on REST
+    /// servers, e.g. `0.15.5`); `None` otherwise.
+    pub fn server_version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+
+    /// The server and its HTTP client.
+    pub(crate) fn server(&self) -> &Server {
+        &self.server
     }
 
     /// The credential the client was given (or last set).
@@ -135,6 +164,11 @@ impl Client {
         self.sign_in.password_changed(new);
     }
 
+    /// See [`SignIn::totp_turned_off`].
+    pub(crate) fn totp_turned_off(&self) {
+        self.sign_in.totp_turned_off();
+    }
+
     /// A URL on the server.
     pub(crate) fn url(&self, path: &str) -> Result<Url, Error> {
         self.server.url(path)
@@ -142,7 +176,7 @@ impl Client {
 
     /// Sends the request `build` makes to `url` with the current authorization; on a
     /// refusal the sign-in can answer (refresh, sign in again, ask for a code), retries once.
-    async fn send<F>(&self, url: &Url, build: F) -> Result<Value, Error>
+    pub(crate) async fn send<F>(&self, url: &Url, build: F) -> Result<Value, Error>
     where
         F: Fn(&reqwest::Client, Url) -> Result<reqwest::RequestBuilder, Error>,
     {

@@ -1,6 +1,8 @@
 //! Async JMAP (RFC 8620) client for the account-security self-service of Stalwart 0.16+:
 //! availability, password, two-factor authentication (TOTP), app passwords, API keys and
-//! encryption at rest (`x:` methods, `urn:stalwart:jmap`).
+//! encryption at rest (`x:` methods, `urn:stalwart:jmap`) — and the same features, behind
+//! the same methods, on 0.11–0.15 servers through their REST API ([`rest`], found on
+//! connect: [`Client::server_api`]).
 //!
 //! Signing in survives two-factor authentication: the client moves a password session to
 //! the server's own OAuth sign-in when it must ([`oauth`], [`Credential::PasswordAndCode`]).
@@ -31,6 +33,8 @@
 //! http            HTTP policy: origins, the reqwest client, wiped bodies, status → Error
 //! options         ConnectOptions and OAuthOptions (what every entry point takes)
 //! error, secret   Error (redacted Debug) and Secret (zeroized)
+//! rest/           the same features on Stalwart 0.11–0.15's REST API, chosen on connect
+//!                 (detect: ServerApi); the account/ methods hand over to it
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -47,6 +51,7 @@ mod http;
 pub mod oauth;
 mod objects;
 mod options;
+pub mod rest;
 mod secret;
 mod session;
 mod signin;
@@ -58,12 +63,13 @@ pub use account::availability::{Availability, Feature, FeatureStatus, Unavailabl
 pub use account::encryption::{
     EncryptionEnabled, EncryptionRequest, EncryptionSettings, StoredKey,
 };
-pub use account::password::PasswordState;
+pub use account::password::{PasswordChange, PasswordState};
 pub use account::totp::TotpEnrollment;
 pub use client::{Client, check_ip_range};
 pub use credential::{AsyncCodeProvider, CodeProvider, Codes, Credential, SignInMethod};
 pub use error::{Error, SetError};
 pub use oauth::{DeviceSignIn, OAuthTokens, approve_device};
 pub use options::{ConnectOptions, OAuthOptions};
+pub use rest::ServerApi;
 pub use secret::Secret;
 pub use session::{STALWART_CAPABILITY, Session};

@@ -139,14 +139,28 @@ impl SignIn {
         let Some(updated) = state.credential.with_password(new) else {
             return;
         };
+        // `password$code` too: on 0.15 a password change also turns two-factor off.
         if let Active::Fixed {
-            method: SignInMethod::Password,
+            method: SignInMethod::Password | SignInMethod::PasswordWithCode,
             ..
         } = state.active
         {
             state.active = Active::of(&updated);
         }
         state.credential = updated;
+    }
+
+    /// After two-factor authentication was turned off on 0.15: a `password$code` session
+    /// goes back to the plain password (a code appended would now be part of it).
+    pub(crate) fn totp_turned_off(&self) {
+        let mut state = lock(&self.state);
+        if let Active::Fixed {
+            method: SignInMethod::PasswordWithCode,
+            ..
+        } = state.active
+        {
+            state.active = Active::of(&state.credential);
+        }
     }
 
     /// The server's OAuth endpoints (read once).

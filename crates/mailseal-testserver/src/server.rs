@@ -333,6 +333,13 @@ impl TestServer {
             .cloned()
     }
 
+    /// Stores a secret for the 0.15 principal as the server's update does (an app password
+    /// `$app$<name>$<hash>` is appended, a TOTP URL replaces the old one, anything else
+    /// replaces the password).
+    pub fn add_rest_secret(&self, name: &str, secret: &str) -> Result<(), Error> {
+        self.with_rest_principal(name, |p| p.add_secret(secret))
+    }
+
     fn with_rest_principal(
         &self,
         email: &str,

@@ -470,7 +470,10 @@ fn binary_prints_its_address_and_stops_when_stdin_closes() {
             .status()
             .as_u16()
     });
-    assert_eq!(status, 401, "every /api request needs credentials on 0.15 (fixture 05)");
+    assert_eq!(
+        status, 401,
+        "every /api request needs credentials on 0.15 (fixture 05)"
+    );
     drop(child.stdin.take());
     let deadline = SystemTime::now() + Duration::from_secs(10);
     loop {

@@ -10,6 +10,7 @@ use crate::objects::{
     API_KEY, APP_PASSWORD, CreatedCredentialObject, CredentialObject, CredentialPatch,
     NewCredentialObject, PermissionsObject, StringSet,
 };
+use crate::rest::availability::not_on_rest;
 use crate::secret::Secret;
 
 /// Which kind of secondary credential.
@@ -159,6 +160,12 @@ impl Client {
         kind: CredentialKind,
         new: &NewCredential,
     ) -> Result<CreatedCredential, Error> {
+        if self.is_rest() {
+            return match kind {
+                CredentialKind::AppPassword => self.rest_create_app_password(new).await,
+                CredentialKind::ApiKey => Err(not_on_rest("API keys")),
+            };
+        }
         if new.description.trim().is_empty() {
             return Err(Error::invalid("a description is required"));
         }
@@ -186,6 +193,12 @@ impl Client {
         &self,
         kind: CredentialKind,
     ) -> Result<Vec<CredentialInfo>, Error> {
+        if self.is_rest() {
+            return match kind {
+                CredentialKind::AppPassword => self.rest_list_app_passwords().await,
+                CredentialKind::ApiKey => Err(not_on_rest("API keys")),
+            };
+        }
         let list: Vec<CredentialObject> = self.query_and_get(kind.object()).await?;
         Ok(list
             .into_iter()
@@ -207,6 +220,16 @@ impl Client {
         id: &str,
         update: &CredentialUpdate,
     ) -> Result<(), Error> {
+        if self.is_rest() {
+            return Err(match kind {
+                CredentialKind::AppPassword => Error::NotAvailable {
+                    reason: "app passwords cannot be changed on this server (Stalwart before \
+                             0.16): create a new one and revoke the old one"
+                        .into(),
+                },
+                CredentialKind::ApiKey => not_on_rest("API keys"),
+            });
+        }
         if update
             .description
             .as_deref()
@@ -235,6 +258,12 @@ impl Client {
 
     /// Revokes (destroys) an app password or API key; it stops working at once.
     pub async fn revoke_credential(&self, kind: CredentialKind, id: &str) -> Result<(), Error> {
+        if self.is_rest() {
+            return match kind {
+                CredentialKind::AppPassword => self.rest_revoke_app_password(id).await,
+                CredentialKind::ApiKey => Err(not_on_rest("API keys")),
+            };
+        }
         let resp: SetResponse<serde_json::Value> = self
             .call(&format!("{}/set", kind.object()), &SetArgs::destroy(id))
             .await?;

@@ -87,7 +87,8 @@ pub struct FeatureStatus {
 /// Why account security cannot be managed at all, when it cannot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unavailable {
-    /// The server predates Stalwart 0.16 (no `urn:stalwart:jmap`).
+    /// The server offers neither Stalwart 0.16's `urn:stalwart:jmap` nor the REST API of
+    /// 0.11–0.15 (e.g. a proxy does not pass `/api` on).
     ServerTooOld,
 }
 
@@ -116,8 +117,9 @@ impl Availability {
         const HEAD: &str = "Account security management is not available for this mail server";
         if self.unavailable == Some(Unavailable::ServerTooOld) {
             return Some(format!(
-                "{HEAD}: it runs a Stalwart version before 0.16, which has no JMAP account \
-                 management (urn:stalwart:jmap); ask the administrator to upgrade"
+                "{HEAD}: it offers neither JMAP account management (urn:stalwart:jmap, \
+                 Stalwart 0.16+) nor the REST API of Stalwart 0.11–0.15 (is /api passed on by \
+                 the proxy?); ask the administrator"
             ));
         }
         let mut parts = Vec::new();
@@ -175,8 +177,14 @@ struct ApiAccount {
 
 impl Client {
     /// Finds out which account-security features this user may use (`GET /api/account`).
+    ///
+    /// On a REST server (Stalwart 0.11–0.15) the missing permissions are the 0.15 names
+    /// (`manage-passwords`, `manage-encryption`), and API keys are never available.
     pub async fn availability(&self) -> Result<Availability, Error> {
-        if !self.session().stalwart_jmap {
+        if self.server_api() == crate::rest::ServerApi::Rest {
+            return self.rest_availability().await;
+        }
+        if self.server_api() != crate::rest::ServerApi::Jmap {
             return Ok(Availability {
                 unavailable: Some(Unavailable::ServerTooOld),
                 external_directory: false,

@@ -112,6 +112,9 @@ pub struct EncryptionSettings {
 impl Client {
     /// The encryption-at-rest settings and the key in use.
     pub async fn encryption_settings(&self) -> Result<EncryptionSettings, Error> {
+        if self.is_rest() {
+            return self.rest_encryption_settings().await;
+        }
         let settings: Option<AccountSettings> = self.get_singleton(ACCOUNT_SETTINGS).await?;
         let ear = settings
             .and_then(|s| s.encryption_at_rest)
@@ -138,6 +141,14 @@ impl Client {
 
     /// Lists the public keys stored for this account.
     pub async fn public_keys(&self) -> Result<Vec<StoredKey>, Error> {
+        if self.is_rest() {
+            return Ok(self
+                .rest_encryption_settings()
+                .await?
+                .key
+                .into_iter()
+                .collect());
+        }
         let list: Vec<PublicKeyObject> = self.query_and_get(PUBLIC_KEY).await?;
         Ok(list
             .into_iter()
@@ -158,6 +169,12 @@ impl Client {
     /// Deletes a stored public key. The key encryption at rest uses cannot be deleted:
     /// switch encryption off or to another key first (the error says so).
     pub async fn delete_public_key(&self, id: &str) -> Result<(), Error> {
+        if self.is_rest() {
+            return Err(Error::NotAvailable {
+                reason: "this server (Stalwart before 0.16) keeps only the key encryption at                          rest uses, inside the setting; switch encryption at rest off to remove                          it (`mailseal account encryption disable`)"
+                    .into(),
+            });
+        }
         let resp: SetResponse<serde_json::Value> = self
             .call(&format!("{PUBLIC_KEY}/set"), &SetArgs::destroy(id))
             .await?;
@@ -183,60 +200,10 @@ impl Client {
         email: Option<&str>,
         request: &EncryptionRequest,
     ) -> Result<EncryptionEnabled, Error> {
-        let mut policy = Policy::standard();
-        if let Some(e) = email {
-            policy = policy.with_email(e);
+        if self.is_rest() {
+            return self.rest_enable_encryption(key, email, request).await;
         }
-        let recipients = RecipientKey::from_bytes(key)?.validate(&policy)?;
-        let report = recipients.report().clone();
-        request.algorithm.check_key_format(report.format)?;
-        if report.format == KeyFormat::OpenPgp && recipients.certificate_count() > 1 {
-            return Err(Error::invalid(
-                "Stalwart uses one OpenPGP certificate per account: pick one (give the \
-                 account's address to choose from a keyring)",
-            ));
-        }
-        let ec = report
-            .warnings()
-            .any(|p| p.code == ProblemCode::EcLimitedSupport);
-        if ec && !request.allow_ec_certificate {
-            return Err(Error::NotAvailable {
-                reason: "this is an EC (elliptic-curve) S/MIME certificate: Stalwart 0.16 \
-                         accepts it, but then cannot encrypt any incoming message to it, and \
-                         new mail waits in the delivery queue for days without arriving or \
-                         bouncing. Use an RSA certificate or an OpenPGP key, or, only if your \
-                         server is known to support EC certificates, allow it \
-                         (--allow-ec-certificate; allow_ec_certificate in the API)"
-                    .into(),
-            });
-        }
-        if !ec && !report.server.usable {
-            return Err(Error::NotAvailable {
-                reason: format!(
-                    "the server cannot encrypt to this key: {}",
-                    report
-                        .server
-                        .reason
-                        .as_deref()
-                        .unwrap_or("it is not supported")
-                ),
-            });
-        }
-        if let Some(mismatch) = report
-            .problems
-            .iter()
-            .find(|p| p.code == ProblemCode::EmailMismatch)
-            && !request.allow_other_address
-        {
-            return Err(Error::NotAvailable {
-                reason: format!(
-                    "{} Stalwart would encrypt your mail to it, and only that key's owner could \
-                     read it. Use your own certificate or key, or, if this really is yours, \
-                     allow it (--allow-other-address; allow_other_address in the API)",
-                    mismatch.message
-                ),
-            });
-        }
+        let (recipients, report) = validate_key(key, email, request)?;
         let before = self.encryption_key_id().await?;
         let stored = self.public_keys().await?;
         let same = stored.iter().find(|k| {
@@ -343,6 +310,9 @@ impl Client {
     /// Switches encryption at rest off (messages already stored stay encrypted) and, unless
     /// `keep_key`, deletes the key it used. Returns the id of the deleted key.
     pub async fn disable_encryption(&self, keep_key: bool) -> Result<Option<String>, Error> {
+        if self.is_rest() {
+            return self.rest_disable_encryption().await;
+        }
         let before = self.encryption_key_id().await?;
         self.set_encryption_at_rest(EncryptionAtRest::Disabled)
             .await?;
@@ -369,6 +339,71 @@ impl Client {
             .await?;
         resp.not_refused_update(SINGLETON)
     }
+}
+
+/// The local checks every upload passes, on JMAP and REST alike: the key is read and
+/// validated (private keys and unusable keys refused), one OpenPGP certificate only, EC
+/// S/MIME certificates and keys for another address only when allowed.
+pub(crate) fn validate_key(
+    key: &[u8],
+    email: Option<&str>,
+    request: &EncryptionRequest,
+) -> Result<(mailseal_core::Recipients, KeyReport), Error> {
+    let mut policy = Policy::standard();
+    if let Some(e) = email {
+        policy = policy.with_email(e);
+    }
+    let recipients = RecipientKey::from_bytes(key)?.validate(&policy)?;
+    let report = recipients.report().clone();
+    request.algorithm.check_key_format(report.format)?;
+    if report.format == KeyFormat::OpenPgp && recipients.certificate_count() > 1 {
+        return Err(Error::invalid(
+            "Stalwart uses one OpenPGP certificate per account: pick one (give the \
+         account's address to choose from a keyring)",
+        ));
+    }
+    let ec = report
+        .warnings()
+        .any(|p| p.code == ProblemCode::EcLimitedSupport);
+    if ec && !request.allow_ec_certificate {
+        return Err(Error::NotAvailable {
+            reason: "this is an EC (elliptic-curve) S/MIME certificate: Stalwart 0.16 \
+             accepts it, but then cannot encrypt any incoming message to it, and \
+             new mail waits in the delivery queue for days without arriving or \
+             bouncing. Use an RSA certificate or an OpenPGP key, or, only if your \
+             server is known to support EC certificates, allow it \
+             (--allow-ec-certificate; allow_ec_certificate in the API)"
+                .into(),
+        });
+    }
+    if !ec && !report.server.usable {
+        return Err(Error::NotAvailable {
+            reason: format!(
+                "the server cannot encrypt to this key: {}",
+                report
+                    .server
+                    .reason
+                    .as_deref()
+                    .unwrap_or("it is not supported")
+            ),
+        });
+    }
+    if let Some(mismatch) = report
+        .problems
+        .iter()
+        .find(|p| p.code == ProblemCode::EmailMismatch)
+        && !request.allow_other_address
+    {
+        return Err(Error::NotAvailable {
+            reason: format!(
+                "{} Stalwart would encrypt your mail to it, and only that key's owner could \
+             read it. Use your own certificate or key, or, if this really is yours, \
+             allow it (--allow-other-address; allow_other_address in the API)",
+                mismatch.message
+            ),
+        });
+    }
+    Ok((recipients, report))
 }
 
 /// Whether two reports name the same certificates (the same fingerprints, in any order).

@@ -62,9 +62,33 @@ pub struct PasswordState {
     pub totp_enabled: bool,
 }
 
+/// What a password change did besides changing the password.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PasswordChange {
+    /// The app passwords (their labels) the server removed with the change: all of them on
+    /// Stalwart 0.14–0.15, none on 0.16.
+    pub removed_app_passwords: Vec<String>,
+    /// Whether the server turned two-factor authentication off with the change (0.14–0.15).
+    pub totp_turned_off: bool,
+    /// What a person must hear about it, when the server drops other state on a password
+    /// change ([`Client::password_change_warning`]).
+    pub warning: Option<&'static str>,
+}
+
 impl Client {
+    /// A warning to show *before* a password change when the server also drops other
+    /// state with it (Stalwart 0.14–0.15 removes every app password and the TOTP secret);
+    /// `None` when it does not.
+    pub fn password_change_warning(&self) -> Option<&'static str> {
+        self.is_rest()
+            .then_some(crate::rest::password::PASSWORD_CHANGE_WARNING)
+    }
+
     /// Reads whether the account has a password and whether TOTP is on.
     pub async fn password_state(&self) -> Result<PasswordState, Error> {
+        if self.is_rest() {
+            return self.rest_password_state().await;
+        }
         let object: Option<AccountPassword> = self.get_singleton(ACCOUNT_PASSWORD).await?;
         Ok(PasswordState {
             has_password: object.is_some(),
@@ -115,12 +139,31 @@ impl Client {
     /// a client that holds the password signs in again by itself with the new one (asking
     /// its code provider for a code); one that holds only tokens answers
     /// [`Error::SignInRequired`] on its next request.
+    ///
+    /// On Stalwart 0.14–0.15 the server also removes every app password and turns
+    /// two-factor authentication off; [`Client::change_password_reporting`] says what went.
     pub async fn change_password(
         &self,
         current: &Secret,
         new: &Secret,
         totp_code: Option<&str>,
     ) -> Result<(), Error> {
+        self.change_password_reporting(current, new, totp_code)
+            .await
+            .map(drop)
+    }
+
+    /// [`Client::change_password`], saying what else the change removed (see
+    /// [`PasswordChange`]).
+    pub async fn change_password_reporting(
+        &self,
+        current: &Secret,
+        new: &Secret,
+        totp_code: Option<&str>,
+    ) -> Result<PasswordChange, Error> {
+        if self.is_rest() {
+            return self.rest_change_password(current, new, totp_code).await;
+        }
         check_password(new.expose())?;
         if new == current {
             return Err(Error::invalid(
@@ -153,6 +196,6 @@ impl Client {
         })
         .await?;
         self.password_changed(new);
-        Ok(())
+        Ok(PasswordChange::default())
     }
 }

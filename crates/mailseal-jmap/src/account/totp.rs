@@ -241,6 +241,11 @@ impl Client {
         new_code: &str,
         current_code: Option<&str>,
     ) -> Result<(), Error> {
+        if self.is_rest() {
+            return self
+                .rest_enable_totp(current_password, enrollment, new_code, current_code)
+                .await;
+        }
         validate_url(enrollment.url.expose())?;
         enrollment.verify(new_code)?;
         let otp_code = if self.totp_enabled().await? {
@@ -279,6 +284,9 @@ impl Client {
 
     /// Turns TOTP off; the server requires the password and a current code.
     pub async fn disable_totp(&self, current_password: &Secret, code: &str) -> Result<(), Error> {
+        if self.is_rest() {
+            return self.rest_disable_totp(current_password, code).await;
+        }
         self.update_password_object(AccountPasswordPatch {
             current_secret: Exposed(current_password),
             secret: None,
