@@ -164,3 +164,106 @@ mod tests {
         assert!(matches!(old, CryptoInfo::Pgp(p) if !p.allow_spam_training));
     }
 }
+
+/// Every answer recorded from a real 0.15.5 server reads into what the client expects.
+#[cfg(test)]
+mod recorded {
+    use super::*;
+    use crate::http::answer_json;
+
+    fn fixtures() -> Vec<(String, Value)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/stalwart-0.15.5");
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                out.push((
+                    path.file_name().unwrap().to_string_lossy().into_owned(),
+                    serde_json::from_str(&text).unwrap(),
+                ));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_recorded_rest_answer_is_understood() {
+        let mut seen = 0;
+        for (name, fixture) in fixtures() {
+            let requests = fixture["requests"].as_array().unwrap();
+            let responses = fixture["responses"].as_array().unwrap();
+            for (request, response) in requests.iter().zip(responses) {
+                let path = request["path"].as_str().unwrap().trim_end_matches('/');
+                let method = request["method"].as_str().unwrap();
+                if !path.starts_with("/api/account/") && path != "/api/oauth" {
+                    continue;
+                }
+                let status = u16::try_from(response["status"].as_u64().unwrap()).unwrap();
+                let body = match &response["body"] {
+                    Value::String(s) => s.clone().into_bytes(),
+                    other => other.to_string().into_bytes(),
+                };
+                let at = format!("{name} {method} {path}");
+                let answer = answer_json(status, &body);
+                let value = match (status, answer) {
+                    (200, Ok(value)) => value,
+                    (204, _) => continue,
+                    (401, Err(e)) => {
+                        assert_eq!(e.code(), "jmap.unauthorized", "{at}");
+                        continue;
+                    }
+                    (402, Err(e)) => {
+                        assert_eq!(e.code(), "jmap.totp_required", "{at}");
+                        assert!(e.to_string().contains("secret$totp_token"), "{at}");
+                        continue;
+                    }
+                    (403, Err(e)) => {
+                        assert_eq!(e.code(), "jmap.http_forbidden", "{at}");
+                        continue;
+                    }
+                    (_, Err(e)) => {
+                        assert_eq!(e.code(), "jmap.request_rejected", "{at}");
+                        continue;
+                    }
+                    (s, Ok(v)) => panic!("{at}: {s} read as {v}"),
+                };
+                seen += 1;
+                if value.get("error").is_some() {
+                    let e = data(value).unwrap_err();
+                    assert!(
+                        ["jmap.method_error", "jmap.not_available"].contains(&e.code()),
+                        "{at}"
+                    );
+                    continue;
+                }
+                match (method, path) {
+                    ("GET", "/api/account/auth") => {
+                        read::<AuthInfo>(value, &at).unwrap();
+                    }
+                    ("GET", "/api/account/crypto") => match read::<CryptoInfo>(value, &at).unwrap()
+                    {
+                        CryptoInfo::Disabled => {}
+                        CryptoInfo::Pgp(p) | CryptoInfo::Smime(p) => {
+                            let key = crate::rest::blob::leading_key(&p.certs).unwrap();
+                            assert!(key.starts_with("-----BEGIN "), "{at}");
+                            let read = mailseal_core::RecipientKey::from_bytes(key.as_bytes());
+                            // Fixture 46: 0.15 keeps an uploaded private key; it is shown as
+                            // one, never as a usable recipient.
+                            assert_eq!(read.is_ok(), !key.contains("PRIVATE KEY BLOCK"), "{at}");
+                        }
+                    },
+                    ("POST", "/api/oauth") => {
+                        let info: OAuthInfo = read(value, &at).unwrap();
+                        assert_eq!(info.version.as_deref(), Some("0.15.5"), "{at}");
+                    }
+                    _ => {
+                        data(value).unwrap();
+                    }
+                }
+            }
+        }
+        assert!(seen > 100, "only {seen} answers read");
+    }
+}
