@@ -23,6 +23,12 @@ fn bench(c: &mut Criterion) {
         .unwrap()
         .validate(&Policy::standard())
         .unwrap();
+    let pgp_rsa = RecipientKey::from_bytes(include_bytes!(
+        "../tests/fixtures/stalwart-0.16.19/keys/pgp-rsa3072.pub.asc"
+    ))
+    .unwrap()
+    .validate(&Policy::standard())
+    .unwrap();
     let mut group = c.benchmark_group("encrypt");
     for size in [4 * 1024, 1024 * 1024] {
         let m = message(size);
@@ -42,19 +48,26 @@ fn bench(c: &mut Criterion) {
                 &m,
                 |b, m| b.iter(|| encrypt(m, &pgp, &options).unwrap()),
             );
+            group.bench_with_input(
+                BenchmarkId::new(format!("pgp_rsa3072_{algorithm}"), size),
+                &m,
+                |b, m| b.iter(|| encrypt(m, &pgp_rsa, &options).unwrap()),
+            );
         }
-        let options = EncryptOptions::new(Algorithm::Aes256);
-        group.bench_with_input(
-            BenchmarkId::new("smime_rsa3072_aes256_stream", size),
-            &m,
-            |b, m| {
+        for (name, recipients, algorithm) in [
+            ("smime_rsa3072_aes256_stream", &smime, Algorithm::Aes256),
+            ("smime_rsa3072_aes256-gcm_stream", &smime, Algorithm::Aes256Gcm),
+            ("pgp_rsa3072_aes256_stream", &pgp_rsa, Algorithm::Aes256),
+        ] {
+            let options = EncryptOptions::new(algorithm);
+            group.bench_with_input(BenchmarkId::new(name, size), &m, |b, m| {
                 b.iter(|| {
                     let mut out = Vec::with_capacity(m.len() * 14 / 10);
-                    encrypt_stream(&m[..], &mut out, &smime, &options).unwrap();
+                    encrypt_stream(&m[..], &mut out, recipients, &options).unwrap();
                     out
                 })
-            },
-        );
+            });
+        }
     }
     group.finish();
 }

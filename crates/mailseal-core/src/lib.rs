@@ -9,14 +9,16 @@
 //!                                                            ▼
 //! message ───► message/encrypt ── mime (header split) · detect · options
 //!                   ├─ X.509 ───► smime/encrypt → envelope (+ recipient_info) → base64_lines ─► out
-//!                   └─ OpenPGP ─► pgp/encrypt → Sequoia Encryptor → armor → CrlfWriter ───────► out
+//!                   └─ OpenPGP ─► pgp/encrypt → pkesk + seipd (SEIPDv1) → armor → base64_lines ► out
+//!                                 (SEIPDv2: Sequoia's Encryptor and Armorer)
 //!
 //! stored ────► message/decrypt ── mime · detect
 //!                   ├─ pkcs7-mime ────────► smime/decrypt (recipient_info)
 //!                   └─ PGP/MIME, inline ──► pgp/decrypt
 //!                                             ▲ both take decryption_key's PrivateKey
 //!
-//! error, time, ber: used everywhere; error imports nothing, time and ber import only error.
+//! error, time, ber, base64_lines: used everywhere; error imports nothing, the others import
+//! only error.
 //! (ber reads BER/DER for smime/decrypt and for the PKCS#7 and PKCS#12 files key/ reads.)
 //! ```
 //!
@@ -30,13 +32,16 @@
 //! [`encrypt_stream`] reads the head with `message::mime::read_head` (at most 8 KiB of body
 //! peeked), splits it into outer and MIME header fields, and copies an already-encrypted
 //! message through (`message::detect`). Otherwise it writes the outer headers and streams the
-//! inner entity, line ends canonicalised by `CrlfWriter`, into
+//! inner entity, line ends canonicalised by `CrlfWriter` (memchr), into
 //!
 //! - S/MIME: `smime::encrypt::begin` → `EnvelopeWriter` (OpenSSL AES-CBC/GCM or
 //!   ChaCha20-Poly1305, CMS framing in BER indefinite lengths) → `Base64Lines` (76 columns,
 //!   CRLF) → output;
-//! - OpenPGP: `pgp::encrypt::begin` → Sequoia `LiteralWriter` → `Encryptor` (SEIPDv1 or v2)
-//!   → `Armorer` → `CrlfWriter` → output, inside the PGP/MIME multipart.
+//! - OpenPGP: `pgp::encrypt::begin` writes one PKESK per key (`pgp::pkesk`, RSA through
+//!   OpenSSL), then `pgp::seipd` streams the literal packet inside SEIPDv1 (AES-CFB while
+//!   SHA-1 hashes the MDC, 64 KiB partial body chunks) → `pgp::armor` (CRC-24) →
+//!   `Base64Lines` → output, inside the PGP/MIME multipart. SEIPDv2 (v6 keys, or on request)
+//!   goes through Sequoia's `LiteralWriter` → `Encryptor` → `Armorer` → `CrlfWriter`.
 //!
 //! Memory stays constant; [`encrypt`] is the same path over a slice, with DER lengths.
 //!
@@ -57,6 +62,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod base64_lines;
 mod ber;
 mod ber_stream;
 mod decryption_key;

@@ -1,7 +1,6 @@
 //! S/MIME (RFC 8551): CMS (Auth)EnvelopedData written by [`encrypt`] and opened by
 //! [`decrypt`]; the mirror of `pgp`.
 
-mod base64_lines;
 pub(crate) mod decrypt;
 pub(crate) mod encrypt;
 pub(crate) mod envelope;

@@ -82,14 +82,14 @@ pub fn encrypt(
     let body_len = if headers.is_binary() {
         body.len()
     } else {
-        body.len() + bare_lf_count(body)
+        body.len() + mime::bare_lf_count(body)
     };
     let inner_len = (headers.inner.len() + 2 + body_len) as u64;
     let mut out = Vec::with_capacity(message.len() * 4 / 3 + 2048);
     write_encrypted(
         &mut out,
         &headers,
-        &mut &*body,
+        Body::Slice(body),
         recipients,
         options,
         Framing::Definite(inner_len),
@@ -132,25 +132,13 @@ pub fn encrypt_stream(
     write_encrypted(
         &mut output,
         &headers,
-        &mut body,
+        Body::Reader(&mut body),
         recipients,
         options,
         Framing::Indefinite,
     )?;
     output.flush().map_err(encrypt_io)?;
     Ok(Outcome::Encrypted)
-}
-
-fn bare_lf_count(data: &[u8]) -> usize {
-    let mut prev = 0u8;
-    let mut n = 0;
-    for b in data {
-        if *b == b'\n' && prev != b'\r' {
-            n += 1;
-        }
-        prev = *b;
-    }
-    n
 }
 
 /// The outer headers as stored: the non-MIME fields, plus `MIME-Version` if it was missing.
@@ -162,16 +150,30 @@ fn outer_headers(headers: &Headers) -> Vec<u8> {
     outer
 }
 
+/// The body to encrypt: in memory (written in one call, no copy) or read as it comes.
+enum Body<'a> {
+    Slice(&'a [u8]),
+    Reader(&'a mut dyn Read),
+}
+
+impl Body<'_> {
+    fn copy_to(self, w: &mut impl Write) -> io::Result<()> {
+        match self {
+            Body::Slice(s) => w.write_all(s),
+            Body::Reader(r) => io::copy(r, w).map(drop),
+        }
+    }
+}
+
 /// Writes the inner entity: MIME headers, blank line, body (line ends canonicalised unless
 /// the body is declared binary).
-fn write_inner(w: &mut impl Write, headers: &Headers, body: &mut dyn Read) -> Result<(), Error> {
+fn write_inner(w: &mut impl Write, headers: &Headers, body: Body<'_>) -> Result<(), Error> {
     w.write_all(&headers.inner).map_err(encrypt_io)?;
     w.write_all(b"\r\n").map_err(encrypt_io)?;
     if headers.is_binary() {
-        io::copy(body, w).map_err(encrypt_io)?;
+        body.copy_to(w).map_err(encrypt_io)?;
     } else {
-        let mut crlf = CrlfWriter::new(w);
-        io::copy(body, &mut crlf).map_err(encrypt_io)?;
+        body.copy_to(&mut CrlfWriter::new(w)).map_err(encrypt_io)?;
     }
     Ok(())
 }
@@ -179,7 +181,7 @@ fn write_inner(w: &mut impl Write, headers: &Headers, body: &mut dyn Read) -> Re
 fn write_encrypted(
     output: &mut dyn Write,
     headers: &Headers,
-    body: &mut dyn Read,
+    body: Body<'_>,
     recipients: &Recipients,
     options: &EncryptOptions,
     framing: Framing,

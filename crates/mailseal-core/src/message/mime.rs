@@ -316,19 +316,16 @@ impl<W: Write> CrlfWriter<W> {
 impl<W: Write> Write for CrlfWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let mut start = 0;
-        for (i, b) in buf.iter().enumerate() {
-            if *b == b'\n' {
-                let prev_cr = if i == 0 {
-                    self.last_cr
-                } else {
-                    buf.get(i - 1) == Some(&b'\r')
-                };
-                if !prev_cr {
-                    self.inner
-                        .write_all(buf.get(start..i).unwrap_or_default())?;
-                    self.inner.write_all(b"\r")?;
-                    start = i;
-                }
+        for i in memchr::memchr_iter(b'\n', buf) {
+            let prev_cr = match i.checked_sub(1) {
+                None => self.last_cr,
+                Some(p) => buf.get(p) == Some(&b'\r'),
+            };
+            if !prev_cr {
+                self.inner
+                    .write_all(buf.get(start..i).unwrap_or_default())?;
+                self.inner.write_all(b"\r")?;
+                start = i;
             }
         }
         self.inner.write_all(buf.get(start..).unwrap_or_default())?;
@@ -341,6 +338,13 @@ impl<W: Write> Write for CrlfWriter<W> {
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
     }
+}
+
+/// The number of line feeds in `data` not preceded by a carriage return.
+pub(crate) fn bare_lf_count(data: &[u8]) -> usize {
+    memchr::memchr_iter(b'\n', data)
+        .filter(|&i| i.checked_sub(1).and_then(|p| data.get(p)) != Some(&b'\r'))
+        .count()
 }
 
 #[cfg(test)]

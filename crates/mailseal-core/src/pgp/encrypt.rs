@@ -4,6 +4,10 @@
 //! Packets: one PKESK per encryption key, then SEIPDv1 (AES-CFB with MDC, which every
 //! OpenPGP program reads) or SEIPDv2 (AEAD, RFC 9580) when every recipient is a v6 key or the
 //! caller asks for it; a literal data packet inside; no compression. Armor lines are CRLF.
+//!
+//! SEIPDv1, the hot path, is written by our own [`seipd`](super::seipd) and
+//! [`pkesk`](super::pkesk) into [`armor`](super::armor) (76-column CRLF lines and the
+//! CRC-24). SEIPDv2 goes through Sequoia's `Encryptor` and `Armorer`.
 
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex};
@@ -14,6 +18,11 @@ use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Rec
 use openpgp::types::{Features, SymmetricAlgorithm};
 use openpgp::{Cert, Fingerprint, KeyHandle};
 
+use zeroize::Zeroizing;
+
+use super::armor::ArmorWriter;
+use super::pkesk::pkesk3;
+use super::seipd::Seipdv1Writer;
 use crate::error::{EncryptError, encrypt_io};
 use crate::key::fingerprint::hex_upper;
 use crate::key::report::KeyFormat;
@@ -42,10 +51,20 @@ impl Write for Sink {
 
 /// Streams the inner entity into an armored OpenPGP message inside a PGP/MIME body.
 pub(crate) struct PgpMimeWriter<'a, W: Write> {
-    literal: Option<Message<'a>>,
-    sink: Sink,
-    out: CrlfWriter<W>,
+    body: Body<'a, W>,
     boundary: String,
+}
+
+/// Who writes the OpenPGP message.
+enum Body<'a, W: Write> {
+    /// Our own SEIPDv1 writer, straight into the armor's base64 lines.
+    Seipdv1(Box<Seipdv1Writer<ArmorWriter<W>>>),
+    /// Sequoia's writer stack (SEIPDv2), collected in `sink` and handed on.
+    Sequoia {
+        literal: Option<Message<'a>>,
+        sink: Sink,
+        out: CrlfWriter<W>,
+    },
 }
 
 fn backend(e: impl std::fmt::Display) -> EncryptError {
@@ -91,27 +110,16 @@ pub(crate) fn begin<'a, W: Write>(
         PgpFormat::Seipdv1 => false,
         PgpFormat::Seipdv2 => true,
     };
-    let features = if seipdv2 {
-        Features::empty().set_seipdv1().set_seipdv2()
-    } else {
-        Features::empty().set_seipdv1()
-    };
-
     // The recipients were validated when `Recipients` was made; here we only look the keys up.
-    let mut recipients: Vec<Recipient<'a>> = Vec::new();
-    for (cert, fingerprints) in certs {
-        for key in cert.keys() {
-            if fingerprints.contains(&key.key().fingerprint()) {
-                let handle: KeyHandle = if seipdv2 {
-                    key.key().fingerprint().into()
-                } else {
-                    key.key().keyid().into()
-                };
-                recipients.push(Recipient::new(features.clone(), handle, key.key()));
-            }
-        }
-    }
-    if recipients.is_empty() {
+    let keys: Vec<_> = certs
+        .iter()
+        .flat_map(|(cert, fingerprints)| {
+            cert.keys()
+                .filter(|k| fingerprints.contains(&k.key().fingerprint()))
+                .map(|k| k.key())
+        })
+        .collect();
+    if keys.is_empty() {
         return Err(backend("no encryption key left to encrypt to").into());
     }
 
@@ -137,22 +145,47 @@ pub(crate) fn begin<'a, W: Write>(
     )
     .map_err(encrypt_io)?;
 
+    if !seipdv2 {
+        let mut session_key = Zeroizing::new(vec![0u8; symmetric.key_size().map_err(backend)?]);
+        openssl::rand::rand_bytes(&mut session_key).map_err(backend)?;
+        let mut packets = Vec::with_capacity(keys.len() * 512);
+        for key in &keys {
+            packets.extend(pkesk3(key, symmetric, &session_key)?);
+        }
+        let mut armor = ArmorWriter::new(out).map_err(encrypt_io)?;
+        armor.write_all(&packets).map_err(encrypt_io)?;
+        let seipd = Seipdv1Writer::new(armor, &session_key)?;
+        return Ok(PgpMimeWriter {
+            body: Body::Seipdv1(Box::new(seipd)),
+            boundary,
+        });
+    }
+
+    let recipients: Vec<Recipient<'a>> = keys
+        .iter()
+        .map(|key| {
+            let features = Features::empty().set_seipdv1().set_seipdv2();
+            Recipient::new(features, KeyHandle::from(key.fingerprint()), *key)
+        })
+        .collect();
     let sink = Sink::default();
     let message = Message::new(sink.clone());
     let message = Armorer::new(message)
         .kind(openpgp::armor::Kind::Message)
         .build()
         .map_err(backend)?;
-    let mut encryptor = Encryptor::for_recipients(message, recipients).symmetric_algo(symmetric);
-    if seipdv2 {
-        encryptor = encryptor.aead_algo(openpgp::types::AEADAlgorithm::default());
-    }
-    let message = encryptor.build().map_err(backend)?;
+    let message = Encryptor::for_recipients(message, recipients)
+        .symmetric_algo(symmetric)
+        .aead_algo(openpgp::types::AEADAlgorithm::default())
+        .build()
+        .map_err(backend)?;
     let literal = LiteralWriter::new(message).build().map_err(backend)?;
     let mut w = PgpMimeWriter {
-        literal: Some(literal),
-        sink,
-        out: CrlfWriter::new(out),
+        body: Body::Sequoia {
+            literal: Some(literal),
+            sink,
+            out: CrlfWriter::new(out),
+        },
         boundary,
     };
     w.drain().map_err(encrypt_io)?;
@@ -160,25 +193,36 @@ pub(crate) fn begin<'a, W: Write>(
 }
 
 impl<W: Write> PgpMimeWriter<'_, W> {
+    /// Hands on what Sequoia has written so far.
     fn drain(&mut self) -> io::Result<()> {
+        let Body::Sequoia { sink, out, .. } = &mut self.body else {
+            return Ok(());
+        };
         let data = {
-            let mut v = self
-                .sink
+            let mut v = sink
                 .0
                 .lock()
                 .map_err(|_| io::Error::from(backend("poisoned output buffer")))?;
             std::mem::take(&mut *v)
         };
-        self.out.write_all(&data)
+        out.write_all(&data)
     }
 
     /// Finishes the OpenPGP message and closes the multipart body.
     pub(crate) fn finish(mut self) -> Result<W, crate::Error> {
-        if let Some(literal) = self.literal.take() {
+        if let Body::Sequoia { literal, .. } = &mut self.body
+            && let Some(literal) = literal.take()
+        {
             literal.finalize().map_err(backend)?;
         }
         self.drain().map_err(encrypt_io)?;
-        let mut out = self.out.into_inner();
+        let mut out = match self.body {
+            Body::Seipdv1(seipd) => seipd
+                .finish()
+                .and_then(ArmorWriter::finish)
+                .map_err(encrypt_io)?,
+            Body::Sequoia { out, .. } => out.into_inner(),
+        };
         write!(out, "\r\n--{}--\r\n", self.boundary).map_err(encrypt_io)?;
         Ok(out)
     }
@@ -186,9 +230,14 @@ impl<W: Write> PgpMimeWriter<'_, W> {
 
 impl<W: Write> Write for PgpMimeWriter<'_, W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = match self.literal.as_mut() {
-            Some(l) => l.write(buf)?,
-            None => return Err(backend("writer already finished").into()),
+        let n = match &mut self.body {
+            Body::Seipdv1(seipd) => return seipd.write(buf),
+            Body::Sequoia {
+                literal: Some(l), ..
+            } => l.write(buf)?,
+            Body::Sequoia { literal: None, .. } => {
+                return Err(backend("writer already finished").into());
+            }
         };
         self.drain()?;
         Ok(n)
@@ -196,6 +245,9 @@ impl<W: Write> Write for PgpMimeWriter<'_, W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.drain()?;
-        self.out.flush()
+        match &mut self.body {
+            Body::Seipdv1(seipd) => seipd.flush(),
+            Body::Sequoia { out, .. } => out.flush(),
+        }
     }
 }

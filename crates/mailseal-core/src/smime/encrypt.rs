@@ -5,9 +5,9 @@ use std::io::Write;
 
 use zeroize::Zeroizing;
 
-use super::base64_lines::Base64Lines;
 use super::envelope::{EnvelopeWriter, Framing};
 use super::recipient_info::{self, backend};
+use crate::base64_lines::Base64Lines;
 use crate::error::encrypt_io;
 use crate::key::x509::X509Cert;
 use crate::message::options::Algorithm;

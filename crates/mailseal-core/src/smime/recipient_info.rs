@@ -64,8 +64,7 @@ pub(crate) fn build(certs: &[X509Cert], cek: &[u8], oaep: bool) -> Result<Built,
     let mut infos = Vec::new();
     let mut has_kari = false;
     for cert in certs {
-        let spki = cert.spki_der().map_err(backend)?;
-        let public = PKey::public_key_from_der(&spki).map_err(backend)?;
+        let public = cert.openssl_public().map_err(backend)?;
         let rid = cert.issuer_and_serial();
         let info = match cert.key_algorithm() {
             KeyAlgorithm::Rsa(_) => ktri(&public, rid, cek, oaep)?,

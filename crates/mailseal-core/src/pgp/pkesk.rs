@@ -1,0 +1,84 @@
+//! Version 3 public-key encrypted session key packets (RFC 9580 §5.1), one per recipient
+//! key, for SEIPDv1.
+//!
+//! RSA is done with OpenSSL (about 50 µs for RSA-3072 here, against 0.5–0.8 ms with the
+//! `rsa` crate Sequoia's pure-Rust backend uses); ECDH and X25519 keys go through Sequoia.
+
+use sequoia_openpgp as openpgp;
+
+use openpgp::crypto::SessionKey;
+use openpgp::crypto::mpi::{self, Ciphertext};
+use openpgp::packet::key::{PublicParts, UnspecifiedRole};
+use openpgp::packet::pkesk::PKESK3;
+use openpgp::packet::{Key, PKESK, Packet};
+use openpgp::serialize::Marshal as _;
+use openpgp::types::SymmetricAlgorithm;
+use zeroize::Zeroizing;
+
+use crate::error::EncryptError;
+
+fn backend(e: impl std::fmt::Display) -> EncryptError {
+    EncryptError::Backend {
+        detail: e.to_string(),
+    }
+}
+
+/// The serialised PKESKv3 packet that gives `session_key` for `algo` to `key`.
+pub(crate) fn pkesk3(
+    key: &Key<PublicParts, UnspecifiedRole>,
+    algo: SymmetricAlgorithm,
+    session_key: &[u8],
+) -> Result<Vec<u8>, EncryptError> {
+    let packet = match key.mpis() {
+        mpi::PublicKey::RSA { e, n } => {
+            let c = rsa_encrypt(n.value(), e.value(), algo, session_key)?;
+            PKESK3::new(
+                Some(key.keyid()),
+                key.pk_algo(),
+                Ciphertext::RSA {
+                    c: mpi::MPI::new(&c),
+                },
+            )
+            .map_err(backend)?
+        }
+        _ => PKESK3::for_recipient(algo, &SessionKey::from(session_key.to_vec()), key)
+            .map_err(backend)?,
+    };
+    let mut out = Vec::with_capacity(512);
+    Packet::from(PKESK::from(packet))
+        .serialize(&mut out)
+        .map_err(backend)?;
+    Ok(out)
+}
+
+/// RSAES-PKCS1-v1_5 of the algorithm octet, the session key and its checksum (RFC 9580
+/// §5.1.3, §5.1.4).
+fn rsa_encrypt(
+    n: &[u8],
+    e: &[u8],
+    algo: SymmetricAlgorithm,
+    session_key: &[u8],
+) -> Result<Vec<u8>, EncryptError> {
+    use openssl::bn::BigNum;
+    use openssl::rsa::{Padding, Rsa};
+
+    let rsa = Rsa::from_public_components(
+        BigNum::from_slice(n).map_err(backend)?,
+        BigNum::from_slice(e).map_err(backend)?,
+    )
+    .map_err(backend)?;
+    let checksum = session_key
+        .iter()
+        .map(|b| u16::from(*b))
+        .fold(0u16, u16::wrapping_add);
+    let mut m = Zeroizing::new(Vec::with_capacity(session_key.len() + 3));
+    m.push(u8::from(algo));
+    m.extend_from_slice(session_key);
+    m.extend_from_slice(&checksum.to_be_bytes());
+    let mut c = vec![0u8; rsa.size() as usize];
+    let len = rsa
+        .public_encrypt(&m, &mut c, Padding::PKCS1)
+        .map_err(backend)?;
+    c.truncate(len);
+    Ok(c)
+}
