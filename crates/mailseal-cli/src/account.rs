@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 use mailseal_api as api;
 use mailseal_jmap::{
     Client, CodeProvider, ConnectOptions, Credential, CredentialKind, CredentialUpdate,
-    DeviceSignIn, EncryptionRequest, Feature, NewCredential, OAuthTokens, Secret, TotpEnrollment,
+    DeviceSignIn, EncryptionRequest, Feature, NewCredential, OAuthTokens, Secret, ServerApi,
+    TotpEnrollment,
 };
 
 use crate::args::{
@@ -337,6 +338,8 @@ async fn run_command(
                 user: &client.session().username,
                 account_id: &client.session().account_id,
                 signed_in_with: client.sign_in_method().as_str(),
+                server_api: client.server_api().as_str(),
+                server_version: client.server_version(),
                 availability: api::Availability::from(availability.clone()),
             };
             let message = availability.message();
@@ -347,6 +350,18 @@ async fn run_command(
                     client.session().account_id,
                     client.sign_in_method().describe()
                 );
+                s.push_str(&format!(
+                    "  server: {}{}\n",
+                    match client.server_api() {
+                        ServerApi::Jmap => "Stalwart 0.16+ (JMAP account management)",
+                        ServerApi::Rest => "Stalwart 0.11–0.15 (REST API)",
+                        _ => "no Stalwart account management found",
+                    },
+                    client
+                        .server_version()
+                        .map(|v| format!(", version {v}"))
+                        .unwrap_or_default()
+                ));
                 for f in &availability.features {
                     s.push_str(&format!(
                         "  {:<20} {}\n",
@@ -379,11 +394,32 @@ async fn run_command(
             } else {
                 None
             };
-            client
-                .change_password(&current, &new, code.as_deref())
+            if let Some(warning) = client.password_change_warning() {
+                eprintln!("mailseal: warning: {warning}");
+            }
+            let change = client
+                .change_password_reporting(&current, &new, code.as_deref())
                 .await?;
-            print(json_mode, &json!({ "changed": true }), || {
-                "Password changed.".to_owned()
+            let value = json!({
+                "changed": true,
+                "removed_app_passwords": change.removed_app_passwords,
+                "totp_turned_off": change.totp_turned_off,
+            });
+            print(json_mode, &value, || {
+                let mut text = "Password changed.".to_owned();
+                if !change.removed_app_passwords.is_empty() {
+                    text.push_str(&format!(
+                        "\nThe server also removed the app passwords: {}.",
+                        change.removed_app_passwords.join(", ")
+                    ));
+                }
+                if change.totp_turned_off {
+                    text.push_str(
+                        "\nThe server also turned two-factor authentication off: enable it \
+                         again with `mailseal account totp enable`.",
+                    );
+                }
+                text
             })?;
             Ok(Status::Success)
         }
@@ -682,6 +718,10 @@ struct StatusRecord<'a> {
     user: &'a str,
     account_id: &'a str,
     signed_in_with: &'static str,
+    /// `jmap` (0.16+), `rest` (0.11–0.15) or `none`.
+    server_api: &'static str,
+    /// The Stalwart version where the server tells it.
+    server_version: Option<&'a str>,
     #[serde(flatten)]
     availability: api::Availability,
 }

@@ -21,17 +21,6 @@ impl Client {
         current_code: Option<&str>,
     ) -> Result<(), Error> {
         validate_url(enrollment.url().expose())?;
-        enrollment.verify(new_code)?;
-        let code = if self.totp_enabled().await? {
-            Some(current_code.ok_or_else(|| {
-                Error::invalid(
-                    "two-factor authentication is already on: the current code from the old \
-                     authenticator is needed to replace it",
-                )
-            })?)
-        } else {
-            None
-        };
         // Once TOTP is on, the server refuses the password without a code (402): a password
         // session can go on only if it can ask for codes.
         if self.sign_in_method() == SignInMethod::Password && self.credential().codes().is_none() {
@@ -43,6 +32,17 @@ impl Client {
                     .into(),
             });
         }
+        enrollment.verify(new_code)?;
+        let code = if self.totp_enabled().await? {
+            Some(current_code.ok_or_else(|| {
+                Error::invalid(
+                    "two-factor authentication is already on: the current code from the old \
+                     authenticator is needed to replace it",
+                )
+            })?)
+        } else {
+            None
+        };
         let url = enrollment.url();
         let body = [AuthAction::EnableOtpAuth { url: url.expose() }];
         self.rest_post_confirmed(current_password, code, &body)
