@@ -36,6 +36,17 @@ class Codes:
         return self.enrollment.code_at(now())
 
 
+def test_the_api_is_found_on_connect(server015, server):
+    alice = AccountSession.connect_password(server015, ALICE, ALICE_PASSWORD)
+    assert alice.server_api() == "rest"
+    assert alice.server_version() == "0.15.5"
+    assert "app password" in alice.password_change_warning()
+    new = AccountSession.connect_password(server, ALICE, ALICE_PASSWORD)
+    assert new.server_api() == "jmap"
+    assert new.server_version() is None and new.password_change_warning() is None
+    assert alice.asyncio().server_api() == "rest"
+
+
 def test_availability_on_015_names_its_permissions(server015):
     alice = AccountSession.connect_password(server015, ALICE, ALICE_PASSWORD)
     a = alice.availability()

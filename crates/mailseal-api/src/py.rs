@@ -438,6 +438,21 @@ macro_rules! sessions {
                 self.0.sign_in_method()
             }
 
+            /// The account-security API found on connect: `jmap`, `rest` or `none`.
+            fn server_api(&self) -> String {
+                self.0.server_api()
+            }
+
+            /// The server's Stalwart version where it tells it (REST servers).
+            fn server_version(&self) -> Option<String> {
+                self.0.server_version()
+            }
+
+            /// A warning to show before a password change that also removes other state.
+            fn password_change_warning(&self) -> Option<String> {
+                self.0.password_change_warning()
+            }
+
             /// The current OAuth tokens, when the session uses OAuth.
             fn tokens(&self) -> Option<OAuthTokens> {
                 self.0.tokens().map(Arc::unwrap_or_clone)
@@ -502,6 +517,21 @@ macro_rules! sessions {
             /// How requests are signed now.
             fn sign_in_method(&self) -> String {
                 self.0.sign_in_method()
+            }
+
+            /// The account-security API found on connect: `jmap`, `rest` or `none`.
+            fn server_api(&self) -> String {
+                self.0.server_api()
+            }
+
+            /// The server's Stalwart version where it tells it (REST servers).
+            fn server_version(&self) -> Option<String> {
+                self.0.server_version()
+            }
+
+            /// A warning to show before a password change that also removes other state.
+            fn password_change_warning(&self) -> Option<String> {
+                self.0.password_change_warning()
             }
 
             /// The current OAuth tokens, when the session uses OAuth.

@@ -203,6 +203,24 @@ impl AccountSession {
         self.client.sign_in_method().as_str().to_owned()
     }
 
+    /// The account-security API the server offers, found on connect: `jmap` (Stalwart
+    /// 0.16+), `rest` (0.11–0.15, the same calls work) or `none`.
+    pub fn server_api(&self) -> String {
+        self.client.server_api().as_str().to_owned()
+    }
+
+    /// The server's Stalwart version where it tells it (REST servers, e.g. `0.15.5`).
+    pub fn server_version(&self) -> Option<String> {
+        self.client.server_version().map(str::to_owned)
+    }
+
+    /// A warning to show before a password change when the server also removes other
+    /// state with it (Stalwart 0.14–0.15: every app password and two-factor
+    /// authentication); `None` when it does not.
+    pub fn password_change_warning(&self) -> Option<String> {
+        self.client.password_change_warning().map(str::to_owned)
+    }
+
     /// The current OAuth tokens, when the session uses OAuth: save them after each session.
     pub fn tokens(&self) -> Option<Arc<OAuthTokens>> {
         self.client.oauth_tokens().map(|t| Arc::new(OAuthTokens(t)))

@@ -692,6 +692,13 @@ public protocol AccountSessionProtocol: AnyObject, Sendable {
     func newTotpEnrollment(issuer: String) throws  -> TotpEnrollment
     
     /**
+     * A warning to show before a password change when the server also removes other
+     * state with it (Stalwart 0.14–0.15: every app password and two-factor
+     * authentication); `None` when it does not.
+     */
+    func passwordChangeWarning()  -> String?
+    
+    /**
      * The public keys stored for this account.
      */
     func publicKeys() async throws  -> [StoredKey]
@@ -715,6 +722,17 @@ public protocol AccountSessionProtocol: AnyObject, Sendable {
      * Revokes an app password; it stops working at once.
      */
     func revokeAppPassword(id: String) async throws 
+    
+    /**
+     * The account-security API the server offers, found on connect: `jmap` (Stalwart
+     * 0.16+), `rest` (0.11–0.15, the same calls work) or `none`.
+     */
+    func serverApi()  -> String
+    
+    /**
+     * The server's Stalwart version where it tells it (REST servers, e.g. `0.15.5`).
+     */
+    func serverVersion()  -> String?
     
     /**
      * How requests are signed now: `password`, `password+code`, `app_password`, `api_key`
@@ -1145,6 +1163,20 @@ open func newTotpEnrollment(issuer: String)throws  -> TotpEnrollment  {
 }
     
     /**
+     * A warning to show before a password change when the server also removes other
+     * state with it (Stalwart 0.14–0.15: every app password and two-factor
+     * authentication); `None` when it does not.
+     */
+open func passwordChangeWarning() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mailseal_api_fn_method_accountsession_password_change_warning(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The public keys stored for this account.
      */
 open func publicKeys()async throws  -> [StoredKey]  {
@@ -1237,6 +1269,31 @@ open func revokeAppPassword(id: String)async throws   {
             liftFunc: { $0 },
             errorHandler: FfiConverterTypeApiError_lift
         )
+}
+    
+    /**
+     * The account-security API the server offers, found on connect: `jmap` (Stalwart
+     * 0.16+), `rest` (0.11–0.15, the same calls work) or `none`.
+     */
+open func serverApi() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mailseal_api_fn_method_accountsession_server_api(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The server's Stalwart version where it tells it (REST servers, e.g. `0.15.5`).
+     */
+open func serverVersion() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mailseal_api_fn_method_accountsession_server_version(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -5616,6 +5673,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mailseal_api_checksum_method_accountsession_new_totp_enrollment() != 25556) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mailseal_api_checksum_method_accountsession_password_change_warning() != 2531) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mailseal_api_checksum_method_accountsession_public_keys() != 10559) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5629,6 +5689,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mailseal_api_checksum_method_accountsession_revoke_app_password() != 51554) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mailseal_api_checksum_method_accountsession_server_api() != 65314) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mailseal_api_checksum_method_accountsession_server_version() != 33488) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mailseal_api_checksum_method_accountsession_sign_in_method() != 33665) {

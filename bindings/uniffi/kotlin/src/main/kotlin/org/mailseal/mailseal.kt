@@ -790,6 +790,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mailseal_api_checksum_method_accountsession_new_totp_enrollment(
     ): Int
+    external fun uniffi_mailseal_api_checksum_method_accountsession_password_change_warning(
+    ): Int
     external fun uniffi_mailseal_api_checksum_method_accountsession_public_keys(
     ): Int
     external fun uniffi_mailseal_api_checksum_method_accountsession_rename_api_key(
@@ -799,6 +801,10 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_mailseal_api_checksum_method_accountsession_revoke_api_key(
     ): Int
     external fun uniffi_mailseal_api_checksum_method_accountsession_revoke_app_password(
+    ): Int
+    external fun uniffi_mailseal_api_checksum_method_accountsession_server_api(
+    ): Int
+    external fun uniffi_mailseal_api_checksum_method_accountsession_server_version(
     ): Int
     external fun uniffi_mailseal_api_checksum_method_accountsession_sign_in_method(
     ): Int
@@ -961,6 +967,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_mailseal_api_fn_method_accountsession_new_totp_enrollment(`ptr`: Long,`issuer`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_mailseal_api_fn_method_accountsession_password_change_warning(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_mailseal_api_fn_method_accountsession_public_keys(`ptr`: Long,
     ): Long
     external fun uniffi_mailseal_api_fn_method_accountsession_rename_api_key(`ptr`: Long,`id`: RustBuffer.ByValue,`description`: RustBuffer.ByValue,
@@ -971,6 +979,10 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_mailseal_api_fn_method_accountsession_revoke_app_password(`ptr`: Long,`id`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_mailseal_api_fn_method_accountsession_server_api(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_mailseal_api_fn_method_accountsession_server_version(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_mailseal_api_fn_method_accountsession_sign_in_method(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_mailseal_api_fn_method_accountsession_tokens(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1247,6 +1259,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mailseal_api_checksum_method_accountsession_new_totp_enrollment() and 0xFFFF) != 25556) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_mailseal_api_checksum_method_accountsession_password_change_warning() and 0xFFFF) != 2531) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_mailseal_api_checksum_method_accountsession_public_keys() and 0xFFFF) != 10559) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1260,6 +1275,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mailseal_api_checksum_method_accountsession_revoke_app_password() and 0xFFFF) != 51554) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mailseal_api_checksum_method_accountsession_server_api() and 0xFFFF) != 65314) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mailseal_api_checksum_method_accountsession_server_version() and 0xFFFF) != 33488) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mailseal_api_checksum_method_accountsession_sign_in_method() and 0xFFFF) != 33665) {
@@ -1967,6 +1988,13 @@ public interface AccountSessionInterface {
     fun `newTotpEnrollment`(`issuer`: kotlin.String): TotpEnrollment
     
     /**
+     * A warning to show before a password change when the server also removes other
+     * state with it (Stalwart 0.14–0.15: every app password and two-factor
+     * authentication); `None` when it does not.
+     */
+    fun `passwordChangeWarning`(): kotlin.String?
+    
+    /**
      * The public keys stored for this account.
      */
     suspend fun `publicKeys`(): List<StoredKey>
@@ -1990,6 +2018,17 @@ public interface AccountSessionInterface {
      * Revokes an app password; it stops working at once.
      */
     suspend fun `revokeAppPassword`(`id`: kotlin.String)
+    
+    /**
+     * The account-security API the server offers, found on connect: `jmap` (Stalwart
+     * 0.16+), `rest` (0.11–0.15, the same calls work) or `none`.
+     */
+    fun `serverApi`(): kotlin.String
+    
+    /**
+     * The server's Stalwart version where it tells it (REST servers, e.g. `0.15.5`).
+     */
+    fun `serverVersion`(): kotlin.String?
     
     /**
      * How requests are signed now: `password`, `password+code`, `app_password`, `api_key`
@@ -2465,6 +2504,24 @@ open class AccountSession: Disposable, AutoCloseable, AccountSessionInterface
 
     
     /**
+     * A warning to show before a password change when the server also removes other
+     * state with it (Stalwart 0.14–0.15: every app password and two-factor
+     * authentication); `None` when it does not.
+     */override fun `passwordChangeWarning`(): kotlin.String? {
+            return FfiConverterOptionalString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_mailseal_api_fn_method_accountsession_password_change_warning(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * The public keys stored for this account.
      */
     @Throws(ApiException::class)
@@ -2592,6 +2649,39 @@ open class AccountSession: Disposable, AutoCloseable, AccountSessionInterface
         ApiException.ErrorHandler,
     )
     }
+
+    
+    /**
+     * The account-security API the server offers, found on connect: `jmap` (Stalwart
+     * 0.16+), `rest` (0.11–0.15, the same calls work) or `none`.
+     */override fun `serverApi`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_mailseal_api_fn_method_accountsession_server_api(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The server's Stalwart version where it tells it (REST servers, e.g. `0.15.5`).
+     */override fun `serverVersion`(): kotlin.String? {
+            return FfiConverterOptionalString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_mailseal_api_fn_method_accountsession_server_version(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
 
     
     /**
