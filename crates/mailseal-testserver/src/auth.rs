@@ -10,7 +10,8 @@
 //!   token, an expired or a revoked token is the generic 401.
 //! * Anything else (no header, malformed Basic, another scheme) is 401 with challenges.
 //!
-//! Stalwart 0.15 also read `password$code` from a Basic secret ([`split_totp_suffix`]).
+//! Stalwart 0.15's authentication (`password$code`, `$6$` hashes, app passwords in the
+//! secrets list) is in [`crate::rest::auth`].
 
 pub mod ban;
 pub mod login;
@@ -220,47 +221,6 @@ pub fn authenticate(
     }
 }
 
-/// Stalwart 0.11–0.15's `password$code` convention for Basic secrets: when the account has
-/// a password and a TOTP URL, a secret whose part after the **last** `$` is 6–8 ASCII digits
-/// and whose part before it is not empty is that password plus that code. Other secrets,
-/// app passwords, accounts without TOTP and credentials that already carry a code are
-/// returned unchanged.
-pub fn split_totp_suffix(dir: &Directory, credentials: Credentials) -> Credentials {
-    let Credentials::Basic {
-        username,
-        secret,
-        mfa_token: None,
-    } = &credentials
-    else {
-        return credentials;
-    };
-    if AppPasswordToken::parse(secret).is_some() {
-        return credentials;
-    }
-    let totp_on = dir
-        .account_id_by_login(username)
-        .and_then(|id| dir.accounts.get(&id))
-        .and_then(Account::password)
-        .is_some_and(|password| password.otp_url.is_some());
-    if !totp_on {
-        return credentials;
-    }
-    match secret.rsplit_once('$') {
-        Some((password, code))
-            if !password.is_empty()
-                && (6..=8).contains(&code.len())
-                && code.bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            Credentials::Basic {
-                username: username.clone(),
-                secret: password.to_owned(),
-                mfa_token: Some(code.to_owned()),
-            }
-        }
-        _ => credentials,
-    }
-}
-
 /// Checks an app password or API key by account and credential id.
 fn validate_credential(
     dir: &Directory,
@@ -378,40 +338,6 @@ mod tests {
             authenticate(&dir, &OAuthStore::default(), &creds, ip(), 0),
             Err(AuthFailure::MfaRequired)
         );
-    }
-
-    #[test]
-    fn totp_suffix_is_split_at_the_last_dollar_only_when_totp_is_on() {
-        let mut dir = Directory::from_config(&Config::default());
-        let creds = |secret: &str| Credentials::Basic {
-            username: "alice@example.org".to_owned(),
-            secret: secret.to_owned(),
-            mfa_token: None,
-        };
-        let split = |secret: &str, code: &str| Credentials::Basic {
-            username: "alice@example.org".to_owned(),
-            secret: secret.to_owned(),
-            mfa_token: Some(code.to_owned()),
-        };
-        // TOTP off: verbatim
-        assert_eq!(
-            split_totp_suffix(&dir, creds("pw$123456")),
-            creds("pw$123456")
-        );
-        if let Some(pw) = dir.accounts.get_mut(&2).and_then(Account::password_mut) {
-            pw.otp_url = Some("otpauth://totp/X:a?secret=IKW7HTK4VEAVBS6O&issuer=X".to_owned());
-        }
-        assert_eq!(
-            split_totp_suffix(&dir, creds("pw$123456")),
-            split("pw", "123456")
-        );
-        assert_eq!(
-            split_totp_suffix(&dir, creds("a$b$12345678")),
-            split("a$b", "12345678")
-        );
-        for verbatim in ["pw$12345", "pw$123456789", "$123456", "pw$12345a", "pw"] {
-            assert_eq!(split_totp_suffix(&dir, creds(verbatim)), creds(verbatim));
-        }
     }
 
     #[test]
