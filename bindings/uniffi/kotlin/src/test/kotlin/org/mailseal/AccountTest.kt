@@ -105,6 +105,38 @@ class AccountTest {
     }
 
     @Test
+    fun `the same calls on a Stalwart 0_15 server go through its REST API`() = runBlocking {
+        TestServer("0.15").use { server ->
+            val alice = AccountSession.connectPassword(server.url, ALICE, ALICE_PASSWORD, null)
+            assertEquals("rest", alice.serverApi())
+            assertEquals("0.15.5", alice.serverVersion())
+            assertTrue(assertNotNull(alice.passwordChangeWarning()).contains("app password"))
+            val availability = alice.availability()
+            assertFalse(availability.serverTooOld)
+            assertFalse(availability.features.single { it.feature == "api_keys" }.available)
+
+            val created = alice.createAppPassword("Thunderbird", null, emptyList())
+            assertEquals("Thunderbird", alice.listAppPasswords().single().description)
+            alice.revokeAppPassword(created.id())
+            assertTrue(alice.listAppPasswords().isEmpty())
+            val noKeys = assertFailsWith<ApiException.NotAvailable> {
+                alice.createApiKey("backup", null, emptyList())
+            }
+            assertEquals("jmap.not_available", noKeys.code)
+
+            alice.enableEncryption(example("keys/alice.crt.pem"), EncryptionOptions(algorithm = Algorithm.AES128))
+            assertEquals("aes128", alice.encryptionSettings().algorithm)
+            alice.disableEncryption(false)
+            assertFalse(alice.encryptionSettings().enabled)
+        }
+        TestServer().use { server ->
+            val alice = AccountSession.connectPassword(server.url, ALICE, ALICE_PASSWORD, null)
+            assertEquals("jmap", alice.serverApi())
+            assertNull(alice.serverVersion())
+        }
+    }
+
+    @Test
     fun `a server that is not there is a transport error, not a hang`() = runBlocking {
         val e = assertFailsWith<ApiException.Transport> {
             AccountSession.connectPassword("http://127.0.0.1:9", ALICE, ALICE_PASSWORD, ConnectOptions(timeoutSeconds = 5u))

@@ -45,15 +45,17 @@ fun run(vararg command: String, env: Map<String, String> = emptyMap(), stdin: By
     return output
 }
 
-/** A mailseal-testserver process on 127.0.0.1, stopped by close(). */
-class TestServer : AutoCloseable {
+/** A mailseal-testserver process on 127.0.0.1 (imitating `version`, 0.16 by default), stopped by close(). */
+class TestServer(version: String? = null) : AutoCloseable {
     private val process: Process
     val url: String
 
     init {
         val binary = System.getProperty("mailseal.testserver")
             ?: error("mailseal.testserver is not set (run the tests through Maven)")
-        process = ProcessBuilder(binary, "--port", "0")
+        val args = mutableListOf(binary, "--port", "0")
+        if (version != null) args += listOf("--version", version)
+        process = ProcessBuilder(args)
             .redirectError(ProcessBuilder.Redirect.DISCARD)
             .start()
         val line = process.inputStream.bufferedReader().readLine() ?: ""
