@@ -56,7 +56,11 @@ fn bench(c: &mut Criterion) {
         }
         for (name, recipients, algorithm) in [
             ("smime_rsa3072_aes256_stream", &smime, Algorithm::Aes256),
-            ("smime_rsa3072_aes256-gcm_stream", &smime, Algorithm::Aes256Gcm),
+            (
+                "smime_rsa3072_aes256-gcm_stream",
+                &smime,
+                Algorithm::Aes256Gcm,
+            ),
             ("pgp_rsa3072_aes256_stream", &pgp_rsa, Algorithm::Aes256),
         ] {
             let options = EncryptOptions::new(algorithm);
@@ -65,6 +69,36 @@ fn bench(c: &mut Criterion) {
                     let mut out = Vec::with_capacity(m.len() * 14 / 10);
                     encrypt_stream(&m[..], &mut out, recipients, &options).unwrap();
                     out
+                })
+            });
+        }
+    }
+    group.finish();
+
+    // Many 100 KiB messages, on one core and on two (the target: >= 1.8x).
+    let batch: Vec<Vec<u8>> = (0..64).map(|_| message(100 * 1024)).collect();
+    let mut group = c.benchmark_group("batch_100KiB_x64");
+    group.throughput(Throughput::Bytes(
+        batch.iter().map(|m| m.len() as u64).sum(),
+    ));
+    for (name, recipients, algorithm) in [
+        ("smime_rsa3072_aes256-gcm", &smime, Algorithm::Aes256Gcm),
+        ("pgp_rsa3072_aes256", &pgp_rsa, Algorithm::Aes256),
+    ] {
+        let options = EncryptOptions::new(algorithm);
+        for threads in [1, 2] {
+            group.bench_function(BenchmarkId::new(name, format!("{threads}_threads")), |b| {
+                b.iter(|| {
+                    std::thread::scope(|s| {
+                        for part in batch.chunks(batch.len() / threads) {
+                            let options = &options;
+                            s.spawn(move || {
+                                for m in part {
+                                    encrypt(m, recipients, options).unwrap();
+                                }
+                            });
+                        }
+                    })
                 })
             });
         }

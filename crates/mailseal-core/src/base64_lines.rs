@@ -28,7 +28,10 @@ pub(crate) struct Base64Lines<W: Write> {
     pending: Vec<u8>,
     /// Encoded characters of one run, before they are spread into lines.
     scratch: Vec<u8>,
+    /// Output not yet handed on: `out[..filled]`. The buffer grows to what a message needs
+    /// (at most a run past 64 KiB) and keeps its length, so that it is zeroed only once.
     out: Vec<u8>,
+    filled: usize,
 }
 
 impl<W: Write> Base64Lines<W> {
@@ -38,7 +41,8 @@ impl<W: Write> Base64Lines<W> {
             engine: Simd::standard(PAD),
             pending: Vec::with_capacity(LINE_INPUT),
             scratch: Vec::new(),
-            out: Vec::with_capacity(FLUSH_AT + RUN_LINES * (LINE_CHARS + 2)),
+            out: Vec::new(),
+            filled: 0,
         }
     }
 
@@ -48,9 +52,12 @@ impl<W: Write> Base64Lines<W> {
         self.scratch.resize(lines * LINE_CHARS, 0);
         // The buffer was sized for the encoded lines; encoding cannot fail.
         let _ = self.engine.encode_slice(input, &mut self.scratch);
-        let start = self.out.len();
-        self.out.resize(start + lines * (LINE_CHARS + 2), 0);
-        let dst = self.out.get_mut(start..).unwrap_or_default();
+        let end = self.filled + lines * (LINE_CHARS + 2);
+        if self.out.len() < end {
+            self.out.resize(end, 0);
+        }
+        let dst = self.out.get_mut(self.filled..end).unwrap_or_default();
+        self.filled = end;
         for (line, chars) in dst
             .chunks_exact_mut(LINE_CHARS + 2)
             .zip(self.scratch.chunks_exact(LINE_CHARS))
@@ -63,18 +70,24 @@ impl<W: Write> Base64Lines<W> {
 
     /// Encodes the last, short line with its padding.
     fn encode_last(&mut self, line: &[u8]) {
-        let start = self.out.len();
-        self.out.resize(start + line.len().div_ceil(3) * 4, 0);
-        if let Some(dst) = self.out.get_mut(start..) {
-            // The buffer was sized for the encoded line; encoding cannot fail.
-            let _ = self.engine.encode_slice(line, dst);
+        let chars = line.len().div_ceil(3) * 4;
+        let end = self.filled + chars + 2;
+        if self.out.len() < end {
+            self.out.resize(end, 0);
         }
-        self.out.extend_from_slice(b"\r\n");
+        if let Some(dst) = self.out.get_mut(self.filled..end) {
+            let (text, crlf) = dst.split_at_mut(chars);
+            // The buffer was sized for the encoded line; encoding cannot fail.
+            let _ = self.engine.encode_slice(line, text);
+            crlf.copy_from_slice(b"\r\n");
+        }
+        self.filled = end;
     }
 
     fn flush_out(&mut self) -> io::Result<()> {
-        self.inner.write_all(&self.out)?;
-        self.out.clear();
+        self.inner
+            .write_all(self.out.get(..self.filled).unwrap_or_default())?;
+        self.filled = 0;
         Ok(())
     }
 
@@ -108,7 +121,7 @@ impl<W: Write> Write for Base64Lines<W> {
         let (lines, rest) = buf.split_at(whole);
         for run in lines.chunks(RUN_LINES * LINE_INPUT) {
             self.encode_lines(run);
-            if self.out.len() >= FLUSH_AT {
+            if self.filled >= FLUSH_AT {
                 self.flush_out()?;
             }
         }

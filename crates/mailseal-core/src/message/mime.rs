@@ -316,17 +316,13 @@ impl<W: Write> CrlfWriter<W> {
 impl<W: Write> Write for CrlfWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let mut start = 0;
-        for i in memchr::memchr_iter(b'\n', buf) {
-            let prev_cr = match i.checked_sub(1) {
-                None => self.last_cr,
-                Some(p) => buf.get(p) == Some(&b'\r'),
-            };
-            if !prev_cr {
-                self.inner
-                    .write_all(buf.get(start..i).unwrap_or_default())?;
-                self.inner.write_all(b"\r")?;
-                start = i;
-            }
+        let mut from = 0;
+        while let Some(i) = next_bare_lf(self.last_cr, buf, from) {
+            self.inner
+                .write_all(buf.get(start..i).unwrap_or_default())?;
+            self.inner.write_all(b"\r")?;
+            start = i;
+            from = i + 1;
         }
         self.inner.write_all(buf.get(start..).unwrap_or_default())?;
         if let Some(last) = buf.last() {
@@ -340,16 +336,83 @@ impl<W: Write> Write for CrlfWriter<W> {
     }
 }
 
+/// Bytes checked at a time for a bare line feed.
+const SCAN_BLOCK: usize = 64;
+
+/// The index of the first line feed at or after `from` that no carriage return precedes
+/// (`prev_cr`: whether the byte before `buf` was one).
+///
+/// Blocks of 64 bytes are tested without branches, which the compiler turns into vector
+/// compares: mail is mostly CRLF already, and this is a pass over every byte of it.
+fn next_bare_lf(prev_cr: bool, buf: &[u8], from: usize) -> Option<usize> {
+    let rest = buf.get(from..)?;
+    let before = |i: usize| match (from + i).checked_sub(1) {
+        None => prev_cr,
+        Some(p) => buf.get(p) == Some(&b'\r'),
+    };
+    let mut offset = 0;
+    for block in rest.chunks(SCAN_BLOCK) {
+        let prev = if before(offset) { b'\r' } else { 0 };
+        let mut last = prev;
+        let mut found = false;
+        for &b in block {
+            found |= (b == b'\n') & (last != b'\r');
+            last = b;
+        }
+        if found {
+            let mut last = prev;
+            for (i, &b) in block.iter().enumerate() {
+                if b == b'\n' && last != b'\r' {
+                    return Some(from + offset + i);
+                }
+                last = b;
+            }
+        }
+        offset += block.len();
+    }
+    None
+}
+
 /// The number of line feeds in `data` not preceded by a carriage return.
 pub(crate) fn bare_lf_count(data: &[u8]) -> usize {
-    memchr::memchr_iter(b'\n', data)
-        .filter(|&i| i.checked_sub(1).and_then(|p| data.get(p)) != Some(&b'\r'))
-        .count()
+    let mut n = 0;
+    let mut from = 0;
+    while let Some(i) = next_bare_lf(false, data, from) {
+        n += 1;
+        from = i + 1;
+    }
+    n
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bare_line_feeds_are_found_across_blocks_and_calls() {
+        for len in [0, 1, 63, 64, 65, 200] {
+            for pos in 0..len {
+                let mut data = vec![b'a'; len];
+                data[pos] = b'\n';
+                assert_eq!(next_bare_lf(false, &data, 0), Some(pos));
+                assert_eq!(bare_lf_count(&data), 1);
+                if pos > 0 {
+                    data[pos - 1] = b'\r';
+                    assert_eq!(next_bare_lf(false, &data, 0), None, "CRLF at {pos}");
+                    assert_eq!(bare_lf_count(&data), 0);
+                } else {
+                    assert_eq!(next_bare_lf(true, &data, 0), None, "CR in the write before");
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let mut w = CrlfWriter::new(&mut out);
+        for chunk in b"a\r\nb\nc\r".chunks(1) {
+            w.write_all(chunk).unwrap();
+        }
+        w.write_all(b"\n\n").unwrap();
+        assert_eq!(out, b"a\r\nb\r\nc\r\n\r\n");
+    }
 
     const MSG: &[u8] = b"Received: from x\r\n\tby y\r\nFrom: a@b\r\nContent-Type: text/plain;\r\n charset=utf-8\r\nSubject: hi\r\nContent-MD5: abc\r\nContent-Transfer-Encoding: 8bit\r\n\r\nbody\r\n";
 
