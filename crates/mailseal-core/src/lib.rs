@@ -32,7 +32,7 @@
 //! [`encrypt_stream`] reads the head with `message::mime::read_head` (at most 8 KiB of body
 //! peeked), splits it into outer and MIME header fields, and copies an already-encrypted
 //! message through (`message::detect`). Otherwise it writes the outer headers and streams the
-//! inner entity, line ends canonicalised by `CrlfWriter` (memchr), into
+//! inner entity, line ends canonicalised by `CrlfWriter` (bare line feeds found 64 bytes at a time), into
 //!
 //! - S/MIME: `smime::encrypt::begin` → `EnvelopeWriter` (OpenSSL AES-CBC/GCM or
 //!   ChaCha20-Poly1305, CMS framing in BER indefinite lengths) → `Base64Lines` (76 columns,
