@@ -5,15 +5,16 @@
 
 Builds the release CLI, makes a realistic message (a base64 attachment in MIME) of --size
 MiB (25 by default), and times whole processes encrypting it at rest, each --runs times
-(3 by default), in turn: mailseal's CLI and Python package against `openssl cms -encrypt`,
-Python `cryptography`'s PKCS7 envelope builder, `gpg -z 0 --armor`, `sq encrypt` and
-pysequoia. For each case it prints the median wall time and the peak memory of each command
+(3 by default), in turn: mailseal's CLI (to a file and to a pipe), its Rust API (a small
+program holding the message in memory) and its Python package against `openssl cms -encrypt`,
+Python `cryptography`'s PKCS7 envelope builder, `gpg -z 0 --armor`, `sq encrypt`, pysequoia,
+and Stalwart's two pipelines rebuilt from the crates it uses (`benches/peer_pipelines.rs`:
+Sequoia's `Encryptor` + `Armorer`; the `cms` builder + `rsa` + base64 four characters at a
+time). For each case it prints the median wall time and the peak memory of each command
 (the operating system's accounting of that one child, `wait4`), each peer's time divided by
 mailseal's CLI time, and the limit of this machine's primitives from `openssl speed`.
 
-Speed is measured here and recorded in benches/README.md; no test asserts it. Stalwart's own
-two pipelines (Sequoia `Encryptor` + `Armorer`; the `cms` builder + `rsa`) rebuilt from their
-crates are not in this table yet.
+Speed is measured here and recorded in benches/README.md; no test asserts it.
 """
 
 from __future__ import annotations
@@ -119,11 +120,13 @@ def main() -> int:
 
     target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
     subprocess.run(
-        ["cargo", "build", "--release", "--locked", "-q", "-p", "mailseal-cli"],
+        ["cargo", "build", "--release", "--locked", "-q", "-p", "mailseal-cli",
+         "-p", "mailseal-benches", "--bin", "peer-pipelines"],
         cwd=REPO,
         check=True,
     )
     cli = str(target / "release" / "mailseal")
+    pipelines = str(target / "release" / "peer-pipelines")
     py = sys.executable
 
     work = Path(tempfile.mkdtemp(prefix="mailseal-compare-"))
@@ -155,19 +158,32 @@ def main() -> int:
                 f"open({out!r},'wb').write(b.encrypt(pkcs7.serialization.Encoding.SMIME, []))"
             )]
 
+        def piped(command: list[str]) -> list[str]:
+            return ["sh", "-c", " ".join(f"'{c}'" for c in command) + f" | cat > '{out}'"]
+
+        def ours(cert: Path, algorithm: str, extra: list[str] = []) -> list[tuple[str, list[str], bool]]:
+            command = [cli, "encrypt", "--key", str(cert), "--algorithm", algorithm, *extra, str(src)]
+            return [("mailseal CLI to a pipe", piped(command), True),
+                    ("mailseal Rust API", [pipelines, "mailseal-api", str(cert), str(src), out, algorithm], True)]
+
         cases = [
             ("S/MIME AES-128-CBC, RSA-3072", "aes-128-cbc",
              [cli, "encrypt", "--key", str(SMIME_CERT), "--algorithm", "aes128", "-o", out, str(src)],
-             [("mailseal Python", pymailseal("aes128", SMIME_CERT), have("mailseal")),
+             [*ours(SMIME_CERT, "aes128"),
+              ("mailseal Python", pymailseal("aes128", SMIME_CERT), have("mailseal")),
+              ("Stalwart pipeline (cms builder + rsa)", [pipelines, "cms-builder", str(SMIME_CERT), str(src), out, "aes128"], True),
               ("openssl cms", ["openssl", "cms", "-encrypt", "-aes128", "-in", str(src), "-out", out, str(SMIME_CERT)], True),
               ("Python cryptography", pycryptography("__import__('cryptography.hazmat.primitives.ciphers.algorithms', fromlist=['x']).AES128"), have("cryptography"))]),
             ("S/MIME AES-256-GCM, RSA-3072", "aes-256-gcm",
              [cli, "encrypt", "--key", str(SMIME_CERT), "--algorithm", "aes256-gcm", "-o", out, str(src)],
-             [("mailseal Python", pymailseal("aes256-gcm", SMIME_CERT), have("mailseal")),
+             [*ours(SMIME_CERT, "aes256-gcm"),
+              ("mailseal Python", pymailseal("aes256-gcm", SMIME_CERT), have("mailseal")),
               ("openssl cms", ["openssl", "cms", "-encrypt", "-aes-256-gcm", "-in", str(src), "-out", out, str(SMIME_CERT)], True)]),
             ("OpenPGP SEIPDv1 AES-256 armored, RSA-3072", "aes-256-cfb",
              [cli, "encrypt", "--key", str(PGP_CERT), "--algorithm", "aes256", "--pgp", "seipdv1", "-o", out, str(src)],
-             [("mailseal Python", pymailseal("aes256", PGP_CERT, ", pgp_format='seipdv1'"), have("mailseal")),
+             [*ours(PGP_CERT, "aes256", ["--pgp", "seipdv1"]),
+              ("mailseal Python", pymailseal("aes256", PGP_CERT, ", pgp_format='seipdv1'"), have("mailseal")),
+              ("Stalwart pipeline (Sequoia Encryptor + Armorer)", [pipelines, "sequoia-armorer", str(PGP_CERT), str(src), out], True),
               ("gpg -z 0 --armor", ["gpg", "--batch", "-q", "--yes", "--trust-model", "always", "-z", "0", "--armor",
                                     "--cipher-algo", "AES256", "-r", "alice@example.org", "-o", out, "-e", str(src)], True),
               ("sq encrypt", ["sq", "encrypt", "--recipient-cert", str(PGP_CERT), "--output", out, str(src)],
