@@ -154,11 +154,14 @@ struct Base64Body<R> {
     decoded: Vec<u8>,
     at: usize,
     done: bool,
+    /// The SIMD engine (AVX2 or NEON when the processor has it), strict as `STANDARD`.
+    engine: base64::engine::Simd,
 }
 
 impl<R: Read> Base64Body<R> {
     fn new(inner: R) -> Self {
         Base64Body {
+            engine: base64::engine::Simd::standard(base64::engine::general_purpose::PAD),
             inner,
             pending: Vec::with_capacity(CHUNK),
             decoded: Vec::with_capacity(CHUNK),
@@ -199,7 +202,7 @@ impl<R: Read> Base64Body<R> {
             }
             self.decoded.clear();
             self.at = 0;
-            base64::engine::general_purpose::STANDARD
+            self.engine
                 .decode_vec(
                     self.pending.get(..usable).unwrap_or_default(),
                     &mut self.decoded,
