@@ -119,12 +119,12 @@ def main() -> int:
     args = parser.parse_args()
 
     target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
-    subprocess.run(
-        ["cargo", "build", "--release", "--locked", "-q", "-p", "mailseal-cli",
-         "-p", "mailseal-benches", "--bin", "peer-pipelines"],
-        cwd=REPO,
-        check=True,
-    )
+    for package in ["mailseal-cli", "mailseal-benches"]:
+        subprocess.run(
+            ["cargo", "build", "--release", "--locked", "-q", "-p", package, "--bins"],
+            cwd=REPO,
+            check=True,
+        )
     cli = str(target / "release" / "mailseal")
     pipelines = str(target / "release" / "peer-pipelines")
     py = sys.executable
