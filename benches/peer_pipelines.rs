@@ -19,7 +19,9 @@ use sequoia_openpgp as openpgp;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let [_, mode, key, input, output, rest @ ..] = args.as_slice() else {
-        eprintln!("usage: peer-pipelines sequoia-armorer|cms-builder|mailseal-api KEY IN OUT [ALG]");
+        eprintln!(
+            "usage: peer-pipelines sequoia-armorer|cms-builder|mailseal-api KEY IN OUT [ALG]"
+        );
         std::process::exit(2);
     };
     let key = std::fs::read(key).unwrap();
