@@ -10,7 +10,12 @@
 //!
 //! Like Stalwart, the pipelines encrypt the whole body held in memory; the MIME framing
 //! around it (a few hundred bytes) is left out.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use std::io::Write;
 
