@@ -164,12 +164,7 @@ impl Client {
         if self.is_rest() {
             return self.rest_change_password(current, new, totp_code).await;
         }
-        check_password(new.expose())?;
-        if new == current {
-            return Err(Error::invalid(
-                "the new password is the same as the current one; choose another",
-            ));
-        }
+        check_new_password(current, new)?;
         let state = self.password_state().await?;
         if !state.has_password {
             return Err(Error::NotAvailable {
@@ -178,16 +173,7 @@ impl Client {
                     .into(),
             });
         }
-        let otp_code = match (state.totp_enabled, totp_code) {
-            (false, _) => None,
-            (true, Some(code)) => Some(code),
-            (true, None) => {
-                return Err(Error::invalid(
-                    "two-factor authentication is on: the current code from the authenticator \
-                     app is needed to change the password",
-                ));
-            }
-        };
+        let otp_code = code_for_change(state.totp_enabled, totp_code)?;
         self.update_password_object(AccountPasswordPatch {
             current_secret: Exposed(current),
             secret: Some(Exposed(new)),
@@ -197,5 +183,32 @@ impl Client {
         .await?;
         self.password_changed(new);
         Ok(PasswordChange::default())
+    }
+}
+
+/// What both APIs check before a password change: the local policy, and a new password.
+pub(crate) fn check_new_password(current: &Secret, new: &Secret) -> Result<(), Error> {
+    check_password(new.expose())?;
+    if new == current {
+        return Err(Error::invalid(
+            "the new password is the same as the current one; choose another",
+        ));
+    }
+    Ok(())
+}
+
+/// The TOTP code a password change sends: none when two-factor authentication is off, the
+/// caller's when it is on (an error without one).
+pub(crate) fn code_for_change(
+    totp_enabled: bool,
+    totp_code: Option<&str>,
+) -> Result<Option<&str>, Error> {
+    match (totp_enabled, totp_code) {
+        (false, _) => Ok(None),
+        (true, Some(code)) => Ok(Some(code)),
+        (true, None) => Err(Error::invalid(
+            "two-factor authentication is on: the current code from the authenticator app is \
+             needed to change the password",
+        )),
     }
 }

@@ -248,16 +248,7 @@ impl Client {
         }
         validate_url(enrollment.url.expose())?;
         enrollment.verify(new_code)?;
-        let otp_code = if self.totp_enabled().await? {
-            Some(current_code.ok_or_else(|| {
-                Error::invalid(
-                    "two-factor authentication is already on: the current code from the old \
-                     authenticator is needed to replace it",
-                )
-            })?)
-        } else {
-            None
-        };
+        let otp_code = code_to_replace(self.totp_enabled().await?, current_code)?;
         if self.sign_in_method() == SignInMethod::Password {
             self.sign_in_oauth()
                 .await
@@ -297,6 +288,22 @@ impl Client {
             }),
         })
         .await
+    }
+}
+
+/// The code enabling TOTP sends: none when it is off, the old authenticator's current code
+/// when it is on and is being replaced (an error without one).
+pub(crate) fn code_to_replace(
+    enabled: bool,
+    current_code: Option<&str>,
+) -> Result<Option<&str>, Error> {
+    match (enabled, current_code) {
+        (false, _) => Ok(None),
+        (true, Some(code)) => Ok(Some(code)),
+        (true, None) => Err(Error::invalid(
+            "two-factor authentication is already on: the current code from the old \
+             authenticator is needed to replace it",
+        )),
     }
 }
 

@@ -3,7 +3,9 @@
 //! two-factor authentication is on). On 0.14–0.15 the server first removes every app
 //! password and the TOTP secret (fixture 30): the answer says what went.
 
-use crate::account::password::{PasswordChange, PasswordState, check_password};
+use crate::account::password::{
+    PasswordChange, PasswordState, check_new_password, code_for_change,
+};
 use crate::client::Client;
 use crate::error::Error;
 use crate::secret::Secret;
@@ -36,23 +38,9 @@ impl Client {
         new: &Secret,
         totp_code: Option<&str>,
     ) -> Result<PasswordChange, Error> {
-        check_password(new.expose())?;
-        if new == current {
-            return Err(Error::invalid(
-                "the new password is the same as the current one; choose another",
-            ));
-        }
+        check_new_password(current, new)?;
         let before: AuthInfo = self.rest_get(AUTH).await?;
-        let code = match (before.otp_enabled, totp_code) {
-            (false, _) => None,
-            (true, Some(code)) => Some(code),
-            (true, None) => {
-                return Err(Error::invalid(
-                    "two-factor authentication is on: the current code from the authenticator \
-                     app is needed to change the password",
-                ));
-            }
-        };
+        let code = code_for_change(before.otp_enabled, totp_code)?;
         let hashed = Secret::new(hash_new(new.expose().as_bytes()));
         let body = [AuthAction::SetPassword {
             password: hashed.expose(),

@@ -3,7 +3,7 @@
 //! that does not start with `otpauth://` silently *replaces the password* (fixture 28), so
 //! the URL goes through the same local checks as on JMAP before anything is sent.
 
-use crate::account::totp::{TotpEnrollment, validate_url};
+use crate::account::totp::{TotpEnrollment, code_to_replace, validate_url};
 use crate::client::Client;
 use crate::credential::SignInMethod;
 use crate::error::Error;
@@ -33,16 +33,7 @@ impl Client {
             });
         }
         enrollment.verify(new_code)?;
-        let code = if self.totp_enabled().await? {
-            Some(current_code.ok_or_else(|| {
-                Error::invalid(
-                    "two-factor authentication is already on: the current code from the old \
-                     authenticator is needed to replace it",
-                )
-            })?)
-        } else {
-            None
-        };
+        let code = code_to_replace(self.totp_enabled().await?, current_code)?;
         let url = enrollment.url();
         let body = [AuthAction::EnableOtpAuth { url: url.expose() }];
         self.rest_post_confirmed(current_password, code, &body)
