@@ -79,17 +79,21 @@ pub fn encrypt(
         });
     }
     // The inner entity's exact length, so that S/MIME can be written as DER.
-    let body_len = if headers.is_binary() {
-        body.len()
+    let bare_lfs = if headers.is_binary() {
+        0
     } else {
-        body.len() + mime::bare_lf_count(body)
+        mime::bare_lf_count(body)
     };
+    let body_len = body.len() + bare_lfs;
     let inner_len = (headers.inner.len() + 2 + body_len) as u64;
     let mut out = Vec::with_capacity(message.len() * 4 / 3 + 2048);
     write_encrypted(
         &mut out,
         &headers,
-        Body::Slice(body),
+        Body::Slice {
+            data: body,
+            canonical: bare_lfs == 0,
+        },
         recipients,
         options,
         Framing::Definite(inner_len),
@@ -152,14 +156,18 @@ fn outer_headers(headers: &Headers) -> Vec<u8> {
 
 /// The body to encrypt: in memory (written in one call, no copy) or read as it comes.
 enum Body<'a> {
-    Slice(&'a [u8]),
+    /// `canonical`: the line ends are known to need no change (no bare line feed).
+    Slice {
+        data: &'a [u8],
+        canonical: bool,
+    },
     Reader(&'a mut dyn Read),
 }
 
 impl Body<'_> {
     fn copy_to(self, w: &mut impl Write) -> io::Result<()> {
         match self {
-            Body::Slice(s) => w.write_all(s),
+            Body::Slice { data, .. } => w.write_all(data),
             Body::Reader(r) => io::copy(r, w).map(drop),
         }
     }
@@ -170,7 +178,15 @@ impl Body<'_> {
 fn write_inner(w: &mut impl Write, headers: &Headers, body: Body<'_>) -> Result<(), Error> {
     w.write_all(&headers.inner).map_err(encrypt_io)?;
     w.write_all(b"\r\n").map_err(encrypt_io)?;
-    if headers.is_binary() {
+    if headers.is_binary()
+        || matches!(
+            body,
+            Body::Slice {
+                canonical: true,
+                ..
+            }
+        )
+    {
         body.copy_to(w).map_err(encrypt_io)?;
     } else {
         body.copy_to(&mut CrlfWriter::new(w)).map_err(encrypt_io)?;
