@@ -80,8 +80,7 @@ impl Client {
     /// state with it (Stalwart 0.14–0.15 removes every app password and the TOTP secret);
     /// `None` when it does not.
     pub fn password_change_warning(&self) -> Option<&'static str> {
-        self.is_rest()
-            .then_some(crate::rest::password::PASSWORD_CHANGE_WARNING)
+        self.is_rest().then_some(PASSWORD_CHANGE_WARNING)
     }
 
     /// Reads whether the account has a password and whether TOTP is on.
@@ -185,6 +184,11 @@ impl Client {
         Ok(PasswordChange::default())
     }
 }
+
+/// What callers are told before a password change on a REST server.
+pub(crate) const PASSWORD_CHANGE_WARNING: &str = "on this server (Stalwart 0.14–0.15) changing \
+    the password also removes every app password and turns two-factor authentication off; \
+    set them up again afterwards";
 
 /// What both APIs check before a password change: the local policy, and a new password.
 pub(crate) fn check_new_password(current: &Secret, new: &Secret) -> Result<(), Error> {

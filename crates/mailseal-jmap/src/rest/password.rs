@@ -4,7 +4,7 @@
 //! password and the TOTP secret (fixture 30): the answer says what went.
 
 use crate::account::password::{
-    PasswordChange, PasswordState, check_new_password, code_for_change,
+    PASSWORD_CHANGE_WARNING, PasswordChange, PasswordState, check_new_password, code_for_change,
 };
 use crate::client::Client;
 use crate::error::Error;
@@ -14,11 +14,6 @@ use super::actions::AuthAction;
 use super::envelope::AuthInfo;
 use super::sha512_crypt::hash_new;
 use super::{AUTH, app_names};
-
-/// What callers are told before a password change on a REST server.
-pub(crate) const PASSWORD_CHANGE_WARNING: &str = "on this server (Stalwart 0.14–0.15) changing \
-    the password also removes every app password and turns two-factor authentication off; \
-    set them up again afterwards";
 
 impl Client {
     /// [`Client::password_state`] on a REST server (a password is assumed: 0.15 does not
