@@ -3,18 +3,10 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use mailseal_benches::message;
 use mailseal_core::{
     Algorithm, EncryptOptions, Policy, PrivateKey, RecipientKey, decrypt, decrypt_stream, encrypt,
 };
-
-fn message(size: usize) -> Vec<u8> {
-    let mut m = b"From: a@example.net\r\nTo: alice@example.org\r\nSubject: bench\r\nMIME-Version: 1.0\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n".to_vec();
-    let line = b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n";
-    while m.len() < size {
-        m.extend_from_slice(line);
-    }
-    m
-}
 
 fn bench(c: &mut Criterion) {
     let recipients = |data: &[u8]| {
