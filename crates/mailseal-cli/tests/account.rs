@@ -242,49 +242,14 @@ async fn api_keys_through_the_cli() {
 /// reads the code from stdin. The test plays the authenticator app.
 #[tokio::test(flavor = "multi_thread")]
 async fn totp_enable_and_disable_through_the_cli() {
-    use std::io::{BufRead, BufReader, Write};
-    use std::process::{Command, Stdio};
-
     let s = TestServer::start(Config::default()).await.unwrap();
     let url = s.base_url();
     let secret = tokio::task::spawn_blocking(move || {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mailseal"))
-            .args([
-                "account", "--server", &url, "--user", ALICE, "totp", "enable", "--issuer", "Test",
-            ])
-            .env("MAILSEAL_PASSWORD", ALICE_PASSWORD)
-            .env_remove("MAILSEAL_TOTP_CODE")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut secret = String::new();
-        let mut line = String::new();
-        while stderr.read_line(&mut line).unwrap() > 0 {
-            if let Some(s) = line.trim().strip_prefix("Secret (base32): ") {
-                secret = s.to_owned();
-                break;
-            }
-            line.clear();
-        }
+        let args = [
+            "account", "--server", &url, "--user", ALICE, "totp", "enable", "--issuer", "Test",
+        ];
+        let (secret, totp) = common::enable_totp_interactively(&args, ALICE_PASSWORD, ALICE);
         assert_eq!(secret.len(), 32, "the recovery kit shows a 160-bit secret");
-        let totp = totp_rs::TOTP::new(
-            totp_rs::Algorithm::SHA1,
-            6,
-            1,
-            30,
-            totp_rs::Secret::Encoded(secret.clone()).to_bytes().unwrap(),
-            None,
-            ALICE.to_owned(),
-        )
-        .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        writeln!(stdin, "{}", totp.generate_current().unwrap()).unwrap();
-        drop(stdin);
-        let status = child.wait().unwrap();
-        assert!(status.success());
         totp
     })
     .await

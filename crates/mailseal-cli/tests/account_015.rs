@@ -2,9 +2,6 @@
 //! over the REST API the client finds by itself.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
-
 use serde_json::Value;
 
 use mailseal_testserver::config::{ALICE_PASSWORD, BOB_PASSWORD};
@@ -260,43 +257,11 @@ async fn totp_enable_and_disable_on_015() {
 
     let url = s.base_url();
     let totp = tokio::task::spawn_blocking(move || {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mailseal"))
-            .args([
-                "account", "--server", &url, "--user", ALICE, "--code", "totp", "enable",
-                "--issuer", "Test",
-            ])
-            .env("MAILSEAL_PASSWORD", ALICE_PASSWORD)
-            .env_remove("MAILSEAL_TOTP_CODE")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut secret = String::new();
-        let mut line = String::new();
-        while stderr.read_line(&mut line).unwrap() > 0 {
-            if let Some(s) = line.trim().strip_prefix("Secret (base32): ") {
-                secret = s.to_owned();
-                break;
-            }
-            line.clear();
-        }
-        let totp = totp_rs::TOTP::new(
-            totp_rs::Algorithm::SHA1,
-            6,
-            1,
-            30,
-            totp_rs::Secret::Encoded(secret).to_bytes().unwrap(),
-            None,
-            ALICE.to_owned(),
-        )
-        .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        writeln!(stdin, "{}", totp.generate_current().unwrap()).unwrap();
-        drop(stdin);
-        assert!(child.wait().unwrap().success());
-        totp
+        let args = [
+            "account", "--server", &url, "--user", ALICE, "--code", "totp", "enable", "--issuer",
+            "Test",
+        ];
+        common::enable_totp_interactively(&args, ALICE_PASSWORD, ALICE).1
     })
     .await
     .unwrap();
