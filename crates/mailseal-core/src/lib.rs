@@ -17,15 +17,22 @@
 //!                   └─ PGP/MIME, inline ──► pgp/decrypt
 //!                                             ▲ both take decryption_key's PrivateKey
 //!
+//! stored ────► message/addressees ── mime · detect (and decrypt's body readers)
+//!                   ├─ pkcs7-mime ────────► smime/addressees (decrypt's head reader)
+//!                   └─ PGP/MIME, inline ──► pgp/addressees (Sequoia's PacketParser)
+//!              → EncryptedFor { container, recipients: [RecipientId], algorithm }
+//!                (message/recipient_id sits below smime/ and pgp/, like options)
+//!
 //! error, time, ber, base64_lines: used everywhere; error imports nothing, the others import
 //! only error.
 //! (ber reads BER/DER for smime/decrypt and for the PKCS#7 and PKCS#12 files key/ reads.)
 //! ```
 //!
 //! Imports go one way, file by file (no two files import each other, also not through the
-//! crate root's re-exports): `key/` knows nothing of messages; `message/options` and
-//! `message/mime` sit below `smime/` and `pgp/`, which sit below `message/encrypt` and
-//! `message/decrypt`. `smime/` and `pgp/` mirror each other and never import each other.
+//! crate root's re-exports): `key/` knows nothing of messages; `message/options`,
+//! `message/recipient_id` and `message/mime` sit below `smime/` and `pgp/`, which sit below
+//! `message/encrypt`, `message/decrypt` and `message/addressees` (which also reads with
+//! `message/decrypt`'s body readers). `smime/` and `pgp/` mirror each other and never import each other.
 //!
 //! # The encryption hot path
 //!
@@ -55,6 +62,9 @@
 //! - [`encrypt`], [`encrypt_stream`], [`decrypt`], [`is_encrypted`] work on messages, with
 //!   [`EncryptOptions`] ([`Algorithm`], [`PgpFormat`]) and a [`PrivateKey`]. [`decrypt`]
 //!   returns the plaintext in a [`Zeroizing`] buffer, which wipes it when dropped.
+//! - [`encrypted_for`] lists whom a stored message is encrypted to ([`EncryptedFor`],
+//!   [`RecipientId`]), without a key; [`Recipients::addressees`] lists whom [`encrypt`] would
+//!   name, and [`EncryptedFor::is_exactly`] compares the two.
 //! - [`time`] formats and reads RFC 3339 times and Unix seconds, checked.
 //! - [`Error`] is the crate's one error type; [`Error::code`] gives its stable code. A failure
 //!   of the caller's own input or output is [`Error::Io`], `io.read`, `io.write` or
@@ -86,10 +96,12 @@ pub use key::report::{
     CertificateDetails, CertificateReport, CertificateRole, KeyDetails, KeyFormat, KeyReport,
     OpenPgpDetails, ServerSupport, X509Details,
 };
+pub use message::addressees::{Container, EncryptedFor, encrypted_for};
 pub use message::decrypt::{decrypt, decrypt_stream};
 pub use message::detect::is_encrypted;
 pub use message::encrypt::{EncryptedMessage, Outcome, encrypt, encrypt_stream};
 pub use message::options::{Algorithm, EncryptOptions, PgpFormat};
+pub use message::recipient_id::RecipientId;
 /// The buffer [`decrypt`] returns the plaintext in: it overwrites it with zeros when dropped
 /// (re-exported from the `zeroize` crate, so that callers name the same type).
 pub use zeroize::Zeroizing;

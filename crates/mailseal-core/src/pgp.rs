@@ -1,6 +1,7 @@
-//! PGP/MIME (RFC 3156) with Sequoia: written by [`encrypt`] and read by [`decrypt`]; the
-//! mirror of `smime`.
+//! PGP/MIME (RFC 3156) with Sequoia: written by [`encrypt`], read by [`decrypt`], its
+//! recipients listed by [`addressees`]; the mirror of `smime`.
 
+pub(crate) mod addressees;
 mod armor;
 pub(crate) mod decrypt;
 pub(crate) mod encrypt;

@@ -1,6 +1,7 @@
-//! S/MIME (RFC 8551): CMS (Auth)EnvelopedData written by [`encrypt`] and opened by
-//! [`decrypt`]; the mirror of `pgp`.
+//! S/MIME (RFC 8551): CMS (Auth)EnvelopedData written by [`encrypt`], opened by
+//! [`decrypt`], its recipients listed by [`addressees`]; the mirror of `pgp`.
 
+pub(crate) mod addressees;
 pub(crate) mod decrypt;
 pub(crate) mod encrypt;
 pub(crate) mod envelope;

@@ -146,7 +146,7 @@ fn carrying(e: Error) -> io::Error {
 }
 
 /// A base64 body decoded as it is read (line breaks and other white space skipped).
-struct Base64Body<R> {
+pub(crate) struct Base64Body<R> {
     inner: R,
     /// Base64 characters read but not decoded yet (an incomplete group of four).
     pending: Vec<u8>,
@@ -159,7 +159,7 @@ struct Base64Body<R> {
 }
 
 impl<R: Read> Base64Body<R> {
-    fn new(inner: R) -> Self {
+    pub(crate) fn new(inner: R) -> Self {
         Base64Body {
             engine: base64::engine::Simd::standard(base64::engine::general_purpose::PAD),
             inner,
@@ -249,7 +249,7 @@ enum PartState {
 
 /// The body of the second part of a PGP/MIME message (the armored OpenPGP message), read
 /// line by line from the multipart body.
-struct PgpPart<R> {
+pub(crate) struct PgpPart<R> {
     r: R,
     delimiter: Vec<u8>,
     state: PartState,
@@ -258,7 +258,7 @@ struct PgpPart<R> {
 }
 
 impl<R: BufRead> PgpPart<R> {
-    fn new(r: R, boundary: &str) -> Self {
+    pub(crate) fn new(r: R, boundary: &str) -> Self {
         PgpPart {
             r,
             delimiter: format!("--{boundary}").into_bytes(),
@@ -328,7 +328,7 @@ fn bad(detail: &str) -> Error {
     .into()
 }
 
-fn decode_body(headers: &Headers, body: &[u8]) -> Result<Vec<u8>, Error> {
+pub(crate) fn decode_body(headers: &Headers, body: &[u8]) -> Result<Vec<u8>, Error> {
     match headers.transfer_encoding.as_deref() {
         Some("base64") => {
             let clean: Vec<u8> = body

@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex};
 
 use sequoia_openpgp as openpgp;
 
+use openpgp::packet::Key;
+use openpgp::packet::key::{PublicParts, UnspecifiedRole};
 use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Recipient};
 use openpgp::types::{Features, SymmetricAlgorithm};
 use openpgp::{Cert, Fingerprint, KeyHandle};
@@ -80,6 +82,41 @@ fn boundary() -> Result<String, EncryptError> {
     Ok(format!("=_mailseal_{}", hex_upper(&r).to_ascii_lowercase()))
 }
 
+/// Whether `certs` are encrypted to with SEIPDv2 under `format`: on request, or by default
+/// when every recipient is a v6 key. SEIPDv1 cannot be used with a v6 key.
+pub(crate) fn uses_seipdv2(
+    certs: &[(Cert, Vec<Fingerprint>)],
+    format: PgpFormat,
+) -> Result<bool, EncryptError> {
+    let all_v6 = certs
+        .iter()
+        .all(|(c, _)| c.primary_key().key().version() == 6);
+    let any_v6 = certs
+        .iter()
+        .any(|(c, _)| c.primary_key().key().version() == 6);
+    match format {
+        PgpFormat::Auto => Ok(all_v6),
+        PgpFormat::Seipdv1 if any_v6 => Err(EncryptError::Seipdv1WithV6Key),
+        PgpFormat::Seipdv1 => Ok(false),
+        PgpFormat::Seipdv2 => Ok(true),
+    }
+}
+
+/// The keys a message to `certs` gets a PKESK for, in the order they are written.
+pub(crate) fn encryption_keys(
+    certs: &[(Cert, Vec<Fingerprint>)],
+) -> Vec<&Key<PublicParts, UnspecifiedRole>> {
+    // The recipients were validated when `Recipients` was made; here we only look the keys up.
+    certs
+        .iter()
+        .flat_map(|(cert, fingerprints)| {
+            cert.keys()
+                .filter(|k| fingerprints.contains(&k.key().fingerprint()))
+                .map(|k| k.key())
+        })
+        .collect()
+}
+
 /// Writes the outer headers and the PGP/MIME structure up to the armor, and returns the
 /// writer for the inner entity.
 pub(crate) fn begin<'a, W: Write>(
@@ -98,27 +135,8 @@ pub(crate) fn begin<'a, W: Write>(
             return Err(backend(format!("no OpenPGP cipher for {algorithm}")).into());
         }
     };
-    let all_v6 = certs
-        .iter()
-        .all(|(c, _)| c.primary_key().key().version() == 6);
-    let any_v6 = certs
-        .iter()
-        .any(|(c, _)| c.primary_key().key().version() == 6);
-    let seipdv2 = match format {
-        PgpFormat::Auto => all_v6,
-        PgpFormat::Seipdv1 if any_v6 => return Err(EncryptError::Seipdv1WithV6Key.into()),
-        PgpFormat::Seipdv1 => false,
-        PgpFormat::Seipdv2 => true,
-    };
-    // The recipients were validated when `Recipients` was made; here we only look the keys up.
-    let keys: Vec<_> = certs
-        .iter()
-        .flat_map(|(cert, fingerprints)| {
-            cert.keys()
-                .filter(|k| fingerprints.contains(&k.key().fingerprint()))
-                .map(|k| k.key())
-        })
-        .collect();
+    let seipdv2 = uses_seipdv2(certs, format)?;
+    let keys = encryption_keys(certs);
     if keys.is_empty() {
         return Err(backend("no encryption key left to encrypt to").into());
     }

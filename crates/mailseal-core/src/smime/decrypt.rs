@@ -96,38 +96,16 @@ pub(crate) fn decrypt_stream(
         return Err(DecryptError::NoMatchingKey.into());
     };
     let mut s = BerStream::new(input);
-    let expect = |s: &mut BerStream<_>, tag: u8, what: &str| -> Result<(Header, u64), Error> {
-        let h = s.header(None).map_err(stream_error)?;
-        if h.tag != tag {
-            return Err(malformed(what).into());
-        }
-        Ok((h, s.pos()))
-    };
-    let ci = expect(&mut s, 0x30, "not a CMS ContentInfo")?;
-    let oid = whole(&mut s)?;
-    let (oid, _) = ber::read(&oid).map_err(DecryptError::from)?;
-    let content_type = oid_of(&oid)?;
-    let auth = if content_type == ID_ENVELOPED_DATA {
-        false
-    } else if content_type == ID_AUTH_ENVELOPED_DATA {
-        true
-    } else {
-        return Err(DecryptError::NotEncrypted.into());
-    };
-    let explicit = expect(&mut s, 0xa0, "ContentInfo without content")?;
-    let env = expect(&mut s, 0x30, "not (Auth)EnvelopedData")?;
-    let _version = whole(&mut s)?;
-    let mut infos = whole(&mut s)?;
-    if infos.first() == Some(&0xa0) {
-        // originatorInfo: not needed to decrypt.
-        infos = whole(&mut s)?;
-    }
-    let (recipient_infos, _) = ber::read(&infos).map_err(DecryptError::from)?;
-    let eci = expect(&mut s, 0x30, "no encryptedContentInfo")?;
-    let _content_type = whole(&mut s)?;
-    let alg = whole(&mut s)?;
-    let alg = AlgorithmIdentifierOwned::from_der(&ber::to_der(&alg).map_err(DecryptError::from)?)
-        .map_err(|_| malformed("bad content encryption algorithm"))?;
+    let Head {
+        ci,
+        explicit,
+        env,
+        eci,
+        auth,
+        recipient_infos,
+        alg,
+    } = read_head(&mut s)?;
+    let (recipient_infos, _) = ber::read(&recipient_infos).map_err(DecryptError::from)?;
     let content = ContentAlg::from_identifier(&alg)?;
     let cek = recover_cek(&recipient_infos, key, cert.as_deref(), content.key_len())?;
     let tag = s.peek().map_err(stream_error)?;
@@ -218,6 +196,68 @@ pub(crate) fn decrypt_stream(
             write(out, &plain)
         }
     }
+}
+
+/// The front of a CMS ContentInfo holding (Auth)EnvelopedData, read up to the encrypted
+/// content: everything needed to know who it is for and how it is encrypted. The headers
+/// (with the stream position after each) are kept so that the caller can check that the
+/// structures close where they should.
+pub(crate) struct Head {
+    pub(crate) ci: (Header, u64),
+    pub(crate) explicit: (Header, u64),
+    pub(crate) env: (Header, u64),
+    pub(crate) eci: (Header, u64),
+    /// AuthEnvelopedData (RFC 5083) rather than EnvelopedData.
+    pub(crate) auth: bool,
+    /// The encoded RecipientInfos SET, as read (BER or DER).
+    pub(crate) recipient_infos: Vec<u8>,
+    /// The content-encryption algorithm.
+    pub(crate) alg: AlgorithmIdentifierOwned,
+}
+
+/// Reads [`Head`] from the start of `s`, or fails with [`DecryptError::NotEncrypted`] for
+/// any other CMS content type. Nothing after the algorithm identifier is read.
+pub(crate) fn read_head(s: &mut BerStream<impl BufRead>) -> Result<Head, Error> {
+    let expect = |s: &mut BerStream<_>, tag: u8, what: &str| -> Result<(Header, u64), Error> {
+        let h = s.header(None).map_err(stream_error)?;
+        if h.tag != tag {
+            return Err(malformed(what).into());
+        }
+        Ok((h, s.pos()))
+    };
+    let ci = expect(s, 0x30, "not a CMS ContentInfo")?;
+    let oid = whole(s)?;
+    let (oid, _) = ber::read(&oid).map_err(DecryptError::from)?;
+    let content_type = oid_of(&oid)?;
+    let auth = if content_type == ID_ENVELOPED_DATA {
+        false
+    } else if content_type == ID_AUTH_ENVELOPED_DATA {
+        true
+    } else {
+        return Err(DecryptError::NotEncrypted.into());
+    };
+    let explicit = expect(s, 0xa0, "ContentInfo without content")?;
+    let env = expect(s, 0x30, "not (Auth)EnvelopedData")?;
+    let _version = whole(s)?;
+    let mut recipient_infos = whole(s)?;
+    if recipient_infos.first() == Some(&0xa0) {
+        // originatorInfo: certificates and CRLs, not needed.
+        recipient_infos = whole(s)?;
+    }
+    let eci = expect(s, 0x30, "no encryptedContentInfo")?;
+    let _content_type = whole(s)?;
+    let alg = whole(s)?;
+    let alg = AlgorithmIdentifierOwned::from_der(&ber::to_der(&alg).map_err(DecryptError::from)?)
+        .map_err(|_| malformed("bad content encryption algorithm"))?;
+    Ok(Head {
+        ci,
+        explicit,
+        env,
+        eci,
+        auth,
+        recipient_infos,
+        alg,
+    })
 }
 
 /// A content-encryption algorithm with its IV or nonce.
