@@ -335,9 +335,10 @@ impl From<mailseal_jmap::Error> for ApiError {
             | E::WrongPassword
             | E::WrongTotpCode => ErrorKind::Authentication,
             E::NotAvailable { .. } => ErrorKind::NotAvailable,
-            E::WeakPassword { .. } | E::InvalidInput { .. } | E::InsecureUrl { .. } => {
-                ErrorKind::InvalidInput
-            }
+            E::WeakPassword { .. }
+            | E::InvalidInput { .. }
+            | E::InsecureUrl { .. }
+            | E::StateFile { .. } => ErrorKind::InvalidInput,
             E::Transport { .. } => ErrorKind::Transport,
             _ => ErrorKind::Server,
         };

@@ -11,7 +11,7 @@ use url::Url;
 use crate::credential::{Credential, SignInMethod};
 use crate::envelope::{self, GetArgs, GetResponse, QueryArgs, QueryResponse, Request};
 use crate::error::Error;
-use crate::http::{self, Server, json_body, read_json};
+use crate::http::{self, Server, json_body};
 use crate::oauth::OAuthTokens;
 use crate::oauth::discovery::discover;
 use crate::oauth::login;
@@ -69,6 +69,9 @@ impl Client {
                 account_id: String::new(),
                 api_url: String::new(),
                 stalwart_jmap: false,
+                upload_url: None,
+                download_url: None,
+                limits: session::Limits::default(),
             },
             api_url: session_url.clone(),
             server,
@@ -169,6 +172,11 @@ impl Client {
         self.sign_in.totp_turned_off();
     }
 
+    /// Where JMAP requests go.
+    pub(crate) fn api_url(&self) -> &Url {
+        &self.api_url
+    }
+
     /// A URL on the server.
     pub(crate) fn url(&self, path: &str) -> Result<Url, Error> {
         self.server.url(path)
@@ -177,6 +185,15 @@ impl Client {
     /// Sends the request `build` makes to `url` with the current authorization; on a
     /// refusal the sign-in can answer (refresh, sign in again, ask for a code), retries once.
     pub(crate) async fn send<F>(&self, url: &Url, build: F) -> Result<Value, Error>
+    where
+        F: Fn(&reqwest::Client, Url) -> Result<reqwest::RequestBuilder, Error>,
+    {
+        let body = self.send_bytes(url, build).await?;
+        serde_json::from_slice(&body).map_err(|e| Error::protocol(format!("invalid JSON: {e}")))
+    }
+
+    /// Like [`Client::send`], for any answer: the body of a 2xx answer as it came.
+    pub(crate) async fn send_bytes<F>(&self, url: &Url, build: F) -> Result<bytes::Bytes, Error>
     where
         F: Fn(&reqwest::Client, Url) -> Result<reqwest::RequestBuilder, Error>,
     {
@@ -191,7 +208,7 @@ impl Client {
                 )
                 .send()
                 .await?;
-            match read_json(resp).await {
+            match http::read_bytes(resp).await {
                 Err(e) if !retried => {
                     retried = true;
                     self.sign_in.recover(e).await?;

@@ -89,6 +89,33 @@ pub(crate) fn read_response<R: DeserializeOwned>(value: Value) -> Result<R, Erro
     serde_json::from_value(args).map_err(|e| Error::protocol(format!("{name} answer: {e}")))
 }
 
+/// The answer to the call `id` in a response with several calls: its arguments, or its
+/// method-level error; a response without that call is a protocol error.
+pub(crate) fn read_method_answer(value: &Value, id: &str) -> Result<Result<Value, Error>, Error> {
+    let responses = value
+        .get("methodResponses")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Error::protocol("JMAP response without methodResponses"))?;
+    let found = responses
+        .iter()
+        .find_map(|r| match r.as_array().map(Vec::as_slice) {
+            Some([Value::String(name), args, Value::String(call)]) if call == id => {
+                Some((name.as_str(), args))
+            }
+            _ => None,
+        });
+    let (name, args) = found.ok_or_else(|| Error::protocol(format!("no response to call {id}")))?;
+    if name == "error" {
+        let e: MethodErrorObject = serde_json::from_value(args.clone())
+            .map_err(|e| Error::protocol(format!("method error: {e}")))?;
+        return Ok(Err(Error::Method {
+            kind: e.kind,
+            description: e.description,
+        }));
+    }
+    Ok(Ok(args.clone()))
+}
+
 /// `null` read as the type's default (Stalwart sends `null` for empty `/set` maps).
 fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
 where
@@ -246,6 +273,20 @@ struct ValidationError {
     kind: String,
     #[serde(default)]
     property: String,
+}
+
+/// A SetError read from its JSON (`notCreated.<id>`, `notDestroyed.<id>`).
+pub(crate) fn set_error(value: &Value) -> SetError {
+    SetErrorObject::deserialize(value).map_or_else(
+        |_| SetError {
+            kind: String::new(),
+            description: None,
+            properties: Vec::new(),
+            validation_errors: Vec::new(),
+            hint: None,
+        },
+        SetError::from,
+    )
 }
 
 impl From<SetErrorObject> for SetError {

@@ -52,10 +52,27 @@ pub enum Error {
         /// The server's detail text.
         detail: String,
     },
-    /// The server answered 429: too many attempts; wait before trying again.
+    /// The server answered 429: too many attempts (or uploads); wait before trying again.
     RateLimited {
         /// The server's detail text.
         detail: String,
+        /// The seconds the server asked to wait (`Retry-After`), if it said.
+        retry_after: Option<u64>,
+    },
+    /// The server (or a proxy before it) answered 502, 503 or 504: it cannot answer now.
+    Unavailable {
+        /// The HTTP status.
+        status: u16,
+        /// The seconds the server asked to wait (`Retry-After`), if it said.
+        retry_after: Option<u64>,
+    },
+    /// The state file of a long job (see [`Client::encrypt_existing`](crate::Client::encrypt_existing))
+    /// cannot be read, written, or belongs to another account or key.
+    StateFile {
+        /// The file.
+        path: String,
+        /// What is wrong, in words.
+        reason: String,
     },
     /// Another HTTP-level refusal (problem+json), e.g. `notRequest` or `notJSON`.
     Request {
@@ -149,6 +166,8 @@ impl Error {
             Error::HttpForbidden { .. } => "jmap.http_forbidden",
             Error::RateLimited { .. } => "jmap.rate_limited",
             Error::Request { .. } => "jmap.request_rejected",
+            Error::Unavailable { .. } => "jmap.server_unavailable",
+            Error::StateFile { .. } => "jmap.state_file",
             Error::Method { kind, .. } => match kind.as_str() {
                 "forbidden" => "jmap.forbidden",
                 "unknownMethod" => "jmap.unknown_method",
@@ -193,6 +212,43 @@ impl Error {
         }
     }
 
+    /// Whether trying the same request again later may succeed: the connection failed, the
+    /// server asked to slow down (429), was unavailable (502, 503, 504) or said so
+    /// (`serverUnavailable`).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Transport { .. } | Error::RateLimited { .. } | Error::Unavailable { .. } => true,
+            Error::Request { status, .. } => matches!(status, 500 | 502 | 503 | 504),
+            Error::Method { kind, .. } => kind == "serverUnavailable",
+            _ => false,
+        }
+    }
+
+    /// The seconds the server asked to wait before the next try (`Retry-After` on a 429).
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Error::RateLimited { retry_after, .. } | Error::Unavailable { retry_after, .. } => {
+                *retry_after
+            }
+            _ => None,
+        }
+    }
+
+    /// The same error with the `Retry-After` the answer carried.
+    pub(crate) fn with_retry_after(self, secs: Option<u64>) -> Self {
+        match self {
+            Error::RateLimited { detail, .. } => Error::RateLimited {
+                detail,
+                retry_after: secs,
+            },
+            Error::Unavailable { status, .. } => Error::Unavailable {
+                status,
+                retry_after: secs,
+            },
+            other => other,
+        }
+    }
+
     pub(crate) fn protocol(detail: impl Into<String>) -> Self {
         Error::Protocol {
             detail: detail.into(),
@@ -225,10 +281,15 @@ impl fmt::Display for Error {
                 "the server refused access ({detail}); an app password may not be allowed \
                  from this address"
             ),
-            Error::RateLimited { detail } => write!(
+            Error::RateLimited { detail, .. } => write!(
                 f,
                 "too many attempts ({detail}); wait a few minutes before trying again"
             ),
+            Error::Unavailable { status, .. } => write!(
+                f,
+                "the server is unavailable right now (HTTP {status}); try again later"
+            ),
+            Error::StateFile { path, reason } => write!(f, "state file {path}: {reason}"),
             Error::Request {
                 status,
                 kind,
@@ -323,6 +384,8 @@ impl fmt::Debug for Error {
             Error::HttpForbidden { .. } => "HttpForbidden",
             Error::RateLimited { .. } => "RateLimited",
             Error::Request { .. } => "Request",
+            Error::Unavailable { .. } => "Unavailable",
+            Error::StateFile { .. } => "StateFile",
             Error::Method { .. } => "Method",
             Error::Set(_) => "Set",
             Error::NotAvailable { .. } => "NotAvailable",

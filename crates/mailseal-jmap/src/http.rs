@@ -165,8 +165,59 @@ impl std::io::Write for ByteCounter {
 /// Reads a JSON answer, mapping error statuses and problem+json bodies.
 pub(crate) async fn read_json(resp: reqwest::Response) -> Result<Value, Error> {
     let status = resp.status();
+    let retry_after = retry_after(resp.headers());
     let bytes = resp.bytes().await?;
-    answer_json(status.as_u16(), &bytes)
+    answer_json(status.as_u16(), &bytes).map_err(|e| e.with_retry_after(retry_after))
+}
+
+/// Reads an answer's body, mapping error statuses and problem+json bodies like
+/// [`read_json`].
+pub(crate) async fn read_bytes(resp: reqwest::Response) -> Result<bytes::Bytes, Error> {
+    let status = resp.status();
+    let retry_after = retry_after(resp.headers());
+    let bytes = resp.bytes().await?;
+    if status.is_success() {
+        return Ok(bytes);
+    }
+    match answer_json(status.as_u16(), &bytes) {
+        Err(e) => Err(e.with_retry_after(retry_after)),
+        Ok(_) => Err(Error::protocol(format!("HTTP {status}"))),
+    }
+}
+
+/// The delay a `Retry-After` header asks for, in seconds (RFC 9110 §10.2.3: a number of
+/// seconds or an HTTP date).
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    let text = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = text.parse::<u64>() {
+        return Some(secs);
+    }
+    let at = humantime::parse_rfc3339_weak(text)
+        .ok()
+        .or_else(|| httpdate(text))?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .map_or(0, |d| d.as_secs()),
+    )
+}
+
+/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
+fn httpdate(text: &str) -> Option<std::time::SystemTime> {
+    let rest = text.split_once(", ")?.1.strip_suffix(" GMT")?;
+    let mut parts = rest.split(' ');
+    let day = parts.next()?;
+    let month = parts.next()?;
+    let year = parts.next()?;
+    let time = parts.next()?;
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| *m == month)? + 1;
+    humantime::parse_rfc3339(&format!("{year}-{month:02}-{day:0>2}T{time}Z")).ok()
 }
 
 /// The JSON of an answer with `status` and `body`, or the error it stands for.
@@ -184,7 +235,14 @@ pub(crate) fn answer_json(status: u16, body: &[u8]) -> Result<Value, Error> {
         401 => Error::Unauthorized { detail },
         402 => Error::TotpRequired { detail },
         403 => Error::HttpForbidden { detail },
-        429 => Error::RateLimited { detail },
+        429 => Error::RateLimited {
+            detail,
+            retry_after: None,
+        },
+        502..=504 => Error::Unavailable {
+            status,
+            retry_after: None,
+        },
         code => Error::Request {
             status: code,
             kind: text("type").unwrap_or_else(|| "about:blank".into()),
@@ -258,6 +316,32 @@ mod tests {
         let h = authorization(&Secret::new("Basic YWxpY2U6cGFzc3dvcmQ=")).unwrap();
         assert!(h.is_sensitive());
         assert!(!format!("{h:?}").contains("YWxp"));
+    }
+
+    #[test]
+    fn retry_after_is_read_in_both_forms() {
+        let mut h = reqwest::header::HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
+        h.insert(
+            reqwest::header::RETRY_AFTER,
+            HeaderValue::from_static("120"),
+        );
+        assert_eq!(retry_after(&h), Some(120));
+        h.insert(
+            reqwest::header::RETRY_AFTER,
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
+        );
+        assert_eq!(retry_after(&h), Some(0));
+        h.insert(
+            reqwest::header::RETRY_AFTER,
+            HeaderValue::from_static("soon"),
+        );
+        assert_eq!(retry_after(&h), None);
+        assert_eq!(
+            httpdate("Sun, 06 Nov 1994 08:49:37 GMT")
+                .map(|t| { t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() }),
+            Some(784_111_777)
+        );
     }
 
     #[test]

@@ -42,12 +42,14 @@
 pub mod account;
 mod client;
 mod credential;
+pub mod encrypt_existing;
 mod envelope;
 mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 mod http;
+pub mod mail;
 pub mod oauth;
 mod objects;
 mod options;
@@ -72,4 +74,4 @@ pub use oauth::{DeviceSignIn, OAuthTokens, approve_device};
 pub use options::{ConnectOptions, OAuthOptions};
 pub use rest::ServerApi;
 pub use secret::Secret;
-pub use session::{STALWART_CAPABILITY, Session};
+pub use session::{Limits, STALWART_CAPABILITY, Session};

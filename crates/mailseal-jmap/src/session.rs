@@ -24,6 +24,49 @@ pub struct Session {
     pub api_url: String,
     /// Whether the server offers Stalwart's `x:` methods (0.16 and later).
     pub stalwart_jmap: bool,
+    /// Where blobs are uploaded (`uploadUrl`, a template with `{accountId}`).
+    pub upload_url: Option<String>,
+    /// Where blobs are downloaded (`downloadUrl`, a template with `{accountId}`, `{blobId}`,
+    /// `{name}` and `{type}`).
+    pub download_url: Option<String>,
+    /// The server's limits (`urn:ietf:params:jmap:core`).
+    pub limits: Limits,
+}
+
+/// The limits a JMAP server announces in its session (RFC 8620 §2, `urn:ietf:params:jmap:core`).
+///
+/// Missing values are read as the RFC's minimum recommendations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Limits {
+    /// Largest upload in bytes.
+    pub max_size_upload: u64,
+    /// Uploads in flight at once.
+    pub max_concurrent_upload: usize,
+    /// Largest request body in bytes.
+    pub max_size_request: u64,
+    /// Requests in flight at once.
+    pub max_concurrent_requests: usize,
+    /// Method calls in one request.
+    pub max_calls_in_request: usize,
+    /// Ids in one `/get`.
+    pub max_objects_in_get: usize,
+    /// Objects in one `/set` (or `Email/import`).
+    pub max_objects_in_set: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_size_upload: 50_000_000,
+            max_concurrent_upload: 4,
+            max_size_request: 10_000_000,
+            max_concurrent_requests: 4,
+            max_calls_in_request: 16,
+            max_objects_in_get: 500,
+            max_objects_in_set: 500,
+        }
+    }
 }
 
 /// The parts of the session object the client reads.
@@ -43,6 +86,8 @@ struct SessionObject {
     download_url: Option<String>,
     #[serde(default)]
     event_source_url: Option<String>,
+    #[serde(default)]
+    capabilities: BTreeMap<String, Value>,
 }
 
 #[derive(Deserialize)]
@@ -89,11 +134,19 @@ pub(crate) fn parse_session(
         .account_capabilities
         .contains_key(STALWART_CAPABILITY)
         || object.primary_accounts.contains_key(STALWART_CAPABILITY);
+    let limits = object
+        .capabilities
+        .get("urn:ietf:params:jmap:core")
+        .and_then(|core| Limits::deserialize(core).ok())
+        .unwrap_or_default();
     Ok(Session {
         username: object.username.clone(),
         account_id: account_id.clone(),
         api_url: api_url.to_string(),
         stalwart_jmap,
+        upload_url: object.upload_url.clone(),
+        download_url: object.download_url.clone(),
+        limits,
     })
 }
 
