@@ -33,6 +33,14 @@ impl Clock {
         unix_seconds(self.now())
     }
 
+    /// The current server time in milliseconds since the Unix epoch (upload windows).
+    pub fn unix_millis(&self) -> i64 {
+        match self.now().duration_since(UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+            Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
+        }
+    }
+
     /// Runs the clock `secs` seconds ahead of (or, if negative, behind) the system time.
     /// Unfreezes a frozen clock.
     pub fn set_offset(&self, secs: i64) {

@@ -211,6 +211,35 @@ impl Default for OAuthConfig {
     }
 }
 
+/// Upload limits (the admin's `x:Jmap` settings and the session's `maxSizeUpload`); the
+/// defaults are the real server's. Tests can shrink them, e.g. 20 uploads per 2-second
+/// window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct UploadLimits {
+    /// `maxUploadSize` (and the session's `maxSizeUpload`): larger uploads answer 400
+    /// `maxSizeUpload`, 50,000,000.
+    pub max_upload_size: usize,
+    /// `maxUploadCount`: uploads per account and window, 1000.
+    pub max_upload_count: u64,
+    /// `uploadQuota`: bytes per account and window, 50,000,000.
+    pub upload_quota: u64,
+    /// `uploadTtl` in milliseconds: the length of a quota window, and how long an upload
+    /// stays importable, 3,600,000.
+    pub upload_ttl_ms: u64,
+}
+
+impl Default for UploadLimits {
+    fn default() -> Self {
+        Self {
+            max_upload_size: 50_000_000,
+            max_upload_count: 1000,
+            upload_quota: 50_000_000,
+            upload_ttl_ms: 3_600_000,
+        }
+    }
+}
+
 /// The administrator of a 0.15 server's configuration file
 /// (`authentication.fallback-admin`): not a principal, every permission, no self-service.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -258,6 +287,8 @@ pub struct Config {
     pub oauth_metadata_overrides: BTreeMap<String, String>,
     /// The fallback administrator of 0.15 mode (`admin` in the recordings), if any.
     pub fallback_admin: Option<FallbackAdmin>,
+    /// Upload size, quota and lifetime.
+    pub uploads: UploadLimits,
 }
 
 impl Default for Config {
@@ -291,6 +322,7 @@ impl Default for Config {
             session_overrides: BTreeMap::new(),
             oauth_metadata_overrides: BTreeMap::new(),
             fallback_admin: None,
+            uploads: UploadLimits::default(),
         }
     }
 }

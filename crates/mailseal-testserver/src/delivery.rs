@@ -7,8 +7,8 @@
 //! * With `encryptionAtRest` `Disabled`, or with an OpenPGP key, or with S/MIME
 //!   certificates that all carry RSA keys, the message counts as **stored**: it is recorded
 //!   in the account's part of the state ([`MailStore::stored`]) as received, together with
-//!   the encryption the real server would have applied. This server does not encrypt it and
-//!   does not serve it (`Email/get`, downloads and the like do not exist here).
+//!   the encryption the real server would have applied. This server does not encrypt it; it
+//!   serves it as received (plus `Delivered-To`) in Inbox over JMAP (see [`crate::mail`]).
 //! * With an S/MIME certificate whose key is not RSA (an EC key of any curve, for example)
 //!   the real server's encryption fails (it reads the certificate's `subjectPublicKey` as a
 //!   PKCS#1 `RSAPublicKey`, and an EC point starts with an OCTET STRING tag), and the failure
@@ -325,7 +325,9 @@ fn blob_id(message: &[u8]) -> String {
 impl TestServer {
     /// Delivers `message` from the envelope sender `return_path` to the local address
     /// `rcpt`, as the real server's SMTP listener on 127.0.0.1:10025 would (see
-    /// [`crate::delivery`]): `Stored` when the account stores it (plain or, on the real
+    /// [`crate::delivery`]): `Stored` when the account stores it (it is then also served
+    /// over JMAP: an e-mail in Inbox, without keywords, `receivedAt` now, its bytes
+    /// `Delivered-To: <rcpt>` followed by `message`; this server does not encrypt it) (plain or, on the real
     /// server, encrypted at rest), `Queued` when encryption at rest fails temporarily (an
     /// S/MIME certificate with an EC key). Fails with [`Error::UnknownUser`] for an address
     /// that is not an account's.
@@ -336,13 +338,24 @@ impl TestServer {
         message: &[u8],
     ) -> Result<Delivery, Error> {
         let now = self.shared().clock.unix();
-        deliver(
-            &mut self.shared().directory(),
-            now,
-            rcpt,
-            return_path,
-            message,
-        )
+        let mut dir = self.shared().directory();
+        let outcome = deliver(&mut dir, now, rcpt, return_path, message)?;
+        if let Delivery::Stored { .. } = outcome
+            && let Some(account_id) = dir.account_id_by_login(rcpt)
+        {
+            // Served over JMAP as the real server stores it: `Delivered-To` first, in Inbox.
+            let mut raw = format!("Delivered-To: {}\r\n", rcpt.trim().to_lowercase()).into_bytes();
+            raw.extend_from_slice(message);
+            let inbox = std::collections::BTreeSet::from([0]);
+            self.shared().mail().account(account_id).insert_email(
+                std::sync::Arc::from(raw),
+                inbox,
+                std::collections::BTreeSet::new(),
+                now,
+                true,
+            );
+        }
+        Ok(outcome)
     }
 
     /// The delivery queue (`x:QueuedMessage`), oldest first.

@@ -22,6 +22,7 @@ use serde_json::{Map, Value, json};
 use crate::auth::AccessToken;
 use crate::directory::Directory;
 use crate::ids::{decode_id, encode_id};
+use crate::mail;
 use crate::objects;
 use crate::problem::Problem;
 use crate::session::state_for;
@@ -96,6 +97,8 @@ pub fn handle(
         });
     }
 
+    // The search index catches up once the request has returned (see `crate::mail`).
+    shared.mail().index_pending();
     let state = state_for(token.account_id, &token.account_permissions.ordered());
     let method_responses: Vec<Value> = responses
         .into_iter()
@@ -135,6 +138,17 @@ fn run_call(
     {
         return Err(MethodError::UnknownMethod(format!(
             "Method {} requires capability urn:ietf:params:jmap:core which is not present in \
+             the \"using\" property.",
+            call.name
+        )));
+    }
+    if matches!(
+        method.object,
+        ObjectType::Email | ObjectType::Mailbox | ObjectType::Thread
+    ) && !using.iter().any(|u| u == "urn:ietf:params:jmap:mail")
+    {
+        return Err(MethodError::UnknownMethod(format!(
+            "Method {} requires capability urn:ietf:params:jmap:mail which is not present in \
              the \"using\" property.",
             call.name
         )));
@@ -192,7 +206,24 @@ fn run_call(
         (O::Role, V::Set) => objects::role::set(ctx, account_id, set_args()?),
         (O::Role, V::Query) => objects::role::query(ctx, account_id, QueryArgs::parse(&args)?),
         (O::QueuedMessage, verb) => objects::queued_message::call(ctx, account_id, verb, &args),
-        (O::Core, _) | (_, V::Echo) | (O::AccountPassword | O::AccountSettings, V::Query) => {
+        (O::Email, V::Get) => mail::email::get(ctx, account_id, &args),
+        (O::Email, V::Set) => mail::email::set(ctx, account_id, &args),
+        (O::Email, V::Query) => mail::query::query(ctx, account_id, &args),
+        (O::Email, V::Import) => mail::import::import(ctx, account_id, &args),
+        (O::Mailbox, V::Get) => mail::mailbox::get(ctx, account_id, &args),
+        (O::Mailbox, V::Set) => mail::mailbox::set(ctx, account_id, &args),
+        (O::Mailbox, V::Query) => mail::mailbox::query(ctx, account_id, &args),
+        (O::Thread, V::Get) => mail::thread::get(ctx, account_id, &args),
+        (O::ServerSettings, V::Get) => objects::server_settings::get(
+            account_id,
+            &call.name,
+            &ctx.shared.config.uploads,
+            GetArgs::parse(&args)?,
+        ),
+        (O::Core, _)
+        | (_, V::Echo | V::Import)
+        | (O::AccountPassword | O::AccountSettings | O::ServerSettings, V::Query)
+        | (O::Thread | O::ServerSettings, V::Set | V::Query) => {
             Err(MethodError::UnknownMethod(call.name.clone()))
         }
     }
@@ -210,6 +241,7 @@ fn check_permission(
         Verb::Get => method.object.get_permission(),
         Verb::Query => method.object.query_permission(),
         Verb::Echo => "jmapCoreEcho",
+        Verb::Import => "jmapEmailImport",
         Verb::Set => {
             let [create, update, destroy] = method.object.set_permissions();
             let (can_create, can_update, can_destroy) =

@@ -8,6 +8,7 @@ pub mod credential;
 pub mod public_key;
 pub mod queued_message;
 pub mod role;
+pub mod server_settings;
 
 use crate::ids::encode_id;
 

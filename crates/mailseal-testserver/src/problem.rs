@@ -124,6 +124,16 @@ impl Problem {
         )
     }
 
+    /// 429 "Quota exceeded": the blob upload quota (Stalwart's `over_blob_quota`).
+    pub fn over_blob_quota(max_files: u64, max_bytes: u64) -> Self {
+        Self {
+            detail: format!(
+                "You have exceeded the blob upload quota of {max_files} files or {max_bytes} bytes."
+            ),
+            ..Self::blank(429, "Quota exceeded", "")
+        }
+    }
+
     /// 400 "Invalid parameters" (an unreadable `/api/auth` body).
     pub fn invalid_parameters(detail: &str) -> Self {
         Self::blank(400, "Invalid parameters", detail)
@@ -166,6 +176,7 @@ impl Problem {
     pub fn limit(limit: &'static str) -> Self {
         let detail = match limit {
             "maxSizeRequest" => "The request is larger than the server is willing to process.",
+            "maxSizeUpload" => "The uploaded file is larger than the server is willing to process.",
             "maxCallsInRequest" => {
                 "The request exceeds the maximum number of calls in a single request."
             }

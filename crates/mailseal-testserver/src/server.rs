@@ -17,6 +17,7 @@ use crate::directory::{
     Account, Credential, CredentialPermissions, Directory, EncryptionAtRest, PublicKey,
     SecondaryCredential,
 };
+use crate::http::connection::{KillableListener, Peer};
 use crate::http::router;
 use crate::ids::{decode_id, encode_id};
 use crate::state::Shared;
@@ -99,16 +100,14 @@ impl TestServer {
             .map_err(|source| Error::Bind { port, source })?;
         let shared = Arc::new(Shared::new(config, format!("http://{addr}")));
         let app = router(Arc::clone(&shared));
+        let listener = KillableListener(listener);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            let _ = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
+            let _ = axum::serve(listener, app.into_make_service_with_connect_info::<Peer>())
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
         });
         Ok(Self {
             shared,

@@ -25,6 +25,10 @@ pub struct Shared {
     pub oauth: OAuthStore,
     /// The principals of 0.15 mode (secrets, encryption at rest); empty in 0.16 mode.
     pub rest: Mutex<Store>,
+    /// Mailboxes, e-mails and uploads (lock after the directory when both are needed).
+    pub mail: Mutex<crate::mail::Store>,
+    /// Injected faults and the log of arrived requests.
+    pub faults: crate::faults::Faults,
 }
 
 impl std::fmt::Debug for Shared {
@@ -53,6 +57,8 @@ impl Shared {
         Self {
             directory: Mutex::new(directory),
             rest: Mutex::new(rest),
+            mail: Mutex::new(crate::mail::Store::default()),
+            faults: crate::faults::Faults::default(),
             ban: AuthBan::new(config.auth_ban),
             oauth: OAuthStore::default(),
             clock,
@@ -65,6 +71,13 @@ impl Shared {
     /// the state is plain data and stays usable.
     pub fn directory(&self) -> MutexGuard<'_, Directory> {
         self.directory
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Locks the mail store (poisoning recovered as for the directory).
+    pub fn mail(&self) -> MutexGuard<'_, crate::mail::Store> {
+        self.mail
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }

@@ -40,6 +40,15 @@ pub enum ObjectType {
     Role,
     /// `x:QueuedMessage` (administration; filled by `TestServer::deliver`).
     QueuedMessage,
+    /// `Email` (RFC 8621).
+    Email,
+    /// `Mailbox` (RFC 8621).
+    Mailbox,
+    /// `Thread` (RFC 8621).
+    Thread,
+    /// The administrator's read-only server settings `x:Email`, `x:Search` and `x:Jmap`
+    /// (singletons with the recorded defaults).
+    ServerSettings,
 }
 
 impl ObjectType {
@@ -55,6 +64,10 @@ impl ObjectType {
             ObjectType::Account => "Account",
             ObjectType::Role => "Role",
             ObjectType::QueuedMessage => "QueuedMessage",
+            ObjectType::Email => "Email",
+            ObjectType::Mailbox => "Mailbox",
+            ObjectType::Thread => "Thread",
+            ObjectType::ServerSettings => "ServerSettings",
         }
     }
 
@@ -62,7 +75,7 @@ impl ObjectType {
     pub fn is_singleton(self) -> bool {
         matches!(
             self,
-            ObjectType::AccountPassword | ObjectType::AccountSettings
+            ObjectType::AccountPassword | ObjectType::AccountSettings | ObjectType::ServerSettings
         )
     }
 
@@ -135,6 +148,23 @@ impl ObjectType {
                 "sysRoleDestroy",
                 "sysRoleQuery",
             ],
+            ObjectType::Email => [
+                "jmapEmailGet",
+                "jmapEmailCreate",
+                "jmapEmailUpdate",
+                "jmapEmailDestroy",
+                "jmapEmailQuery",
+            ],
+            ObjectType::Mailbox => [
+                "jmapMailboxGet",
+                "jmapMailboxCreate",
+                "jmapMailboxUpdate",
+                "jmapMailboxDestroy",
+                "jmapMailboxQuery",
+            ],
+            ObjectType::Thread => ["jmapThreadGet"; 5],
+            // Stands in for the real server's settings permissions: only the administrator.
+            ObjectType::ServerSettings => ["sysAccountGet"; 5],
             ObjectType::QueuedMessage => [
                 "sysQueuedMessageGet",
                 "sysQueuedMessageDestroy",
@@ -157,6 +187,8 @@ pub enum Verb {
     Query,
     /// `Core/echo`.
     Echo,
+    /// `Email/import`.
+    Import,
 }
 
 /// A method this server knows.
@@ -181,6 +213,24 @@ impl MethodName {
         if version == ServerVersion::V0_15 {
             return None;
         }
+        if let Some((object, verb)) = name.split_once('/')
+            && !name.starts_with("x:")
+        {
+            let object = match object {
+                "Email" => ObjectType::Email,
+                "Mailbox" => ObjectType::Mailbox,
+                "Thread" => ObjectType::Thread,
+                _ => return None,
+            };
+            let verb = match (object, verb) {
+                (_, "get") => Verb::Get,
+                (ObjectType::Email | ObjectType::Mailbox, "set") => Verb::Set,
+                (ObjectType::Email | ObjectType::Mailbox, "query") => Verb::Query,
+                (ObjectType::Email, "import") => Verb::Import,
+                _ => return None,
+            };
+            return Some(Self { object, verb });
+        }
         let (object, verb) = name.strip_prefix("x:")?.split_once('/')?;
         let object = match object {
             "AccountPassword" => ObjectType::AccountPassword,
@@ -191,10 +241,12 @@ impl MethodName {
             "Account" => ObjectType::Account,
             "Role" => ObjectType::Role,
             "QueuedMessage" => ObjectType::QueuedMessage,
+            "Email" | "Search" | "Jmap" => ObjectType::ServerSettings,
             _ => return None,
         };
         let verb = match verb {
             "get" => Verb::Get,
+            "set" if object == ObjectType::ServerSettings => return None,
             "set" => Verb::Set,
             "query" if !object.is_singleton() => Verb::Query,
             _ => return None,

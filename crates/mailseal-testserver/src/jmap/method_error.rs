@@ -20,6 +20,8 @@ pub enum MethodError {
     /// `serverUnavailable` (an internal failure such as an unparsable stored TOTP URL, or
     /// a brute-force ban).
     ServerUnavailable,
+    /// `stateMismatch` (`ifInState` differs).
+    StateMismatch,
     /// `unknownMethod`.
     UnknownMethod(String),
     /// `unsupportedFilter`.
@@ -62,6 +64,7 @@ impl MethodError {
                  may succeed."
                     .to_owned(),
             ),
+            MethodError::StateMismatch => ("stateMismatch", String::new()),
             MethodError::UnknownMethod(d) => ("unknownMethod", d.clone()),
             MethodError::UnsupportedFilter(d) => ("unsupportedFilter", d.clone()),
             MethodError::UnsupportedSort(d) => ("unsupportedSort", d.clone()),

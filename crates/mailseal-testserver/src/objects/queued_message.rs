@@ -76,7 +76,7 @@ pub fn call(
         Verb::Get => get(ctx, account_id, GetArgs::parse(args)?),
         Verb::Query => query(ctx, account_id, QueryArgs::parse(args)?),
         Verb::Set => set(ctx, account_id, SetArgs::parse(args)?),
-        Verb::Echo => Err(MethodError::UnknownMethod(
+        Verb::Echo | Verb::Import => Err(MethodError::UnknownMethod(
             "x:QueuedMessage/echo".to_owned(),
         )),
     }
