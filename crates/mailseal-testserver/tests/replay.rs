@@ -112,6 +112,9 @@ struct Replay {
     /// Case 14's bearer tokens by placeholder name (`access`, `refresh`, `refreshed`,
     /// `device`).
     tokens: HashMap<&'static str, String>,
+    /// Learn the ids of mail objects (`id`, `blobId`, `threadId`, query `ids`) from every
+    /// answer, recorded against returned (case 15).
+    learn_mail_ids: bool,
 }
 
 /// A message the recording delivered over SMTP before request `before`.
@@ -154,6 +157,47 @@ impl Replay {
             deliveries: Vec::new(),
             secrets: HashMap::new(),
             tokens: HashMap::new(),
+            learn_mail_ids: false,
+        }
+    }
+
+    /// Learns recorded → returned mail ids from two answers of the same shape: `id`,
+    /// `blobId`, `threadId` values and `ids` lists, position by position. `Mailbox/get`
+    /// lists are left out (the real server lists mailboxes in no fixed order).
+    fn learn_mail_ids(&mut self, recorded: &Value, actual: &Value) {
+        match (recorded, actual) {
+            (Value::Array(r), Value::Array(a)) if r.len() == a.len() => {
+                if r.first().and_then(Value::as_str) == Some("Mailbox/get") {
+                    return;
+                }
+                for (r, a) in r.iter().zip(a) {
+                    self.learn_mail_ids(r, a);
+                }
+            }
+            (Value::Object(r), Value::Object(a)) => {
+                for (key, rv) in r {
+                    let Some(av) = a.get(key) else { continue };
+                    match (key.as_str(), rv, av) {
+                        ("id" | "blobId" | "threadId", Value::String(rs), Value::String(as_)) => {
+                            if rs != as_ && !self.ids.contains_key(rs) {
+                                self.ids.insert(rs.clone(), as_.clone());
+                            }
+                        }
+                        ("ids", Value::Array(ri), Value::Array(ai)) if ri.len() == ai.len() => {
+                            for (rs, as_) in ri.iter().zip(ai) {
+                                if let (Some(rs), Some(as_)) = (rs.as_str(), as_.as_str())
+                                    && rs != as_
+                                    && !self.ids.contains_key(rs)
+                                {
+                                    self.ids.insert(rs.to_owned(), as_.to_owned());
+                                }
+                            }
+                        }
+                        _ => self.learn_mail_ids(rv, av),
+                    }
+                }
+            }
+            _ => {}
         }
     }
 
@@ -542,7 +586,9 @@ impl Replay {
                 let host = self.base.trim_start_matches("http://");
                 *s = s.replace(recorded_host, host);
                 match key {
-                    Some("sessionState" | "state" | "queryState") => *s = "<state>".to_owned(),
+                    Some("sessionState" | "state" | "queryState" | "oldState" | "newState") => {
+                        *s = "<state>".to_owned();
+                    }
                     Some("createdAt") => {
                         let valid = time::OffsetDateTime::parse(
                             s,
@@ -655,7 +701,15 @@ impl Replay {
     async fn exchange(&mut self, request: &Value, recorded: &Value) -> Result<(), String> {
         let method =
             reqwest::Method::from_bytes(request["method"].as_str().unwrap().as_bytes()).unwrap();
-        let path = request["path"].as_str().unwrap();
+        // Learned ids in the path (the blobId of a download).
+        let path: String = request["path"]
+            .as_str()
+            .unwrap()
+            .split('/')
+            .map(|segment| self.ids.get(segment).map_or(segment, String::as_str))
+            .collect::<Vec<_>>()
+            .join("/");
+        let path = path.as_str();
         let headers = request["headers"].as_object().cloned().unwrap_or_default();
         let auth_placeholder = headers.get("Authorization").and_then(Value::as_str);
         let subject = Self::subject(auth_placeholder);
@@ -722,6 +776,9 @@ impl Replay {
         if sent_body.is_object() {
             self.learn(&sent_body, &expected, &actual);
         }
+        if self.learn_mail_ids {
+            self.learn_mail_ids(&expected, &actual);
+        }
         self.learn_secrets(path, body_text.as_deref(), &expected, &actual);
         self.map_ids(&mut expected);
         // A notRequest detail echoes the body as sent.
@@ -735,6 +792,8 @@ impl Replay {
         }
         self.normalise(&mut expected, None);
         self.normalise(&mut actual, None);
+        sort_mailbox_lists(&mut expected);
+        sort_mailbox_lists(&mut actual);
         if let Some(diff) = first_difference(&expected, &actual, "") {
             errors.push(diff);
         }
@@ -760,6 +819,21 @@ impl Replay {
             Ok(())
         } else {
             Err(errors.join("; "))
+        }
+    }
+}
+
+/// Sorts the `list` of every `Mailbox/get` answer by id: the real server lists mailboxes
+/// in no fixed order.
+fn sort_mailbox_lists(body: &mut Value) {
+    let responses = body
+        .get_mut("methodResponses")
+        .and_then(Value::as_array_mut);
+    for response in responses.into_iter().flatten() {
+        if response[0] == "Mailbox/get"
+            && let Some(list) = response[1]["list"].as_array_mut()
+        {
+            list.sort_by(|a, b| a["id"].to_string().cmp(&b["id"].to_string()));
         }
     }
 }
@@ -951,6 +1025,63 @@ async fn replay_13_final_state() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replay_14_oauth_signin_with_totp() {
     replay("14-oauth-signin-with-totp.json").await;
+}
+
+/// Case 15: alice's older message (`eaaaaab`, in Inbox, unread) is seeded and the three
+/// messages delivered at the recorded `receivedAt` (their SMTP text is the download of
+/// [6]–[8] without the `Delivered-To` line the server adds); every mail id is learned from
+/// the answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_15_reimport_for_retroactive_encryption() {
+    let name = "15-reimport-for-retroactive-encryption.json";
+    let fixture = load(name);
+    let mut replay = Replay::start().await;
+    replay.learn_mail_ids = true;
+    let received = time::OffsetDateTime::parse(
+        "2026-11-22T06:07:13Z",
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let inbox = replay.server.mailbox_id(ALICE, "inbox").unwrap();
+    let older = replay
+        .server
+        .add_email(
+            ALICE,
+            b"Delivered-To: alice@example.org\r\nFrom: <root@example.org>\r\nSubject: Hello from local SMTP\r\n\r\nHello.\r\n",
+            &[&inbox],
+            &[],
+            received.unix_timestamp() - 3600,
+        )
+        .unwrap();
+    replay.ids.insert("eaaaaab".to_owned(), older);
+    replay.server.freeze_clock(received.into());
+    for (index, sender) in [(6, "m1"), (7, "m2"), (8, "m3")] {
+        let download = fixture["responses"][index]["body"].as_str().unwrap();
+        let smtp = download
+            .strip_prefix("Delivered-To: alice@example.org\r\n")
+            .unwrap();
+        let outcome = replay
+            .server
+            .deliver(
+                ALICE,
+                &format!("sender@reimport-{sender}.example.net"),
+                smtp.as_bytes(),
+            )
+            .unwrap();
+        assert!(matches!(outcome, Delivery::Stored { .. }));
+    }
+    let report = replay
+        .run(
+            name,
+            &[(
+                12,
+                "bodyStructure is not served (and its part blobIds are Stalwart's); Thread/get, \
+                 the header and subject queries of this request are checked in tests/mail.rs",
+            )],
+        )
+        .await;
+    check(&report, fixture["requests"].as_array().map_or(0, Vec::len));
+    replay.server.stop().await;
 }
 
 #[test]
