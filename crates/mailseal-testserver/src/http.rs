@@ -293,6 +293,16 @@ fn session(shared: &Shared, headers: &HeaderMap, ip: IpAddr) -> Response {
             })
     };
     let mut value = session::build(version, &shared.base_url, account.as_ref());
+    if let Some(core) = value
+        .get_mut("capabilities")
+        .and_then(|c| c.get_mut("urn:ietf:params:jmap:core"))
+        .and_then(Value::as_object_mut)
+    {
+        core.insert(
+            "maxSizeUpload".to_owned(),
+            Value::from(shared.config.uploads.max_upload_size),
+        );
+    }
     session::apply_overrides(&mut value, &shared.config.session_overrides);
     json_response(&value)
 }
