@@ -276,7 +276,7 @@ impl Job<'_> {
 
         self.tracker().snapshot.phase = Phase::Reconciling;
         self.notify();
-        let copies = self.reconcile(&mut emails).await?;
+        self.reconcile(&mut emails).await?;
 
         let since = self
             .options
@@ -284,7 +284,7 @@ impl Job<'_> {
             .map(|t| humantime::format_rfc3339_seconds(t).to_string());
         let scope: Vec<EmailInfo> = emails
             .into_iter()
-            .filter(|e| !copies.contains(&e.id) && !settled.contains(&e.id))
+            .filter(|e| !settled.contains(&e.id))
             .filter(|e| {
                 wanted
                     .as_ref()
@@ -811,7 +811,7 @@ impl Job<'_> {
             if let (Some(key), Some(original)) = (key, original) {
                 let plain = mailseal_core::decrypt(&copy, &key)
                     .map_err(|e| format!("the copy does not decrypt with the key given: {e}"))?;
-                if plain.as_slice() != original.as_ref() {
+                if !same_message(&plain, &original) {
                     return Err("the copy does not decrypt to the original".into());
                 }
             }
@@ -822,15 +822,13 @@ impl Job<'_> {
     }
 
     /// Finishes what an interrupted run left under way and removes the duplicates it left.
-    /// Returns the ids of the copies (so that they are not taken for mail to encrypt).
-    async fn reconcile(&self, emails: &mut Vec<EmailInfo>) -> Result<HashSet<String>, Error> {
+    async fn reconcile(&self, emails: &mut Vec<EmailInfo>) -> Result<(), Error> {
         let (pending, done) = {
             let file = lock(&self.state);
             (file.state.pending.clone(), file.state.done.clone())
         };
-        let mut copies: HashSet<String> = done.values().filter_map(|c| c.id.clone()).collect();
         if pending.is_empty() && done.is_empty() {
-            return Ok(copies);
+            return Ok(());
         }
         // Candidates by (size, receivedAt): copies are found by what they look like.
         let mut by_shape: HashMap<(u64, &str), Vec<&EmailInfo>> = HashMap::new();
@@ -879,7 +877,6 @@ impl Job<'_> {
                 .position(|(e, _)| Some(&e.id) == copy.id.as_ref())
                 .or(if matches.is_empty() { None } else { Some(0) });
             for (i, (e, _)) in matches.iter().enumerate() {
-                copies.insert(e.id.clone());
                 if Some(i) != keep {
                     destroy_duplicates.push(e.id.clone());
                 }
@@ -962,7 +959,7 @@ impl Job<'_> {
             )
             .collect();
         emails.retain(|e| !gone.contains(&e.id));
-        Ok(copies)
+        Ok(())
     }
 }
 
@@ -988,6 +985,80 @@ fn import_refusal(e: &Error) -> String {
     } else {
         e.to_string()
     }
+}
+
+/// Whether `decrypted` is `original` as mailseal stores it: byte for byte, or with the
+/// changes encryption makes to a message that is not in canonical form — line ends made
+/// CRLF, the `Content-*` fields moved after the others (they travel inside the encrypted
+/// part), a missing `MIME-Version: 1.0` added. The body must be the same bytes.
+fn same_message(decrypted: &[u8], original: &[u8]) -> bool {
+    if decrypted == original {
+        return true;
+    }
+    let canonical = crlf(original);
+    let (want_head, want_body) = split(&canonical);
+    let (got_head, got_body) = split(decrypted);
+    if want_body != got_body {
+        return false;
+    }
+    let mut want = fields(want_head);
+    let mut got = fields(got_head);
+    let is_version = |f: &&[u8]| {
+        f.split(|b| *b == b':')
+            .next()
+            .is_some_and(|n| n.eq_ignore_ascii_case(b"mime-version"))
+    };
+    if !want.iter().any(is_version)
+        && let Some(p) = got.iter().position(|f| *f == b"MIME-Version: 1.0\r\n")
+    {
+        got.remove(p);
+    }
+    want.sort_unstable();
+    got.sort_unstable();
+    want == got
+}
+
+/// `data` with every bare line feed made CRLF.
+fn crlf(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + data.len() / 32);
+    let mut previous = 0u8;
+    for &b in data {
+        if b == b'\n' && previous != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(b);
+        previous = b;
+    }
+    out
+}
+
+/// The header (with its last CRLF) and the body of a CRLF message.
+fn split(message: &[u8]) -> (&[u8], &[u8]) {
+    match message.windows(4).position(|w| w == b"\r\n\r\n") {
+        Some(p) => (
+            message.get(..p + 2).unwrap_or_default(),
+            message.get(p + 4..).unwrap_or_default(),
+        ),
+        None => (message, &[]),
+    }
+}
+
+/// The header fields, each with its continuation lines.
+fn fields(head: &[u8]) -> Vec<&[u8]> {
+    let mut out: Vec<&[u8]> = Vec::new();
+    let mut start = 0;
+    let mut pos = 0;
+    for line in head.split_inclusive(|b| *b == b'\n') {
+        if pos > start && !line.starts_with(b" ") && !line.starts_with(b"\t") {
+            out.push(head.get(start..pos).unwrap_or_default());
+            start = pos;
+        }
+        pos += line.len();
+    }
+    if pos > start {
+        out.push(head.get(start..pos).unwrap_or_default());
+    }
+    out
 }
 
 /// Whether the top-level `Content-Type` alone shows the message is encrypted.
@@ -1048,6 +1119,34 @@ mod tests {
         assert!(body_decides(&info(Some(" text/plain; charset=utf-8"))));
         assert!(body_decides(&info(None)));
         assert!(!body_decides(&info(Some(" multipart/mixed; boundary=x"))));
+    }
+
+    #[test]
+    fn a_decrypted_message_is_the_original_in_stored_form() {
+        let original = b"From: a@b\nSubject: unix\n\nline one\nline two\n";
+        let stored =
+            b"From: a@b\r\nSubject: unix\r\nMIME-Version: 1.0\r\n\r\nline one\r\nline two\r\n";
+        assert!(same_message(stored, original));
+        assert!(same_message(original, original));
+        assert!(!same_message(
+            b"From: a@b\r\nSubject: unix\r\n\r\nline one\r\n",
+            original
+        ));
+        let moved = b"Content-Type: text/plain\r\nSubject: x\r\n\r\nbody\r\n";
+        assert!(same_message(
+            b"Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nbody\r\n",
+            moved
+        ));
+        assert!(!same_message(
+            b"Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\nbody\r\n",
+            moved
+        ));
+        let canonical = b"MIME-Version: 1.0\r\nSubject: x\r\n\r\nbody\r\n";
+        assert!(same_message(canonical, canonical));
+        assert!(!same_message(
+            b"MIME-Version: 1.0\r\nSubject: y\r\n\r\nbody\r\n",
+            canonical
+        ));
     }
 
     #[test]
