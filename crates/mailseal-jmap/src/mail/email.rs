@@ -105,7 +105,7 @@ fn parse_list(answer: &Value) -> Result<Vec<EmailInfo>, Error> {
 }
 
 impl Client {
-    /// Every message of the account, oldest first, read a page at a time (`page` ids per
+    /// Every message of the account, in storage order, read a page at a time (`page` ids per
     /// page, at most the session's `maxObjectsInGet`). `seen` is told the running count.
     pub async fn all_emails(&self, mut seen: impl FnMut(usize)) -> Result<Vec<EmailInfo>, Error> {
         let limits = self.session().limits;
@@ -115,8 +115,9 @@ impl Client {
         loop {
             let query = Call::new(
                 "Email/query",
+                // No sort and no filter: Stalwart then answers from its message list in
+                // storage order, not from the search index, which lags behind imports.
                 json!({
-                    "sort": [{"property": "receivedAt", "isAscending": true}],
                     "position": position,
                     "limit": page,
                 }),
