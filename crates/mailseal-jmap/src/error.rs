@@ -213,11 +213,18 @@ impl Error {
     }
 
     /// Whether trying the same request again later may succeed: the connection failed, the
-    /// server asked to slow down (429), was unavailable (502, 503, 504) or said so
-    /// (`serverUnavailable`).
+    /// server asked to slow down (429, or 400 `limit` for too many requests in flight), was
+    /// unavailable (500, 502, 503, 504) or said so (`serverUnavailable`).
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Transport { .. } | Error::RateLimited { .. } | Error::Unavailable { .. } => true,
+            // Stalwart answers 400 `limit` when too many requests or uploads of the account
+            // are in flight (other mail programs count too).
+            Error::Request {
+                status: 400,
+                kind,
+                detail,
+            } => kind.ends_with(":limit") && detail.contains("concurrent"),
             Error::Request { status, .. } => matches!(status, 500 | 502 | 503 | 504),
             Error::Method { kind, .. } => kind == "serverUnavailable",
             _ => false,

@@ -359,5 +359,18 @@ mod tests {
             "jmap.totp_required"
         );
         assert_eq!(answer_json(200, b"{}").unwrap(), serde_json::json!({}));
+        let busy = answer_json(
+            400,
+            br#"{"type":"urn:ietf:params:jmap:error:limit","status":400,"detail":"The request exceeds the maximum number of concurrent requests.","limit":"maxConcurrentRequests"}"#,
+        )
+        .unwrap_err();
+        assert!(busy.is_transient());
+        let too_big = answer_json(
+            400,
+            br#"{"type":"urn:ietf:params:jmap:error:limit","status":400,"detail":"The request is larger than allowed.","limit":"maxSizeRequest"}"#,
+        )
+        .unwrap_err();
+        assert!(!too_big.is_transient());
+        assert!(answer_json(503, b"").unwrap_err().is_transient());
     }
 }
