@@ -58,8 +58,14 @@ pub fn encrypt_roundtrip(message: &[u8], smime: bool, algorithm: Algorithm) {
                 assert_eq!(streamed, message, "already encrypted input was changed");
                 return;
             }
-            assert!(is_encrypted(&b.message), "output not recognised as encrypted");
-            assert!(is_encrypted(&streamed), "output not recognised as encrypted");
+            assert!(
+                is_encrypted(&b.message),
+                "output not recognised as encrypted"
+            );
+            assert!(
+                is_encrypted(&streamed),
+                "output not recognised as encrypted"
+            );
             let one = decrypt(&b.message, key).unwrap_or_else(|e| panic!("decrypt: {e}"));
             let two = decrypt(&streamed, key).unwrap_or_else(|e| panic!("decrypt: {e}"));
             assert_eq!(one, two, "in-memory and streaming decrypt differently");
@@ -134,6 +140,57 @@ pub fn decrypt_streamed(message: &[u8]) {
             }
             (Ok(_), Err(e)) => panic!("read in pieces it failed: {e}"),
             (Err(e), Ok(())) => panic!("read in pieces it opened what failed whole: {e}"),
+        }
+    }
+}
+
+/// `encrypted_for` of `message`, and `is_exactly` against the example recipients. Asserts
+/// that an answer names at least one recipient, that only CMS gives a content-encryption
+/// OID, that a match is exactly what `addressees` promises, and that a failure is one of the
+/// three reading errors.
+pub fn recipients_listed(message: &[u8]) {
+    match mailseal_core::encrypted_for(message) {
+        Ok(found) => {
+            assert!(!found.recipients.is_empty(), "an answer without recipients");
+            assert_eq!(
+                found.content_encryption_oid.is_some(),
+                found.container.format() == mailseal_core::KeyFormat::X509,
+                "a content-encryption OID only for CMS"
+            );
+            for r in &found.recipients {
+                black_box(r.to_string());
+            }
+            let k = keys();
+            // The form `encrypt` writes in this container.
+            let options = EncryptOptions {
+                pgp_format: if found.container == mailseal_core::Container::Seipdv2 {
+                    mailseal_core::PgpFormat::Seipdv2
+                } else {
+                    mailseal_core::PgpFormat::Seipdv1
+                },
+                ..EncryptOptions::default()
+            };
+            for to in [&k.smime, &k.pgp] {
+                if found.is_exactly(to) {
+                    let want = to.addressees(&options).unwrap_or_default();
+                    assert!(
+                        found.recipients.iter().all(|r| want.contains(r))
+                            && want.iter().all(|r| found.recipients.contains(r)),
+                        "is_exactly, but not the recipients addressees names"
+                    );
+                }
+            }
+        }
+        Err(e) => {
+            assert!(
+                matches!(
+                    e.code(),
+                    "decrypt.malformed" | "decrypt.not_encrypted" | "decrypt.unsupported"
+                ),
+                "unexpected error code {}",
+                e.code()
+            );
+            black_box(e.to_string());
         }
     }
 }
