@@ -798,6 +798,7 @@ impl Job<'_> {
     /// configured recipients, and with a key, decrypting to `original`.
     async fn check_copy(&self, copy: &Bytes, original: Option<&Bytes>) -> Result<(), String> {
         let recipients = Arc::clone(&self.recipients);
+        let algorithm = self.encrypt.algorithm;
         let key = self.options.verify_key.clone();
         let copy = copy.clone();
         let original = original.cloned();
@@ -807,6 +808,9 @@ impl Job<'_> {
                 .map_err(|e| format!("the copy cannot be read as an encrypted message: {e}"))?;
             if !addressed.is_exactly(&recipients) {
                 return Err("the copy is not encrypted to exactly the configured key".into());
+            }
+            if addressed.algorithm.is_some_and(|a| a != algorithm) {
+                return Err("the copy is not encrypted with the configured algorithm".into());
             }
             if let (Some(key), Some(original)) = (key, original) {
                 let plain = mailseal_core::decrypt(&copy, &key)
