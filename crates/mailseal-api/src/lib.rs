@@ -17,6 +17,8 @@
 //!   [`encrypt_file`], [`decrypt_file`], [`algorithm_advice`], [`Algorithm`], [`PgpFormat`].
 //! - Account security: [`AccountSession`], [`sign_in`], [`DeviceSignIn`],
 //!   [`approve_device`], [`ConnectOptions`], [`CodeProvider`], [`validate_totp_url`].
+//! - Encrypting the mail already stored: [`AccountSession::encrypt_existing`],
+//!   [`EncryptExistingOptions`], [`ProgressListener`], [`Progress`], [`EncryptReport`].
 //! - Features: `native-tls` (default), `mobile` (OpenSSL built from source, rustls),
 //!   `uniffi`, `python`.
 //!
@@ -32,6 +34,8 @@
 //!                      ├─ account       the account records and secret-holding handles
 //!                      ├─ connect       ConnectOptions, sign_in, device sign-in
 //!                      ├─ codes         CodeProvider (a foreign, async callback)
+//!                      ├─ existing_mail encrypt existing mail: its options, Progress and
+//!                      │                ProgressListener (a foreign callback), EncryptReport
 //!                      ├─ runtime       the facade's runtime, block_on
 //!                      └─ error         ApiError: family + stable code + reason + detail
 //!                           │
@@ -45,6 +49,7 @@ mod account;
 mod codes;
 mod connect;
 mod error;
+mod existing_mail;
 mod files;
 mod keys;
 #[cfg(feature = "python")]
@@ -62,6 +67,10 @@ pub use account::{
 pub use codes::{CallbackErrors, CodeProvider, take_callback_error};
 pub use connect::{ConnectOptions, DeviceSignIn, approve_device, sign_in};
 pub use error::{ApiError, ErrorKind};
+pub use existing_mail::{
+    EncryptExistingOptions, EncryptReport, FailedMessage, Phase, PlannedMessage, Progress,
+    ProgressListener, SkippedMessage,
+};
 pub use files::{decrypt_file, encrypt_file};
 pub use keys::{
     ALGORITHMS, Algorithm, CertificateRole, CertificateSummary, DEFAULT_ALGORITHM, EncryptOptions,
@@ -70,8 +79,9 @@ pub use keys::{
 };
 #[cfg(feature = "python")]
 pub use py::{
-    Callback, Choice, Named, PgpFormatArg, PyAccountSession, PyAsyncAccountSession, PyCodeProvider,
-    encrypt_options, raised_or, utf8_path,
+    Callback, Choice, Named, PathArg, PgpFormatArg, ProgressCallback, PyAccountSession,
+    PyAsyncAccountSession, PyCodeProvider, PyProgressListener, encrypt_options, raised_or,
+    utf8_path,
 };
 pub use runtime::block_on;
 pub use session::AccountSession;

@@ -1,6 +1,7 @@
 //! Python (pyo3) extras on the facade types: the `ApiError` → `mailseal.errors` mapping,
-//! `#[pymethods]` of the records and handles, the adapter that makes a Python callable (or
-//! `async` function) a [`CodeProvider`], and the two Python faces of [`AccountSession`]:
+//! `#[pymethods]` of the records and handles, the adapters that make a Python callable (or
+//! `async` function) a [`CodeProvider`] and a callable a [`ProgressListener`], and the two
+//! Python faces of [`AccountSession`]:
 //! `AccountSession` (blocking, the interpreter detached while it waits) and
 //! `AsyncAccountSession` (every call awaitable on the running asyncio loop).
 //!
@@ -26,6 +27,10 @@ use crate::account::{
 use crate::codes::{CallbackErrors, CodeProvider, take_callback_error};
 use crate::connect::{ConnectOptions, DeviceSignIn};
 use crate::error::{ApiError, ErrorKind};
+use crate::existing_mail::{
+    EncryptExistingOptions, EncryptReport, FailedMessage, Phase, PlannedMessage, Progress,
+    ProgressListener, SkippedMessage,
+};
 use crate::keys::{
     Algorithm, CertificateRole, CertificateSummary, EncryptOptions, EncryptResult, KeyFormat,
     KeyInspection, KeyProblem, PgpFormat, Recipients, Severity,
@@ -200,6 +205,95 @@ pub fn raised_or(raised: Option<Box<dyn std::any::Any + Send>>, error: ApiError)
     }
 }
 
+/// A Python callable `(progress: Progress) -> None` as a [`ProgressListener`]. It is called
+/// on the facade's listener thread (never on a runtime worker), with the GIL taken there.
+/// The first exception it raises is kept in `raised`, which stops the run; it is not called
+/// again.
+pub struct PyProgressListener {
+    callable: Py<PyAny>,
+    raised: CallbackErrors,
+}
+
+impl PyProgressListener {
+    /// Wraps `callable`, keeping what it raises in `raised`.
+    pub fn wrap(callable: ProgressCallback, raised: &CallbackErrors) -> Arc<dyn ProgressListener> {
+        Arc::new(PyProgressListener {
+            callable: callable.0,
+            raised: Arc::clone(raised),
+        })
+    }
+}
+
+impl ProgressListener for PyProgressListener {
+    fn on_progress(&self, progress: Progress) {
+        let slot = || {
+            self.raised
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if slot().is_some() {
+            return;
+        }
+        if let Err(e) = Python::attach(|py| self.callable.bind(py).call1((progress,)).map(drop)) {
+            slot().get_or_insert(Box::new(e));
+        }
+    }
+}
+
+/// A `progress` argument: any callable taking a `Progress` (checked when the call is made).
+pub struct ProgressCallback(Py<PyAny>);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for ProgressCallback {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if !obj.is_callable() {
+            return Err(PyTypeError::new_err(
+                "progress must be a callable (progress: Progress) -> None",
+            ));
+        }
+        Ok(ProgressCallback(obj.to_owned().unbind()))
+    }
+}
+
+/// A path argument (`str` or `os.PathLike`) as the facade takes it: UTF-8, else a
+/// `ValueError` when the call is made.
+pub struct PathArg(String);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for PathArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        Ok(PathArg(utf8_path(obj.extract::<std::path::PathBuf>()?)?))
+    }
+}
+
+/// `session.encrypt_existing` with a Python progress callable: the callable's exception
+/// (which stopped the run) is handed to the session's callback-error slot, where the face
+/// raises it instead of the run's `api.progress_listener` error.
+async fn encrypt_existing(
+    session: AccountSession,
+    state_path: PathArg,
+    options: Option<EncryptExistingOptions>,
+    progress: Option<ProgressCallback>,
+) -> Result<EncryptReport, ApiError> {
+    // A slot of this call's own: another call's leftover cannot stop this run.
+    let own = CallbackErrors::default();
+    let listener = progress.map(|p| PyProgressListener::wrap(p, &own));
+    let result = session
+        .clone()
+        .with_callback_errors(Arc::clone(&own))
+        .encrypt_existing(state_path.0, options.unwrap_or_default(), listener)
+        .await;
+    if let Some(e) = take_callback_error(&own) {
+        *session
+            .callback_errors()
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
+    }
+    result
+}
+
 /// An option given in Python as its enum (`Algorithm.Aes256`) or as its name (`"aes256"`).
 pub struct Choice<T>(pub T);
 
@@ -361,6 +455,7 @@ same_in_python!(
     EncryptionEnabled,
     Vec<CredentialInfo>,
     Vec<StoredKey>,
+    EncryptReport,
 );
 
 impl<F, T: Clone + Send + Sync + 'static> Face<F> for Arc<T>
@@ -674,6 +769,14 @@ sessions! {
         fn public_keys() -> Vec<StoredKey> = |s| s.public_keys();
         /// Deletes a stored public key.
         fn delete_public_key(id: String) -> () = |s| s.delete_public_key(id);
+        /// Encrypts the mail already in the account to the configured key, keeping its
+        /// progress in the state file `state_path`; `progress(p)` is called with a
+        /// `Progress` from a background thread, and an exception it raises stops the run
+        /// (nothing is lost) and is raised here.
+        fn encrypt_existing(
+            state_path: PathArg, options: Option<EncryptExistingOptions> = None,
+            progress: Option<ProgressCallback> = None
+        ) -> EncryptReport = |s| encrypt_existing(s, state_path, options, progress);
     }
 }
 
@@ -697,6 +800,81 @@ impl ConnectOptions {
 
     fn __repr__(&self) -> String {
         format!("{self:?}")
+    }
+}
+
+#[pymethods]
+impl EncryptExistingOptions {
+    #[new]
+    #[pyo3(signature = (*, mailboxes = None, since = None, dry_run = false, concurrency = 0, verify_key = None, verify_key_password = None, max_wait_seconds = 7200, batch_size = 0))]
+    #[allow(clippy::too_many_arguments)]
+    fn py_new(
+        mailboxes: Option<Vec<String>>,
+        since: Option<i64>,
+        dry_run: bool,
+        concurrency: u32,
+        verify_key: Option<Vec<u8>>,
+        verify_key_password: Option<String>,
+        max_wait_seconds: u64,
+        batch_size: u32,
+    ) -> EncryptExistingOptions {
+        EncryptExistingOptions {
+            mailboxes: mailboxes.unwrap_or_default(),
+            since,
+            dry_run,
+            concurrency,
+            verify_key,
+            verify_key_password,
+            max_wait_seconds,
+            batch_size,
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!("{self:?}")
+    }
+
+    /// Only messages in one of these mailboxes (name, role or id); empty for all.
+    #[getter(mailboxes)]
+    fn py_mailboxes(&self) -> Vec<String> {
+        self.mailboxes.clone()
+    }
+
+    /// Only messages received at or after this time (Unix seconds).
+    #[getter(since)]
+    fn py_since(&self) -> Option<i64> {
+        self.since
+    }
+
+    /// Change nothing: report what would be encrypted.
+    #[getter(dry_run)]
+    fn py_dry_run(&self) -> bool {
+        self.dry_run
+    }
+
+    /// Messages encrypted at once; 0 for one per processor core.
+    #[getter(concurrency)]
+    fn py_concurrency(&self) -> u32 {
+        self.concurrency
+    }
+
+    /// Whether a private key checks each copy before its original is destroyed (the key
+    /// itself is not given back).
+    #[getter(verifies)]
+    fn py_verifies(&self) -> bool {
+        self.verify_key.is_some()
+    }
+
+    /// The longest total wait for the server, in seconds.
+    #[getter(max_wait_seconds)]
+    fn py_max_wait_seconds(&self) -> u64 {
+        self.max_wait_seconds
+    }
+
+    /// Messages per batch; 0 to choose from the server's limits.
+    #[getter(batch_size)]
+    fn py_batch_size(&self) -> u32 {
+        self.batch_size
     }
 }
 
@@ -769,6 +947,11 @@ debug_repr!(
     StoredKey,
     EncryptionSettings,
     EncryptionEnabled,
+    Progress,
+    SkippedMessage,
+    FailedMessage,
+    PlannedMessage,
+    EncryptReport,
 );
 
 macro_rules! enum_str {
@@ -788,7 +971,8 @@ enum_str!(
     Severity,
     CertificateRole,
     Algorithm,
-    PgpFormat
+    PgpFormat,
+    Phase
 );
 
 #[pymethods]

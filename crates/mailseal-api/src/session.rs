@@ -3,6 +3,7 @@
 //! form is [`block_on`](crate::block_on).
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use mailseal_jmap as jmap;
@@ -15,6 +16,9 @@ use crate::account::{
 use crate::codes::{CallbackErrors, CodeProvider, codes};
 use crate::connect::ConnectOptions;
 use crate::error::ApiError;
+use crate::existing_mail::{
+    EncryptExistingOptions, EncryptReport, ProgressListener, Relay, listener_failed,
+};
 use crate::runtime::run;
 
 /// A signed-in connection to the user's Stalwart account; cheap to clone and safe to share
@@ -409,5 +413,74 @@ impl AccountSession {
     pub async fn delete_public_key(&self, id: String) -> Result<(), ApiError> {
         self.with_client(|c| async move { c.delete_public_key(&id).await })
             .await
+    }
+
+    /// Encrypts the mail already in the account to the key and algorithm encryption at rest
+    /// is configured with (Stalwart encrypts only mail that arrives later): each message is
+    /// downloaded, encrypted here, imported with its mailboxes, keywords and date, read back
+    /// and checked, and only then is the original destroyed.
+    ///
+    /// `state_path` is the run's state file, written before every change, so that an
+    /// interrupted run loses nothing and the next run with the same file finishes its work;
+    /// keep one per account. `progress` is told how the run goes (see
+    /// [`ProgressListener`]). Refused before anything changes when encryption at rest is
+    /// off (`jmap.not_available`), when the configured key cannot be used, or when the
+    /// state file belongs to another account or key (`jmap.state_file`). Messages that
+    /// could not be done are in the report's `failed` list, each still there as it was:
+    /// run again to finish them ([`EncryptReport::complete`]).
+    pub async fn encrypt_existing(
+        &self,
+        state_path: String,
+        options: EncryptExistingOptions,
+        progress: Option<Arc<dyn ProgressListener>>,
+    ) -> Result<EncryptReport, ApiError> {
+        let options = options.to_jmap()?;
+        let client = Arc::clone(&self.client);
+        let errors = self.callback_errors();
+        run(async move {
+            let relay = Arc::new(Relay::default());
+            let stop = Arc::new(tokio::sync::Notify::new());
+            let raised = move || {
+                errors
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .is_some()
+            };
+            let listener = progress.map(|listener| {
+                let (relay, stop) = (Arc::clone(&relay), Arc::clone(&stop));
+                tokio::task::spawn_blocking(move || {
+                    let told = relay.deliver(listener.as_ref(), &raised);
+                    let failed = match told {
+                        Err(panic) => Some(panic),
+                        Ok(()) if raised() => Some("it raised an exception".to_owned()),
+                        Ok(()) => None,
+                    };
+                    if failed.is_some() {
+                        stop.notify_one();
+                    }
+                    failed
+                })
+            });
+            let post = {
+                let relay = Arc::clone(&relay);
+                move |p: &jmap::encrypt_existing::Progress| relay.post(p)
+            };
+            let path = PathBuf::from(state_path);
+            let result = tokio::select! {
+                r = client.encrypt_existing(&path, &options, &post) => Some(r),
+                () = stop.notified() => None,
+            };
+            relay.close();
+            let failed = match listener {
+                Some(task) => task.await.unwrap_or_else(|e| Some(e.to_string())),
+                None => None,
+            };
+            match (result, failed) {
+                (_, Some(why)) => Err(listener_failed(&why)),
+                (Some(r), None) => Ok(r?.into()),
+                (None, None) => Err(listener_failed("it stopped")),
+            }
+        })
+        .await
     }
 }

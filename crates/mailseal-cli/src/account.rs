@@ -494,6 +494,10 @@ async fn run_command(
                 }
             }
         }
+        AccountCommand::EncryptExisting(e) => {
+            require(Feature::EncryptionAtRest)?;
+            crate::encrypt_existing::run(json_mode, e, client).await
+        }
         AccountCommand::Encryption { command } => {
             require(Feature::EncryptionAtRest)?;
             match command {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::LazyLock;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -118,6 +118,56 @@ pub(crate) enum AccountCommand {
         #[command(subcommand)]
         command: EncryptionCommand,
     },
+    /// Encrypt the mail already in the account to the key encryption at rest uses.
+    ///
+    /// Stalwart encrypts only mail that arrives after encryption at rest is switched on.
+    /// This downloads each plaintext message, encrypts it here, imports the copy with the
+    /// same mailboxes, flags and date, reads it back and checks it (with --verify-key also
+    /// that it decrypts to the original), and only then deletes the original. Every step is
+    /// written ahead to the state file, so an interrupted run loses nothing: run the same
+    /// command again to finish (it removes any duplicate an interruption left).
+    ///
+    /// On a terminal a progress line is drawn on stderr; the report goes to stdout (with
+    /// --json the facade's EncryptReport record).
+    #[command(after_help = ENCRYPT_EXISTING_STATUS)]
+    EncryptExisting(EncryptExistingArgs),
+}
+
+const ENCRYPT_EXISTING_STATUS: &str = "Exit status: 0 every message examined is encrypted \
+(or was skipped on purpose, e.g. already encrypted; a dry run that could list the plan), 1 some \
+messages failed or the run paused (e.g. the server's upload quota): run it again with the same \
+--state, 2 error before anything changed (encryption at rest off, unreadable key or state \
+file, bad arguments).";
+
+#[derive(Debug, Args)]
+pub(crate) struct EncryptExistingArgs {
+    /// The run's state file (created if missing; keep one per account and reuse it to go
+    /// on after an interruption).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) state: PathBuf,
+    /// Your private key (OpenPGP secret key, PEM private key with its certificate, or
+    /// PKCS#12): each copy must decrypt to the original before the original is deleted.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) verify_key: Option<PathBuf>,
+    /// Read the private key's password from this environment variable.
+    #[arg(long, value_name = "VAR", requires = "verify_key")]
+    pub(crate) password_env: Option<String>,
+    /// Change nothing: show what would be encrypted and the space it would take.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Only messages in this mailbox (name, role such as inbox, or id; repeat for more).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) mailbox: Vec<String>,
+    /// Only messages received on or after this date (YYYY-MM-DD, UTC) or time (RFC 3339).
+    #[arg(long, value_name = "DATE", value_parser = parse_time)]
+    pub(crate) since: Option<SystemTime>,
+    /// Messages encrypted at once (default: one per processor core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub(crate) concurrency: Option<u32>,
+    /// The longest total wait for the server (upload quota, rate limits, outages) before the
+    /// run pauses, e.g. 30m, 2h, 1h30m.
+    #[arg(long, value_name = "DURATION", default_value = "2h", value_parser = parse_duration)]
+    pub(crate) max_wait: Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -360,6 +410,47 @@ fn parse_time(s: &str) -> Result<SystemTime, String> {
         .map_err(|e| e.to_string())
 }
 
+/// A duration such as `90s`, `30m`, `2h`, `1h30m` or `1d` (a bare number is seconds).
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("not a duration: {s:?}; give one such as 30m, 2h or 1h30m");
+    let text = s.trim();
+    if text.is_empty() {
+        return Err(bad());
+    }
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let mut total: u64 = 0;
+    let mut number: Option<u64> = None;
+    for c in text.chars() {
+        if let Some(d) = c.to_digit(10) {
+            let n = number.unwrap_or(0);
+            number = Some(
+                n.checked_mul(10)
+                    .and_then(|n| n.checked_add(u64::from(d)))
+                    .ok_or_else(bad)?,
+            );
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 60 * 60,
+            'd' => 24 * 60 * 60,
+            _ => return Err(bad()),
+        };
+        let n = number.take().ok_or_else(bad)?;
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+    }
+    if number.is_some() {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(total))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -391,6 +482,65 @@ mod tests {
             "{err}"
         );
         assert!(parse_time("99999-01-01T00:00:00Z").is_err());
+    }
+
+    #[test]
+    fn durations_are_read_with_units() {
+        for (s, secs) in [
+            ("2h", 7200),
+            ("30m", 1800),
+            ("1h30m", 5400),
+            ("90", 90),
+            ("1d", 86_400),
+        ] {
+            assert_eq!(parse_duration(s).unwrap(), Duration::from_secs(secs), "{s}");
+        }
+        for s in ["", "h", "2x", "2h30", "-1h", "99999999999999999999h"] {
+            assert!(parse_duration(s).is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn encrypt_existing_takes_dates_and_refuses_bad_ones() {
+        let base = [
+            "mailseal",
+            "account",
+            "--server",
+            "http://127.0.0.1:1",
+            "--user",
+            "a@example.org",
+            "encrypt-existing",
+            "--state",
+            "s.json",
+        ];
+        let parse = |extra: &[&str]| {
+            let args: Vec<&str> = base.iter().chain(extra).copied().collect();
+            Cli::try_parse_from(args)
+        };
+        let Command::Account(account) = parse(&[
+            "--since",
+            "2024-05-01",
+            "--mailbox",
+            "Inbox",
+            "--mailbox",
+            "Sent",
+        ])
+        .unwrap()
+        .command
+        else {
+            panic!("not account");
+        };
+        let AccountCommand::EncryptExisting(e) = account.command else {
+            panic!("not encrypt-existing");
+        };
+        assert_eq!(to_unix_seconds(e.since.unwrap()).unwrap(), 1_714_521_600);
+        assert_eq!(
+            (e.mailbox.len(), e.max_wait),
+            (2, Duration::from_secs(7200))
+        );
+        assert!(parse(&["--since", "last week"]).is_err());
+        assert!(parse(&["--concurrency", "0"]).is_err());
+        assert!(parse(&["--password-env", "P"]).is_err());
     }
 
     #[test]

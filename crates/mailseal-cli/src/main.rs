@@ -4,8 +4,10 @@
 //! main ── args (clap: the documented contract)
 //!   ├─ key      key inspect ──► output (the report as text or JSON)  ──► mailseal-core
 //!   ├─ message  encrypt / decrypt / is-encrypted, streaming           ──► mailseal-core
-//!   └─ account  account …, async on one tokio runtime                 ──► mailseal-jmap,
-//!               JSON from the facade's records                            mailseal-api
+//!   ├─ account  account …, async on one tokio runtime                 ──► mailseal-jmap,
+//!   │           JSON from the facade's records                            mailseal-api
+//!   └─ encrypt_existing  account … encrypt-existing: progress line, report
+//!                        (0 complete, 1 failed or paused)
 //! input: files, stdin, secrets from the environment or a no-echo prompt, atomic writes
 //! ```
 //!
@@ -15,6 +17,7 @@
 
 mod account;
 mod args;
+mod encrypt_existing;
 mod input;
 mod key;
 mod message;
