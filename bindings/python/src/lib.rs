@@ -173,6 +173,13 @@ fn _mailseal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<api::Algorithm>()?;
     m.add_class::<api::PgpFormat>()?;
     m.add_class::<api::Recipients>()?;
+    m.add_class::<api::EncryptExistingOptions>()?;
+    m.add_class::<api::Phase>()?;
+    m.add_class::<api::Progress>()?;
+    m.add_class::<api::SkippedMessage>()?;
+    m.add_class::<api::FailedMessage>()?;
+    m.add_class::<api::PlannedMessage>()?;
+    m.add_class::<api::EncryptReport>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
