@@ -3,8 +3,11 @@ any syntax error. Used by scripts/check-swift.
 
 The grammar does not model conditional compilation around attributes: uniffi wraps
 declarations in ``#if swift(>=5.8)`` / ``@_documentation(visibility: private)`` / ``#endif``.
-Exactly those lines are left out before parsing; everything else is parsed as written. A copy
-with one keyword broken must fail, or the check itself is broken.
+Exactly those lines are left out before parsing. Nor does it read the empty tuple ``()`` as an
+expression, which uniffi writes for the return of a callback method without a result
+(``let writeReturn = { () }``, a closure returning ``Void``): exactly that line is parsed as the
+same closure spelled ``{ () -> () in }``. Everything else is parsed as written. A copy with one
+keyword broken must fail, or the check itself is broken.
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ from tree_sitter import Language, Parser
 
 PARSER = Parser(Language(tree_sitter_swift.language()))
 SKIP = re.compile(rb"^\s*(#if swift\(>=5\.8\)|@_documentation\(visibility: private\)|#endif)\s*$")
+VOID_RETURN = re.compile(rb"^(\s*let writeReturn = )\{ \(\) \}\s*$")
 
 
 def errors(source: bytes) -> list[tuple[int, bytes]]:
     lines = source.split(b"\n")
-    kept = [b"" if SKIP.match(line) else line for line in lines]
+    kept = [
+        b"" if SKIP.match(line) else VOID_RETURN.sub(rb"\1{ () -> () in }", line) for line in lines
+    ]
     tree = PARSER.parse(b"\n".join(kept))
     found: list[tuple[int, bytes]] = []
 

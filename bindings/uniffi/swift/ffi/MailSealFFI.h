@@ -249,6 +249,13 @@ typedef void (*UniffiCallbackInterfaceCodeProviderMethod0)(uint64_t, RustBuffer,
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PROGRESS_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PROGRESS_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceProgressListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CODE_PROVIDER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CODE_PROVIDER
 typedef struct UniffiVTableCallbackInterfaceCodeProvider {
@@ -256,6 +263,15 @@ typedef struct UniffiVTableCallbackInterfaceCodeProvider {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceCodeProviderMethod0 _Nonnull totpCode;
 } UniffiVTableCallbackInterfaceCodeProvider;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PROGRESS_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PROGRESS_LISTENER
+typedef struct UniffiVTableCallbackInterfaceProgressListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceProgressListenerMethod0 _Nonnull onProgress;
+} UniffiVTableCallbackInterfaceProgressListener;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_CLONE_CREATEDCREDENTIAL
@@ -413,6 +429,26 @@ RustBuffer uniffi_mailseal_api_fn_method_devicesignin_verification_uri_complete(
 uint64_t uniffi_mailseal_api_fn_method_devicesignin_wait_for_tokens(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_CLONE_PROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_CLONE_PROGRESSLISTENER
+uint64_t uniffi_mailseal_api_fn_clone_progresslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_FREE_PROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_FREE_PROGRESSLISTENER
+void uniffi_mailseal_api_fn_free_progresslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_INIT_CALLBACK_VTABLE_PROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_INIT_CALLBACK_VTABLE_PROGRESSLISTENER
+void uniffi_mailseal_api_fn_init_callback_vtable_progresslistener(const UniffiVTableCallbackInterfaceProgressListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_METHOD_PROGRESSLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_METHOD_PROGRESSLISTENER_ON_PROGRESS
+void uniffi_mailseal_api_fn_method_progresslistener_on_progress(uint64_t ptr, RustBuffer progress, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_CLONE_RECIPIENTS
 #define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_CLONE_RECIPIENTS
 uint64_t uniffi_mailseal_api_fn_clone_recipients(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -521,6 +557,11 @@ uint64_t uniffi_mailseal_api_fn_method_accountsession_enable_encryption(uint64_t
 #ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_METHOD_ACCOUNTSESSION_ENABLE_TOTP
 #define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_METHOD_ACCOUNTSESSION_ENABLE_TOTP
 uint64_t uniffi_mailseal_api_fn_method_accountsession_enable_totp(uint64_t ptr, RustBuffer current_password, uint64_t enrollment, RustBuffer code, RustBuffer current_code
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_METHOD_ACCOUNTSESSION_ENCRYPT_EXISTING
+#define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_METHOD_ACCOUNTSESSION_ENCRYPT_EXISTING
+uint64_t uniffi_mailseal_api_fn_method_accountsession_encrypt_existing(uint64_t ptr, RustBuffer state_path, RustBuffer options, RustBuffer progress
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_FN_METHOD_ACCOUNTSESSION_ENCRYPTION_SETTINGS
@@ -1075,6 +1116,12 @@ uint16_t uniffi_mailseal_api_checksum_method_devicesignin_wait_for_tokens(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_CHECKSUM_METHOD_PROGRESSLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_CHECKSUM_METHOD_PROGRESSLISTENER_ON_PROGRESS
+uint16_t uniffi_mailseal_api_checksum_method_progresslistener_on_progress(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_CHECKSUM_METHOD_RECIPIENTS_ENCRYPT
 #define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_CHECKSUM_METHOD_RECIPIENTS_ENCRYPT
 uint16_t uniffi_mailseal_api_checksum_method_recipients_encrypt(void
@@ -1144,6 +1191,12 @@ uint16_t uniffi_mailseal_api_checksum_method_accountsession_enable_encryption(vo
 #ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_CHECKSUM_METHOD_ACCOUNTSESSION_ENABLE_TOTP
 #define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_CHECKSUM_METHOD_ACCOUNTSESSION_ENABLE_TOTP
 uint16_t uniffi_mailseal_api_checksum_method_accountsession_enable_totp(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_CHECKSUM_METHOD_ACCOUNTSESSION_ENCRYPT_EXISTING
+#define UNIFFI_FFIDEF_UNIFFI_MAILSEAL_API_CHECKSUM_METHOD_ACCOUNTSESSION_ENCRYPT_EXISTING
+uint16_t uniffi_mailseal_api_checksum_method_accountsession_encrypt_existing(void
     
 );
 #endif

@@ -519,6 +519,22 @@ fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
+    typealias FfiType = Double
+    typealias SwiftType = Double
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Double {
+        return try lift(readDouble(&buf))
+    }
+
+    public static func write(_ value: Double, into buf: inout [UInt8]) {
+        writeDouble(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterBool : FfiConverter {
     typealias FfiType = Int8
     typealias SwiftType = Bool
@@ -670,6 +686,23 @@ public protocol AccountSessionProtocol: AnyObject, Sendable {
      * OAuth first, so it stays signed in.
      */
     func enableTotp(currentPassword: String, enrollment: TotpEnrollment, code: String, currentCode: String?) async throws 
+    
+    /**
+     * Encrypts the mail already in the account to the key and algorithm encryption at rest
+     * is configured with (Stalwart encrypts only mail that arrives later): each message is
+     * downloaded, encrypted here, imported with its mailboxes, keywords and date, read back
+     * and checked, and only then is the original destroyed.
+     *
+     * `state_path` is the run's state file, written before every change, so that an
+     * interrupted run loses nothing and the next run with the same file finishes its work;
+     * keep one per account. `progress` is told how the run goes (see
+     * [`ProgressListener`]). Refused before anything changes when encryption at rest is
+     * off (`jmap.not_available`), when the configured key cannot be used, or when the
+     * state file belongs to another account or key (`jmap.state_file`). Messages that
+     * could not be done are in the report's `failed` list, each still there as it was:
+     * run again to finish them ([`EncryptReport::complete`]).
+     */
+    func encryptExisting(statePath: String, options: EncryptExistingOptions, progress: ProgressListener?) async throws  -> EncryptReport
     
     /**
      * The encryption-at-rest settings and the key in use.
@@ -1088,6 +1121,37 @@ open func enableTotp(currentPassword: String, enrollment: TotpEnrollment, code: 
             completeFunc: ffi_mailseal_api_rust_future_complete_void,
             freeFunc: ffi_mailseal_api_rust_future_free_void,
             liftFunc: { $0 },
+            errorHandler: FfiConverterTypeApiError_lift
+        )
+}
+    
+    /**
+     * Encrypts the mail already in the account to the key and algorithm encryption at rest
+     * is configured with (Stalwart encrypts only mail that arrives later): each message is
+     * downloaded, encrypted here, imported with its mailboxes, keywords and date, read back
+     * and checked, and only then is the original destroyed.
+     *
+     * `state_path` is the run's state file, written before every change, so that an
+     * interrupted run loses nothing and the next run with the same file finishes its work;
+     * keep one per account. `progress` is told how the run goes (see
+     * [`ProgressListener`]). Refused before anything changes when encryption at rest is
+     * off (`jmap.not_available`), when the configured key cannot be used, or when the
+     * state file belongs to another account or key (`jmap.state_file`). Messages that
+     * could not be done are in the report's `failed` list, each still there as it was:
+     * run again to finish them ([`EncryptReport::complete`]).
+     */
+open func encryptExisting(statePath: String, options: EncryptExistingOptions, progress: ProgressListener?)async throws  -> EncryptReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mailseal_api_fn_method_accountsession_encrypt_existing(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(statePath),FfiConverterTypeEncryptExistingOptions_lower(options),FfiConverterOptionTypeProgressListener.lower(progress)
+                )
+            },
+            pollFunc: ffi_mailseal_api_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mailseal_api_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mailseal_api_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeEncryptReport_lift,
             errorHandler: FfiConverterTypeApiError_lift
         )
 }
@@ -2185,6 +2249,232 @@ public func FfiConverterTypeOAuthTokens_lower(_ value: OAuthTokens) -> UInt64 {
 
 
 /**
+ * Told how a run of [`AccountSession::encrypt_existing`](crate::AccountSession::encrypt_existing)
+ * goes.
+ *
+ * Implemented by the application: in Kotlin a class with `fun onProgress(progress)`, in
+ * Swift `func onProgress(progress:)`, in Python any callable taking a `Progress`. It is
+ * called on a thread of its own (hop to the UI thread to draw), never twice at once, and
+ * may skip snapshots when it is slower than the run; the last call, with phase
+ * [`Phase::Finished`], comes before the run returns. It must not throw (Kotlin, Swift); in
+ * Python an exception stops the run and is raised by `encrypt_existing`.
+ */
+public protocol ProgressListener: AnyObject, Sendable {
+    
+    /**
+     * The run's progress now.
+     */
+    func onProgress(progress: Progress) 
+    
+}
+/**
+ * Told how a run of [`AccountSession::encrypt_existing`](crate::AccountSession::encrypt_existing)
+ * goes.
+ *
+ * Implemented by the application: in Kotlin a class with `fun onProgress(progress)`, in
+ * Swift `func onProgress(progress:)`, in Python any callable taking a `Progress`. It is
+ * called on a thread of its own (hop to the UI thread to draw), never twice at once, and
+ * may skip snapshots when it is slower than the run; the last call, with phase
+ * [`Phase::Finished`], comes before the run returns. It must not throw (Kotlin, Swift); in
+ * Python an exception stops the run and is raised by `encrypt_existing`.
+ */
+open class ProgressListenerImpl: ProgressListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_mailseal_api_fn_clone_progresslistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_mailseal_api_fn_free_progresslistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The run's progress now.
+     */
+open func onProgress(progress: Progress)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_mailseal_api_fn_method_progresslistener_on_progress(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeProgress_lower(progress),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceProgressListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceProgressListener = UniffiVTableCallbackInterfaceProgressListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeProgressListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface ProgressListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeProgressListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface ProgressListener: handle missing in uniffiClone")
+            }
+        },
+        onProgress: { (
+            uniffiHandle: UInt64,
+            progress: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeProgressListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onProgress(
+                     progress: try FfiConverterTypeProgress_lift(progress)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceProgressListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceProgressListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitProgressListener() {
+    uniffi_mailseal_api_fn_init_callback_vtable_progresslistener(UniffiCallbackInterfaceProgressListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProgressListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<ProgressListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = ProgressListener
+
+    public static func lift(_ handle: UInt64) throws -> ProgressListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ProgressListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: ProgressListener) -> UInt64 {
+         if let rustImpl = value as? ProgressListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProgressListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ProgressListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProgressListener_lift(_ handle: UInt64) throws -> ProgressListener {
+    return try FfiConverterTypeProgressListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProgressListener_lower(_ value: ProgressListener) -> UInt64 {
+    return FfiConverterTypeProgressListener.lower(value)
+}
+
+
+
+
+
+
+/**
  * A public key read and validated once, to encrypt many messages to: a server-side batch,
  * re-encrypting a mailbox, or any loop over messages (the key is not parsed again for each).
  *
@@ -3051,6 +3341,149 @@ public func FfiConverterTypeCredentialInfo_lower(_ value: CredentialInfo) -> Rus
 
 
 /**
+ * How to encrypt the mail already in the account (all optional: every mailbox, every
+ * date, for real, a worker per processor core, no decryption check, at most two hours of
+ * waiting for the server).
+ */
+public struct EncryptExistingOptions: Equatable, Hashable {
+    /**
+     * Only messages in one of these mailboxes (by name, role such as `inbox`, or id);
+     * empty for all.
+     */
+    public var mailboxes: [String]
+    /**
+     * Only messages received at or after this time (Unix seconds).
+     */
+    public var since: Int64?
+    /**
+     * Change nothing: report what would be encrypted and the space it would take.
+     */
+    public var dryRun: Bool
+    /**
+     * Messages encrypted at once; 0 for one per processor core.
+     */
+    public var concurrency: UInt32
+    /**
+     * The private key of the configured recipient, as its file's bytes (an OpenPGP
+     * secret key, a PEM private key with its certificate, or PKCS#12, as for
+     * [`decrypt`](crate::decrypt)): each copy must decrypt with it to the original, byte
+     * for byte, before the original is destroyed.
+     */
+    public var verifyKey: Data?
+    /**
+     * The password of `verify_key`, if it has one.
+     */
+    public var verifyKeyPassword: String?
+    /**
+     * The longest the run waits in total for the server (upload quota, 429, 5xx) before
+     * it stops and leaves the rest for the next run, in seconds (2 hours by default:
+     * Stalwart counts its upload quota per hour).
+     */
+    public var maxWaitSeconds: UInt64
+    /**
+     * Messages per batch; 0 to choose from the server's limits.
+     */
+    public var batchSize: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Only messages in one of these mailboxes (by name, role such as `inbox`, or id);
+         * empty for all.
+         */mailboxes: [String] = [], 
+        /**
+         * Only messages received at or after this time (Unix seconds).
+         */since: Int64? = nil, 
+        /**
+         * Change nothing: report what would be encrypted and the space it would take.
+         */dryRun: Bool = false, 
+        /**
+         * Messages encrypted at once; 0 for one per processor core.
+         */concurrency: UInt32 = UInt32(0), 
+        /**
+         * The private key of the configured recipient, as its file's bytes (an OpenPGP
+         * secret key, a PEM private key with its certificate, or PKCS#12, as for
+         * [`decrypt`](crate::decrypt)): each copy must decrypt with it to the original, byte
+         * for byte, before the original is destroyed.
+         */verifyKey: Data? = nil, 
+        /**
+         * The password of `verify_key`, if it has one.
+         */verifyKeyPassword: String? = nil, 
+        /**
+         * The longest the run waits in total for the server (upload quota, 429, 5xx) before
+         * it stops and leaves the rest for the next run, in seconds (2 hours by default:
+         * Stalwart counts its upload quota per hour).
+         */maxWaitSeconds: UInt64 = UInt64(7200), 
+        /**
+         * Messages per batch; 0 to choose from the server's limits.
+         */batchSize: UInt32 = UInt32(0)) {
+        self.mailboxes = mailboxes
+        self.since = since
+        self.dryRun = dryRun
+        self.concurrency = concurrency
+        self.verifyKey = verifyKey
+        self.verifyKeyPassword = verifyKeyPassword
+        self.maxWaitSeconds = maxWaitSeconds
+        self.batchSize = batchSize
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EncryptExistingOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEncryptExistingOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EncryptExistingOptions {
+        return
+            try EncryptExistingOptions(
+                mailboxes: FfiConverterSequenceString.read(from: &buf), 
+                since: FfiConverterOptionInt64.read(from: &buf), 
+                dryRun: FfiConverterBool.read(from: &buf), 
+                concurrency: FfiConverterUInt32.read(from: &buf), 
+                verifyKey: FfiConverterOptionData.read(from: &buf), 
+                verifyKeyPassword: FfiConverterOptionString.read(from: &buf), 
+                maxWaitSeconds: FfiConverterUInt64.read(from: &buf), 
+                batchSize: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EncryptExistingOptions, into buf: inout [UInt8]) {
+        FfiConverterSequenceString.write(value.mailboxes, into: &buf)
+        FfiConverterOptionInt64.write(value.since, into: &buf)
+        FfiConverterBool.write(value.dryRun, into: &buf)
+        FfiConverterUInt32.write(value.concurrency, into: &buf)
+        FfiConverterOptionData.write(value.verifyKey, into: &buf)
+        FfiConverterOptionString.write(value.verifyKeyPassword, into: &buf)
+        FfiConverterUInt64.write(value.maxWaitSeconds, into: &buf)
+        FfiConverterUInt32.write(value.batchSize, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEncryptExistingOptions_lift(_ buf: RustBuffer) throws -> EncryptExistingOptions {
+    return try FfiConverterTypeEncryptExistingOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEncryptExistingOptions_lower(_ value: EncryptExistingOptions) -> RustBuffer {
+    return FfiConverterTypeEncryptExistingOptions.lower(value)
+}
+
+
+/**
  * How to encrypt a message at rest. (Python passes these as keyword arguments.)
  */
 public struct EncryptOptions: Equatable, Hashable {
@@ -3138,6 +3571,211 @@ public func FfiConverterTypeEncryptOptions_lift(_ buf: RustBuffer) throws -> Enc
 #endif
 public func FfiConverterTypeEncryptOptions_lower(_ value: EncryptOptions) -> RustBuffer {
     return FfiConverterTypeEncryptOptions.lower(value)
+}
+
+
+/**
+ * What a run did.
+ */
+public struct EncryptReport: Equatable, Hashable {
+    /**
+     * Every message examined is now encrypted or was skipped on purpose: nothing failed
+     * and the run did not pause. Otherwise run again (with the same state file) to go on.
+     */
+    public var complete: Bool
+    /**
+     * Whether this was a dry run (nothing changed).
+     */
+    public var dryRun: Bool
+    /**
+     * What the copies are encrypted with, e.g. `S/MIME AES-256-CBC`.
+     */
+    public var encryption: String
+    /**
+     * Messages looked at (after the mailbox and date filters).
+     */
+    public var examined: UInt64
+    /**
+     * Messages encrypted in this run.
+     */
+    public var encrypted: UInt64
+    /**
+     * Their size before, in bytes.
+     */
+    public var bytesBefore: UInt64
+    /**
+     * Their size after (the encrypted copies), in bytes.
+     */
+    public var bytesAfter: UInt64
+    /**
+     * Messages encrypted by an earlier, interrupted run and finished now.
+     */
+    public var resumed: UInt64
+    /**
+     * Messages that were already encrypted (by the server, a sender, or an earlier run).
+     */
+    public var alreadyEncrypted: UInt64
+    /**
+     * Messages left on purpose (e.g. too large for the server to take back).
+     */
+    public var skipped: [SkippedMessage]
+    /**
+     * Messages that could not be encrypted in this run; each is still there, unchanged.
+     */
+    public var failed: [FailedMessage]
+    /**
+     * Duplicate copies left by an interrupted run and removed.
+     */
+    public var duplicatesRemoved: UInt64
+    /**
+     * In a dry run: what would be encrypted.
+     */
+    public var planned: [PlannedMessage]
+    /**
+     * In a dry run: the space the plan would take once encrypted, in bytes (the
+     * originals are removed).
+     */
+    public var plannedBytes: UInt64
+    /**
+     * Why the run stopped before the end, if it did (e.g. the server's upload quota with
+     * a longer wait than allowed): run it again to go on.
+     */
+    public var paused: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Every message examined is now encrypted or was skipped on purpose: nothing failed
+         * and the run did not pause. Otherwise run again (with the same state file) to go on.
+         */complete: Bool, 
+        /**
+         * Whether this was a dry run (nothing changed).
+         */dryRun: Bool, 
+        /**
+         * What the copies are encrypted with, e.g. `S/MIME AES-256-CBC`.
+         */encryption: String, 
+        /**
+         * Messages looked at (after the mailbox and date filters).
+         */examined: UInt64, 
+        /**
+         * Messages encrypted in this run.
+         */encrypted: UInt64, 
+        /**
+         * Their size before, in bytes.
+         */bytesBefore: UInt64, 
+        /**
+         * Their size after (the encrypted copies), in bytes.
+         */bytesAfter: UInt64, 
+        /**
+         * Messages encrypted by an earlier, interrupted run and finished now.
+         */resumed: UInt64, 
+        /**
+         * Messages that were already encrypted (by the server, a sender, or an earlier run).
+         */alreadyEncrypted: UInt64, 
+        /**
+         * Messages left on purpose (e.g. too large for the server to take back).
+         */skipped: [SkippedMessage], 
+        /**
+         * Messages that could not be encrypted in this run; each is still there, unchanged.
+         */failed: [FailedMessage], 
+        /**
+         * Duplicate copies left by an interrupted run and removed.
+         */duplicatesRemoved: UInt64, 
+        /**
+         * In a dry run: what would be encrypted.
+         */planned: [PlannedMessage], 
+        /**
+         * In a dry run: the space the plan would take once encrypted, in bytes (the
+         * originals are removed).
+         */plannedBytes: UInt64, 
+        /**
+         * Why the run stopped before the end, if it did (e.g. the server's upload quota with
+         * a longer wait than allowed): run it again to go on.
+         */paused: String?) {
+        self.complete = complete
+        self.dryRun = dryRun
+        self.encryption = encryption
+        self.examined = examined
+        self.encrypted = encrypted
+        self.bytesBefore = bytesBefore
+        self.bytesAfter = bytesAfter
+        self.resumed = resumed
+        self.alreadyEncrypted = alreadyEncrypted
+        self.skipped = skipped
+        self.failed = failed
+        self.duplicatesRemoved = duplicatesRemoved
+        self.planned = planned
+        self.plannedBytes = plannedBytes
+        self.paused = paused
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EncryptReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEncryptReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EncryptReport {
+        return
+            try EncryptReport(
+                complete: FfiConverterBool.read(from: &buf), 
+                dryRun: FfiConverterBool.read(from: &buf), 
+                encryption: FfiConverterString.read(from: &buf), 
+                examined: FfiConverterUInt64.read(from: &buf), 
+                encrypted: FfiConverterUInt64.read(from: &buf), 
+                bytesBefore: FfiConverterUInt64.read(from: &buf), 
+                bytesAfter: FfiConverterUInt64.read(from: &buf), 
+                resumed: FfiConverterUInt64.read(from: &buf), 
+                alreadyEncrypted: FfiConverterUInt64.read(from: &buf), 
+                skipped: FfiConverterSequenceTypeSkippedMessage.read(from: &buf), 
+                failed: FfiConverterSequenceTypeFailedMessage.read(from: &buf), 
+                duplicatesRemoved: FfiConverterUInt64.read(from: &buf), 
+                planned: FfiConverterSequenceTypePlannedMessage.read(from: &buf), 
+                plannedBytes: FfiConverterUInt64.read(from: &buf), 
+                paused: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EncryptReport, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.complete, into: &buf)
+        FfiConverterBool.write(value.dryRun, into: &buf)
+        FfiConverterString.write(value.encryption, into: &buf)
+        FfiConverterUInt64.write(value.examined, into: &buf)
+        FfiConverterUInt64.write(value.encrypted, into: &buf)
+        FfiConverterUInt64.write(value.bytesBefore, into: &buf)
+        FfiConverterUInt64.write(value.bytesAfter, into: &buf)
+        FfiConverterUInt64.write(value.resumed, into: &buf)
+        FfiConverterUInt64.write(value.alreadyEncrypted, into: &buf)
+        FfiConverterSequenceTypeSkippedMessage.write(value.skipped, into: &buf)
+        FfiConverterSequenceTypeFailedMessage.write(value.failed, into: &buf)
+        FfiConverterUInt64.write(value.duplicatesRemoved, into: &buf)
+        FfiConverterSequenceTypePlannedMessage.write(value.planned, into: &buf)
+        FfiConverterUInt64.write(value.plannedBytes, into: &buf)
+        FfiConverterOptionString.write(value.paused, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEncryptReport_lift(_ buf: RustBuffer) throws -> EncryptReport {
+    return try FfiConverterTypeEncryptReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEncryptReport_lower(_ value: EncryptReport) -> RustBuffer {
+    return FfiConverterTypeEncryptReport.lower(value)
 }
 
 
@@ -3564,6 +4202,97 @@ public func FfiConverterTypeEncryptionSettings_lower(_ value: EncryptionSettings
 
 
 /**
+ * A message that could not be encrypted in this run; it is still there, as it was.
+ */
+public struct FailedMessage: Equatable, Hashable {
+    /**
+     * The message's id.
+     */
+    public var id: String
+    /**
+     * Its subject, if any.
+     */
+    public var subject: String?
+    /**
+     * A stable code for the cause (an error code, or `jmap.encrypt_existing.verify` when
+     * the copy did not pass the checks).
+     */
+    public var code: String
+    /**
+     * What went wrong, in words.
+     */
+    public var reason: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The message's id.
+         */id: String, 
+        /**
+         * Its subject, if any.
+         */subject: String?, 
+        /**
+         * A stable code for the cause (an error code, or `jmap.encrypt_existing.verify` when
+         * the copy did not pass the checks).
+         */code: String, 
+        /**
+         * What went wrong, in words.
+         */reason: String) {
+        self.id = id
+        self.subject = subject
+        self.code = code
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FailedMessage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFailedMessage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FailedMessage {
+        return
+            try FailedMessage(
+                id: FfiConverterString.read(from: &buf), 
+                subject: FfiConverterOptionString.read(from: &buf), 
+                code: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FailedMessage, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.subject, into: &buf)
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFailedMessage_lift(_ buf: RustBuffer) throws -> FailedMessage {
+    return try FfiConverterTypeFailedMessage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFailedMessage_lower(_ value: FailedMessage) -> RustBuffer {
+    return FfiConverterTypeFailedMessage.lower(value)
+}
+
+
+/**
  * Whether one account-security feature can be used.
  */
 public struct FeatureStatus: Equatable, Hashable {
@@ -3879,6 +4608,353 @@ public func FfiConverterTypeKeyProblem_lift(_ buf: RustBuffer) throws -> KeyProb
 #endif
 public func FfiConverterTypeKeyProblem_lower(_ value: KeyProblem) -> RustBuffer {
     return FfiConverterTypeKeyProblem.lower(value)
+}
+
+
+/**
+ * A message a dry run would encrypt.
+ */
+public struct PlannedMessage: Equatable, Hashable {
+    /**
+     * The message's id.
+     */
+    public var id: String
+    /**
+     * Its subject, if any.
+     */
+    public var subject: String?
+    /**
+     * The names of its mailboxes.
+     */
+    public var mailboxes: [String]
+    /**
+     * Its size now, in bytes.
+     */
+    public var size: UInt64
+    /**
+     * About the size of its encrypted copy, in bytes.
+     */
+    public var estimatedSize: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The message's id.
+         */id: String, 
+        /**
+         * Its subject, if any.
+         */subject: String?, 
+        /**
+         * The names of its mailboxes.
+         */mailboxes: [String], 
+        /**
+         * Its size now, in bytes.
+         */size: UInt64, 
+        /**
+         * About the size of its encrypted copy, in bytes.
+         */estimatedSize: UInt64) {
+        self.id = id
+        self.subject = subject
+        self.mailboxes = mailboxes
+        self.size = size
+        self.estimatedSize = estimatedSize
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PlannedMessage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePlannedMessage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PlannedMessage {
+        return
+            try PlannedMessage(
+                id: FfiConverterString.read(from: &buf), 
+                subject: FfiConverterOptionString.read(from: &buf), 
+                mailboxes: FfiConverterSequenceString.read(from: &buf), 
+                size: FfiConverterUInt64.read(from: &buf), 
+                estimatedSize: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PlannedMessage, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.subject, into: &buf)
+        FfiConverterSequenceString.write(value.mailboxes, into: &buf)
+        FfiConverterUInt64.write(value.size, into: &buf)
+        FfiConverterUInt64.write(value.estimatedSize, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlannedMessage_lift(_ buf: RustBuffer) throws -> PlannedMessage {
+    return try FfiConverterTypePlannedMessage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlannedMessage_lower(_ value: PlannedMessage) -> RustBuffer {
+    return FfiConverterTypePlannedMessage.lower(value)
+}
+
+
+/**
+ * A snapshot of a run's progress.
+ */
+public struct Progress: Equatable, Hashable {
+    /**
+     * What the job is doing.
+     */
+    public var phase: Phase
+    /**
+     * Messages to look at in this run (after the mailbox and date filters).
+     */
+    public var total: UInt64
+    /**
+     * Messages dealt with so far (encrypted, skipped or failed).
+     */
+    public var done: UInt64
+    /**
+     * Messages encrypted so far.
+     */
+    public var encrypted: UInt64
+    /**
+     * Messages skipped so far (already encrypted, or not supported).
+     */
+    public var skipped: UInt64
+    /**
+     * Messages failed so far.
+     */
+    public var failed: UInt64
+    /**
+     * Bytes of the messages to look at.
+     */
+    public var bytesTotal: UInt64
+    /**
+     * Bytes of the messages dealt with so far.
+     */
+    public var bytesDone: UInt64
+    /**
+     * Bytes per second over the run so far (time spent waiting for the server left out).
+     */
+    public var rate: Double
+    /**
+     * Seconds left at the current rate, once that can be told.
+     */
+    public var etaSeconds: UInt64?
+    /**
+     * Until when the job waits for the server (Unix seconds), in [`Phase::Waiting`].
+     */
+    public var waitingUntil: Int64?
+    /**
+     * Why the job waits, in words (e.g. the upload quota and the setting that raises it).
+     */
+    public var waitingFor: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * What the job is doing.
+         */phase: Phase, 
+        /**
+         * Messages to look at in this run (after the mailbox and date filters).
+         */total: UInt64, 
+        /**
+         * Messages dealt with so far (encrypted, skipped or failed).
+         */done: UInt64, 
+        /**
+         * Messages encrypted so far.
+         */encrypted: UInt64, 
+        /**
+         * Messages skipped so far (already encrypted, or not supported).
+         */skipped: UInt64, 
+        /**
+         * Messages failed so far.
+         */failed: UInt64, 
+        /**
+         * Bytes of the messages to look at.
+         */bytesTotal: UInt64, 
+        /**
+         * Bytes of the messages dealt with so far.
+         */bytesDone: UInt64, 
+        /**
+         * Bytes per second over the run so far (time spent waiting for the server left out).
+         */rate: Double, 
+        /**
+         * Seconds left at the current rate, once that can be told.
+         */etaSeconds: UInt64?, 
+        /**
+         * Until when the job waits for the server (Unix seconds), in [`Phase::Waiting`].
+         */waitingUntil: Int64?, 
+        /**
+         * Why the job waits, in words (e.g. the upload quota and the setting that raises it).
+         */waitingFor: String?) {
+        self.phase = phase
+        self.total = total
+        self.done = done
+        self.encrypted = encrypted
+        self.skipped = skipped
+        self.failed = failed
+        self.bytesTotal = bytesTotal
+        self.bytesDone = bytesDone
+        self.rate = rate
+        self.etaSeconds = etaSeconds
+        self.waitingUntil = waitingUntil
+        self.waitingFor = waitingFor
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Progress: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProgress: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Progress {
+        return
+            try Progress(
+                phase: FfiConverterTypePhase.read(from: &buf), 
+                total: FfiConverterUInt64.read(from: &buf), 
+                done: FfiConverterUInt64.read(from: &buf), 
+                encrypted: FfiConverterUInt64.read(from: &buf), 
+                skipped: FfiConverterUInt64.read(from: &buf), 
+                failed: FfiConverterUInt64.read(from: &buf), 
+                bytesTotal: FfiConverterUInt64.read(from: &buf), 
+                bytesDone: FfiConverterUInt64.read(from: &buf), 
+                rate: FfiConverterDouble.read(from: &buf), 
+                etaSeconds: FfiConverterOptionUInt64.read(from: &buf), 
+                waitingUntil: FfiConverterOptionInt64.read(from: &buf), 
+                waitingFor: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Progress, into buf: inout [UInt8]) {
+        FfiConverterTypePhase.write(value.phase, into: &buf)
+        FfiConverterUInt64.write(value.total, into: &buf)
+        FfiConverterUInt64.write(value.done, into: &buf)
+        FfiConverterUInt64.write(value.encrypted, into: &buf)
+        FfiConverterUInt64.write(value.skipped, into: &buf)
+        FfiConverterUInt64.write(value.failed, into: &buf)
+        FfiConverterUInt64.write(value.bytesTotal, into: &buf)
+        FfiConverterUInt64.write(value.bytesDone, into: &buf)
+        FfiConverterDouble.write(value.rate, into: &buf)
+        FfiConverterOptionUInt64.write(value.etaSeconds, into: &buf)
+        FfiConverterOptionInt64.write(value.waitingUntil, into: &buf)
+        FfiConverterOptionString.write(value.waitingFor, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProgress_lift(_ buf: RustBuffer) throws -> Progress {
+    return try FfiConverterTypeProgress.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProgress_lower(_ value: Progress) -> RustBuffer {
+    return FfiConverterTypeProgress.lower(value)
+}
+
+
+/**
+ * A message left as it was on purpose.
+ */
+public struct SkippedMessage: Equatable, Hashable {
+    /**
+     * The message's id.
+     */
+    public var id: String
+    /**
+     * Its subject, if any.
+     */
+    public var subject: String?
+    /**
+     * Why it was left, in words.
+     */
+    public var reason: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The message's id.
+         */id: String, 
+        /**
+         * Its subject, if any.
+         */subject: String?, 
+        /**
+         * Why it was left, in words.
+         */reason: String) {
+        self.id = id
+        self.subject = subject
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SkippedMessage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSkippedMessage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SkippedMessage {
+        return
+            try SkippedMessage(
+                id: FfiConverterString.read(from: &buf), 
+                subject: FfiConverterOptionString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SkippedMessage, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.subject, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSkippedMessage_lift(_ buf: RustBuffer) throws -> SkippedMessage {
+    return try FfiConverterTypeSkippedMessage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSkippedMessage_lower(_ value: SkippedMessage) -> RustBuffer {
+    return FfiConverterTypeSkippedMessage.lower(value)
 }
 
 
@@ -4751,6 +5827,112 @@ public func FfiConverterTypePgpFormat_lower(_ value: PgpFormat) -> RustBuffer {
 
 
 /**
+ * What the job is doing.
+ */
+
+public enum Phase: Equatable, Hashable {
+    
+    /**
+     * Reading the list of messages.
+     */
+    case listing
+    /**
+     * Finishing what an interrupted run left under way.
+     */
+    case reconciling
+    /**
+     * Encrypting and replacing messages.
+     */
+    case encrypting
+    /**
+     * Waiting for the server (upload quota, 429, 5xx) until
+     * [`Progress::waiting_until`].
+     */
+    case waiting
+    /**
+     * Done.
+     */
+    case finished
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Phase: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhase: FfiConverterRustBuffer {
+    typealias SwiftType = Phase
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Phase {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .listing
+        
+        case 2: return .reconciling
+        
+        case 3: return .encrypting
+        
+        case 4: return .waiting
+        
+        case 5: return .finished
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Phase, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .listing:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .reconciling:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .encrypting:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .waiting:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .finished:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhase_lift(_ buf: RustBuffer) throws -> Phase {
+    return try FfiConverterTypePhase.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhase_lower(_ value: Phase) -> RustBuffer {
+    return FfiConverterTypePhase.lower(value)
+}
+
+
+
+/**
  * How bad a problem is.
  */
 
@@ -4827,6 +6009,30 @@ public func FfiConverterTypeSeverity_lower(_ value: Severity) -> RustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
+    typealias SwiftType = UInt64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
     typealias SwiftType = Int64?
 
@@ -4875,6 +6081,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
+    typealias SwiftType = Data?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterData.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeCodeProvider: FfiConverterRustBuffer {
     typealias SwiftType = CodeProvider?
 
@@ -4915,6 +6145,30 @@ fileprivate struct FfiConverterOptionTypeOAuthTokens: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeOAuthTokens.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeProgressListener: FfiConverterRustBuffer {
+    typealias SwiftType = ProgressListener?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeProgressListener.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeProgressListener.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5118,6 +6372,31 @@ fileprivate struct FfiConverterSequenceTypeCredentialInfo: FfiConverterRustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeFailedMessage: FfiConverterRustBuffer {
+    typealias SwiftType = [FailedMessage]
+
+    public static func write(_ value: [FailedMessage], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFailedMessage.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FailedMessage] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FailedMessage]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFailedMessage.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeFeatureStatus: FfiConverterRustBuffer {
     typealias SwiftType = [FeatureStatus]
 
@@ -5160,6 +6439,56 @@ fileprivate struct FfiConverterSequenceTypeKeyProblem: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeKeyProblem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePlannedMessage: FfiConverterRustBuffer {
+    typealias SwiftType = [PlannedMessage]
+
+    public static func write(_ value: [PlannedMessage], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePlannedMessage.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PlannedMessage] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PlannedMessage]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePlannedMessage.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSkippedMessage: FfiConverterRustBuffer {
+    typealias SwiftType = [SkippedMessage]
+
+    public static func write(_ value: [SkippedMessage], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSkippedMessage.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SkippedMessage] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SkippedMessage]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSkippedMessage.read(from: &buf))
         }
         return seq
     }
@@ -5625,6 +6954,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mailseal_api_checksum_method_devicesignin_wait_for_tokens() != 5961) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_mailseal_api_checksum_method_progresslistener_on_progress() != 48998) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_mailseal_api_checksum_method_recipients_encrypt() != 30454) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5659,6 +6991,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mailseal_api_checksum_method_accountsession_enable_totp() != 41655) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mailseal_api_checksum_method_accountsession_encrypt_existing() != 35994) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mailseal_api_checksum_method_accountsession_encryption_settings() != 56570) {
@@ -5738,6 +7073,7 @@ private let initializationResult: InitializationResult = {
     }
 
     uniffiCallbackInitCodeProvider()
+    uniffiCallbackInitProgressListener()
     return InitializationResult.ok
 }()
 

@@ -660,6 +660,9 @@ internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
 internal interface UniffiCallbackInterfaceCodeProviderMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`user`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
 }
+internal interface UniffiCallbackInterfaceProgressListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`progress`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "totpCode")
 internal open class UniffiVTableCallbackInterfaceCodeProvider(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -676,6 +679,25 @@ internal open class UniffiVTableCallbackInterfaceCodeProvider(
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
         `totpCode` = other.`totpCode`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onProgress")
+internal open class UniffiVTableCallbackInterfaceProgressListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onProgress`: UniffiCallbackInterfaceProgressListenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onProgress`: UniffiCallbackInterfaceProgressListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceProgressListener(`uniffiFree`,`uniffiClone`,`onProgress`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceProgressListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onProgress` = other.`onProgress`
     }
 
 }
@@ -758,6 +780,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mailseal_api_checksum_method_devicesignin_wait_for_tokens(
     ): Int
+    external fun uniffi_mailseal_api_checksum_method_progresslistener_on_progress(
+    ): Int
     external fun uniffi_mailseal_api_checksum_method_recipients_encrypt(
     ): Int
     external fun uniffi_mailseal_api_checksum_method_recipients_encrypt_file(
@@ -781,6 +805,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_mailseal_api_checksum_method_accountsession_enable_encryption(
     ): Int
     external fun uniffi_mailseal_api_checksum_method_accountsession_enable_totp(
+    ): Int
+    external fun uniffi_mailseal_api_checksum_method_accountsession_encrypt_existing(
     ): Int
     external fun uniffi_mailseal_api_checksum_method_accountsession_encryption_settings(
     ): Int
@@ -849,6 +875,7 @@ internal object UniffiLib {
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "mailseal"))
         uniffiCallbackInterfaceCodeProvider.register(this)
+        uniffiCallbackInterfaceProgressListener.register(this)
         
     }
 
@@ -915,6 +942,14 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_mailseal_api_fn_method_devicesignin_wait_for_tokens(`ptr`: Long,
     ): Long
+    external fun uniffi_mailseal_api_fn_clone_progresslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_mailseal_api_fn_free_progresslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_mailseal_api_fn_init_callback_vtable_progresslistener(`vtable`: UniffiVTableCallbackInterfaceProgressListener,
+    ): Unit
+    external fun uniffi_mailseal_api_fn_method_progresslistener_on_progress(`ptr`: Long,`progress`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_mailseal_api_fn_clone_recipients(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_mailseal_api_fn_free_recipients(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -958,6 +993,8 @@ internal object UniffiLib {
     external fun uniffi_mailseal_api_fn_method_accountsession_enable_encryption(`ptr`: Long,`key`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_mailseal_api_fn_method_accountsession_enable_totp(`ptr`: Long,`currentPassword`: RustBuffer.ByValue,`enrollment`: Long,`code`: RustBuffer.ByValue,`currentCode`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_mailseal_api_fn_method_accountsession_encrypt_existing(`ptr`: Long,`statePath`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_mailseal_api_fn_method_accountsession_encryption_settings(`ptr`: Long,
     ): Long
@@ -1211,6 +1248,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mailseal_api_checksum_method_devicesignin_wait_for_tokens() and 0xFFFF) != 5961) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_mailseal_api_checksum_method_progresslistener_on_progress() and 0xFFFF) != 48998) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_mailseal_api_checksum_method_recipients_encrypt() and 0xFFFF) != 30454) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1245,6 +1285,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mailseal_api_checksum_method_accountsession_enable_totp() and 0xFFFF) != 41655) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mailseal_api_checksum_method_accountsession_encrypt_existing() and 0xFFFF) != 35994) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mailseal_api_checksum_method_accountsession_encryption_settings() and 0xFFFF) != 56570) {
@@ -1711,6 +1754,29 @@ public object FfiConverterLong: FfiConverter<Long, Long> {
 /**
  * @suppress
  */
+public object FfiConverterDouble: FfiConverter<Double, Double> {
+    override fun lift(value: Double): Double {
+        return value
+    }
+
+    override fun read(buf: ByteBuffer): Double {
+        return buf.getDouble()
+    }
+
+    override fun lower(value: Double): Double {
+        return value
+    }
+
+    override fun allocationSize(value: Double) = 8UL
+
+    override fun write(value: Double, buf: ByteBuffer) {
+        buf.putDouble(value)
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterBoolean: FfiConverter<Boolean, Byte> {
     override fun lift(value: Byte): Boolean {
         return value.toInt() != 0
@@ -1966,6 +2032,23 @@ public interface AccountSessionInterface {
      * OAuth first, so it stays signed in.
      */
     suspend fun `enableTotp`(`currentPassword`: kotlin.String, `enrollment`: TotpEnrollment, `code`: kotlin.String, `currentCode`: kotlin.String?)
+    
+    /**
+     * Encrypts the mail already in the account to the key and algorithm encryption at rest
+     * is configured with (Stalwart encrypts only mail that arrives later): each message is
+     * downloaded, encrypted here, imported with its mailboxes, keywords and date, read back
+     * and checked, and only then is the original destroyed.
+     *
+     * `state_path` is the run's state file, written before every change, so that an
+     * interrupted run loses nothing and the next run with the same file finishes its work;
+     * keep one per account. `progress` is told how the run goes (see
+     * [`ProgressListener`]). Refused before anything changes when encryption at rest is
+     * off (`jmap.not_available`), when the configured key cannot be used, or when the
+     * state file belongs to another account or key (`jmap.state_file`). Messages that
+     * could not be done are in the report's `failed` list, each still there as it was:
+     * run again to finish them ([`EncryptReport::complete`]).
+     */
+    suspend fun `encryptExisting`(`statePath`: kotlin.String, `options`: EncryptExistingOptions, `progress`: ProgressListener?): EncryptReport
     
     /**
      * The encryption-at-rest settings and the key in use.
@@ -2407,6 +2490,45 @@ open class AccountSession: Disposable, AutoCloseable, AccountSessionInterface
         // lift function
         { },
         
+        // Error FFI converter
+        ApiException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Encrypts the mail already in the account to the key and algorithm encryption at rest
+     * is configured with (Stalwart encrypts only mail that arrives later): each message is
+     * downloaded, encrypted here, imported with its mailboxes, keywords and date, read back
+     * and checked, and only then is the original destroyed.
+     *
+     * `state_path` is the run's state file, written before every change, so that an
+     * interrupted run loses nothing and the next run with the same file finishes its work;
+     * keep one per account. `progress` is told how the run goes (see
+     * [`ProgressListener`]). Refused before anything changes when encryption at rest is
+     * off (`jmap.not_available`), when the configured key cannot be used, or when the
+     * state file belongs to another account or key (`jmap.state_file`). Messages that
+     * could not be done are in the report's `failed` list, each still there as it was:
+     * run again to finish them ([`EncryptReport::complete`]).
+     */
+    @Throws(ApiException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `encryptExisting`(`statePath`: kotlin.String, `options`: EncryptExistingOptions, `progress`: ProgressListener?) : EncryptReport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_mailseal_api_fn_method_accountsession_encrypt_existing(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`statePath`),
+        FfiConverterTypeEncryptExistingOptions.lower(`options`),
+        FfiConverterOptionalTypeProgressListener.lower(`progress`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_mailseal_api_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_mailseal_api_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_mailseal_api_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeEncryptReport.lift(it) },
         // Error FFI converter
         ApiException.ErrorHandler,
     )
@@ -4348,6 +4470,345 @@ public object FfiConverterTypeOAuthTokens: FfiConverter<OAuthTokens, Long> {
 
 
 /**
+ * Told how a run of [`AccountSession::encrypt_existing`](crate::AccountSession::encrypt_existing)
+ * goes.
+ *
+ * Implemented by the application: in Kotlin a class with `fun onProgress(progress)`, in
+ * Swift `func onProgress(progress:)`, in Python any callable taking a `Progress`. It is
+ * called on a thread of its own (hop to the UI thread to draw), never twice at once, and
+ * may skip snapshots when it is slower than the run; the last call, with phase
+ * [`Phase::Finished`], comes before the run returns. It must not throw (Kotlin, Swift); in
+ * Python an exception stops the run and is raised by `encrypt_existing`.
+ */
+public interface ProgressListener {
+    
+    /**
+     * The run's progress now.
+     */
+    fun `onProgress`(`progress`: Progress)
+    
+    companion object
+}
+
+/**
+ * Told how a run of [`AccountSession::encrypt_existing`](crate::AccountSession::encrypt_existing)
+ * goes.
+ *
+ * Implemented by the application: in Kotlin a class with `fun onProgress(progress)`, in
+ * Swift `func onProgress(progress:)`, in Python any callable taking a `Progress`. It is
+ * called on a thread of its own (hop to the UI thread to draw), never twice at once, and
+ * may skip snapshots when it is slower than the run; the last call, with phase
+ * [`Phase::Finished`], comes before the run returns. It must not throw (Kotlin, Swift); in
+ * Python an exception stops the run and is raised by `encrypt_existing`.
+ */
+open class ProgressListenerImpl: Disposable, AutoCloseable, ProgressListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_mailseal_api_fn_free_progresslistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_mailseal_api_fn_clone_progresslistener(handle, status)
+        }
+    }
+
+    
+    /**
+     * The run's progress now.
+     */override fun `onProgress`(`progress`: Progress)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_mailseal_api_fn_method_progresslistener_on_progress(
+        it,
+        
+        FfiConverterTypeProgress.lower(`progress`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceProgressListener {
+    internal object `onProgress`: UniffiCallbackInterfaceProgressListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`progress`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeProgressListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onProgress`(
+                    FfiConverterTypeProgress.lift(`progress`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeProgressListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeProgressListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceProgressListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onProgress`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_mailseal_api_fn_init_callback_vtable_progresslistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeProgressListener: FfiConverter<ProgressListener, Long> {
+    internal val handleMap = UniffiHandleMap<ProgressListener>()
+
+    override fun lower(value: ProgressListener): Long {
+        if (value is ProgressListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): ProgressListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ProgressListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): ProgressListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: ProgressListener) = 8UL
+
+    override fun write(value: ProgressListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * A public key read and validated once, to encrypt many messages to: a server-side batch,
  * re-encrypting a mailbox, or any loop over messages (the key is not parsed again for each).
  *
@@ -5320,6 +5781,109 @@ public object FfiConverterTypeCredentialInfo: FfiConverterRustBuffer<CredentialI
 
 
 /**
+ * How to encrypt the mail already in the account (all optional: every mailbox, every
+ * date, for real, a worker per processor core, no decryption check, at most two hours of
+ * waiting for the server).
+ */
+data class EncryptExistingOptions (
+    /**
+     * Only messages in one of these mailboxes (by name, role such as `inbox`, or id);
+     * empty for all.
+     */
+    val `mailboxes`: List<kotlin.String> = listOf() 
+    , 
+    /**
+     * Only messages received at or after this time (Unix seconds).
+     */
+    val `since`: kotlin.Long? = null 
+    , 
+    /**
+     * Change nothing: report what would be encrypted and the space it would take.
+     */
+    val `dryRun`: kotlin.Boolean = false 
+    , 
+    /**
+     * Messages encrypted at once; 0 for one per processor core.
+     */
+    val `concurrency`: kotlin.UInt = 0u 
+    , 
+    /**
+     * The private key of the configured recipient, as its file's bytes (an OpenPGP
+     * secret key, a PEM private key with its certificate, or PKCS#12, as for
+     * [`decrypt`](crate::decrypt)): each copy must decrypt with it to the original, byte
+     * for byte, before the original is destroyed.
+     */
+    val `verifyKey`: kotlin.ByteArray? = null 
+    , 
+    /**
+     * The password of `verify_key`, if it has one.
+     */
+    val `verifyKeyPassword`: kotlin.String? = null 
+    , 
+    /**
+     * The longest the run waits in total for the server (upload quota, 429, 5xx) before
+     * it stops and leaves the rest for the next run, in seconds (2 hours by default:
+     * Stalwart counts its upload quota per hour).
+     */
+    val `maxWaitSeconds`: kotlin.ULong = 7200uL 
+    , 
+    /**
+     * Messages per batch; 0 to choose from the server's limits.
+     */
+    val `batchSize`: kotlin.UInt = 0u 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEncryptExistingOptions: FfiConverterRustBuffer<EncryptExistingOptions> {
+    override fun read(buf: ByteBuffer): EncryptExistingOptions {
+        return EncryptExistingOptions(
+            FfiConverterSequenceString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterOptionalByteArray.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: EncryptExistingOptions) = (
+            FfiConverterSequenceString.allocationSize(value.`mailboxes`) +
+            FfiConverterOptionalLong.allocationSize(value.`since`) +
+            FfiConverterBoolean.allocationSize(value.`dryRun`) +
+            FfiConverterUInt.allocationSize(value.`concurrency`) +
+            FfiConverterOptionalByteArray.allocationSize(value.`verifyKey`) +
+            FfiConverterOptionalString.allocationSize(value.`verifyKeyPassword`) +
+            FfiConverterULong.allocationSize(value.`maxWaitSeconds`) +
+            FfiConverterUInt.allocationSize(value.`batchSize`)
+    )
+
+    override fun write(value: EncryptExistingOptions, buf: ByteBuffer) {
+            FfiConverterSequenceString.write(value.`mailboxes`, buf)
+            FfiConverterOptionalLong.write(value.`since`, buf)
+            FfiConverterBoolean.write(value.`dryRun`, buf)
+            FfiConverterUInt.write(value.`concurrency`, buf)
+            FfiConverterOptionalByteArray.write(value.`verifyKey`, buf)
+            FfiConverterOptionalString.write(value.`verifyKeyPassword`, buf)
+            FfiConverterULong.write(value.`maxWaitSeconds`, buf)
+            FfiConverterUInt.write(value.`batchSize`, buf)
+    }
+}
+
+
+
+/**
  * How to encrypt a message at rest. (Python passes these as keyword arguments.)
  */
 data class EncryptOptions (
@@ -5378,6 +5942,160 @@ public object FfiConverterTypeEncryptOptions: FfiConverterRustBuffer<EncryptOpti
             FfiConverterOptionalTypePgpFormat.write(value.`pgpFormat`, buf)
             FfiConverterBoolean.write(value.`oaep`, buf)
             FfiConverterOptionalString.write(value.`email`, buf)
+    }
+}
+
+
+
+/**
+ * What a run did.
+ */
+data class EncryptReport (
+    /**
+     * Every message examined is now encrypted or was skipped on purpose: nothing failed
+     * and the run did not pause. Otherwise run again (with the same state file) to go on.
+     */
+    val `complete`: kotlin.Boolean
+    , 
+    /**
+     * Whether this was a dry run (nothing changed).
+     */
+    val `dryRun`: kotlin.Boolean
+    , 
+    /**
+     * What the copies are encrypted with, e.g. `S/MIME AES-256-CBC`.
+     */
+    val `encryption`: kotlin.String
+    , 
+    /**
+     * Messages looked at (after the mailbox and date filters).
+     */
+    val `examined`: kotlin.ULong
+    , 
+    /**
+     * Messages encrypted in this run.
+     */
+    val `encrypted`: kotlin.ULong
+    , 
+    /**
+     * Their size before, in bytes.
+     */
+    val `bytesBefore`: kotlin.ULong
+    , 
+    /**
+     * Their size after (the encrypted copies), in bytes.
+     */
+    val `bytesAfter`: kotlin.ULong
+    , 
+    /**
+     * Messages encrypted by an earlier, interrupted run and finished now.
+     */
+    val `resumed`: kotlin.ULong
+    , 
+    /**
+     * Messages that were already encrypted (by the server, a sender, or an earlier run).
+     */
+    val `alreadyEncrypted`: kotlin.ULong
+    , 
+    /**
+     * Messages left on purpose (e.g. too large for the server to take back).
+     */
+    val `skipped`: List<SkippedMessage>
+    , 
+    /**
+     * Messages that could not be encrypted in this run; each is still there, unchanged.
+     */
+    val `failed`: List<FailedMessage>
+    , 
+    /**
+     * Duplicate copies left by an interrupted run and removed.
+     */
+    val `duplicatesRemoved`: kotlin.ULong
+    , 
+    /**
+     * In a dry run: what would be encrypted.
+     */
+    val `planned`: List<PlannedMessage>
+    , 
+    /**
+     * In a dry run: the space the plan would take once encrypted, in bytes (the
+     * originals are removed).
+     */
+    val `plannedBytes`: kotlin.ULong
+    , 
+    /**
+     * Why the run stopped before the end, if it did (e.g. the server's upload quota with
+     * a longer wait than allowed): run it again to go on.
+     */
+    val `paused`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEncryptReport: FfiConverterRustBuffer<EncryptReport> {
+    override fun read(buf: ByteBuffer): EncryptReport {
+        return EncryptReport(
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterSequenceTypeSkippedMessage.read(buf),
+            FfiConverterSequenceTypeFailedMessage.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterSequenceTypePlannedMessage.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: EncryptReport) = (
+            FfiConverterBoolean.allocationSize(value.`complete`) +
+            FfiConverterBoolean.allocationSize(value.`dryRun`) +
+            FfiConverterString.allocationSize(value.`encryption`) +
+            FfiConverterULong.allocationSize(value.`examined`) +
+            FfiConverterULong.allocationSize(value.`encrypted`) +
+            FfiConverterULong.allocationSize(value.`bytesBefore`) +
+            FfiConverterULong.allocationSize(value.`bytesAfter`) +
+            FfiConverterULong.allocationSize(value.`resumed`) +
+            FfiConverterULong.allocationSize(value.`alreadyEncrypted`) +
+            FfiConverterSequenceTypeSkippedMessage.allocationSize(value.`skipped`) +
+            FfiConverterSequenceTypeFailedMessage.allocationSize(value.`failed`) +
+            FfiConverterULong.allocationSize(value.`duplicatesRemoved`) +
+            FfiConverterSequenceTypePlannedMessage.allocationSize(value.`planned`) +
+            FfiConverterULong.allocationSize(value.`plannedBytes`) +
+            FfiConverterOptionalString.allocationSize(value.`paused`)
+    )
+
+    override fun write(value: EncryptReport, buf: ByteBuffer) {
+            FfiConverterBoolean.write(value.`complete`, buf)
+            FfiConverterBoolean.write(value.`dryRun`, buf)
+            FfiConverterString.write(value.`encryption`, buf)
+            FfiConverterULong.write(value.`examined`, buf)
+            FfiConverterULong.write(value.`encrypted`, buf)
+            FfiConverterULong.write(value.`bytesBefore`, buf)
+            FfiConverterULong.write(value.`bytesAfter`, buf)
+            FfiConverterULong.write(value.`resumed`, buf)
+            FfiConverterULong.write(value.`alreadyEncrypted`, buf)
+            FfiConverterSequenceTypeSkippedMessage.write(value.`skipped`, buf)
+            FfiConverterSequenceTypeFailedMessage.write(value.`failed`, buf)
+            FfiConverterULong.write(value.`duplicatesRemoved`, buf)
+            FfiConverterSequenceTypePlannedMessage.write(value.`planned`, buf)
+            FfiConverterULong.write(value.`plannedBytes`, buf)
+            FfiConverterOptionalString.write(value.`paused`, buf)
     }
 }
 
@@ -5687,6 +6405,70 @@ public object FfiConverterTypeEncryptionSettings: FfiConverterRustBuffer<Encrypt
 
 
 /**
+ * A message that could not be encrypted in this run; it is still there, as it was.
+ */
+data class FailedMessage (
+    /**
+     * The message's id.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Its subject, if any.
+     */
+    val `subject`: kotlin.String?
+    , 
+    /**
+     * A stable code for the cause (an error code, or `jmap.encrypt_existing.verify` when
+     * the copy did not pass the checks).
+     */
+    val `code`: kotlin.String
+    , 
+    /**
+     * What went wrong, in words.
+     */
+    val `reason`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFailedMessage: FfiConverterRustBuffer<FailedMessage> {
+    override fun read(buf: ByteBuffer): FailedMessage {
+        return FailedMessage(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FailedMessage) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`subject`) +
+            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterString.allocationSize(value.`reason`)
+    )
+
+    override fun write(value: FailedMessage, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`subject`, buf)
+            FfiConverterString.write(value.`code`, buf)
+            FfiConverterString.write(value.`reason`, buf)
+    }
+}
+
+
+
+/**
  * Whether one account-security feature can be used.
  */
 data class FeatureStatus (
@@ -5911,6 +6693,259 @@ public object FfiConverterTypeKeyProblem: FfiConverterRustBuffer<KeyProblem> {
             FfiConverterString.write(value.`message`, buf)
             FfiConverterOptionalString.write(value.`subject`, buf)
             FfiConverterOptionalLong.write(value.`date`, buf)
+    }
+}
+
+
+
+/**
+ * A message a dry run would encrypt.
+ */
+data class PlannedMessage (
+    /**
+     * The message's id.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Its subject, if any.
+     */
+    val `subject`: kotlin.String?
+    , 
+    /**
+     * The names of its mailboxes.
+     */
+    val `mailboxes`: List<kotlin.String>
+    , 
+    /**
+     * Its size now, in bytes.
+     */
+    val `size`: kotlin.ULong
+    , 
+    /**
+     * About the size of its encrypted copy, in bytes.
+     */
+    val `estimatedSize`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePlannedMessage: FfiConverterRustBuffer<PlannedMessage> {
+    override fun read(buf: ByteBuffer): PlannedMessage {
+        return PlannedMessage(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PlannedMessage) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`subject`) +
+            FfiConverterSequenceString.allocationSize(value.`mailboxes`) +
+            FfiConverterULong.allocationSize(value.`size`) +
+            FfiConverterULong.allocationSize(value.`estimatedSize`)
+    )
+
+    override fun write(value: PlannedMessage, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`subject`, buf)
+            FfiConverterSequenceString.write(value.`mailboxes`, buf)
+            FfiConverterULong.write(value.`size`, buf)
+            FfiConverterULong.write(value.`estimatedSize`, buf)
+    }
+}
+
+
+
+/**
+ * A snapshot of a run's progress.
+ */
+data class Progress (
+    /**
+     * What the job is doing.
+     */
+    val `phase`: Phase
+    , 
+    /**
+     * Messages to look at in this run (after the mailbox and date filters).
+     */
+    val `total`: kotlin.ULong
+    , 
+    /**
+     * Messages dealt with so far (encrypted, skipped or failed).
+     */
+    val `done`: kotlin.ULong
+    , 
+    /**
+     * Messages encrypted so far.
+     */
+    val `encrypted`: kotlin.ULong
+    , 
+    /**
+     * Messages skipped so far (already encrypted, or not supported).
+     */
+    val `skipped`: kotlin.ULong
+    , 
+    /**
+     * Messages failed so far.
+     */
+    val `failed`: kotlin.ULong
+    , 
+    /**
+     * Bytes of the messages to look at.
+     */
+    val `bytesTotal`: kotlin.ULong
+    , 
+    /**
+     * Bytes of the messages dealt with so far.
+     */
+    val `bytesDone`: kotlin.ULong
+    , 
+    /**
+     * Bytes per second over the run so far (time spent waiting for the server left out).
+     */
+    val `rate`: kotlin.Double
+    , 
+    /**
+     * Seconds left at the current rate, once that can be told.
+     */
+    val `etaSeconds`: kotlin.ULong?
+    , 
+    /**
+     * Until when the job waits for the server (Unix seconds), in [`Phase::Waiting`].
+     */
+    val `waitingUntil`: kotlin.Long?
+    , 
+    /**
+     * Why the job waits, in words (e.g. the upload quota and the setting that raises it).
+     */
+    val `waitingFor`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeProgress: FfiConverterRustBuffer<Progress> {
+    override fun read(buf: ByteBuffer): Progress {
+        return Progress(
+            FfiConverterTypePhase.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Progress) = (
+            FfiConverterTypePhase.allocationSize(value.`phase`) +
+            FfiConverterULong.allocationSize(value.`total`) +
+            FfiConverterULong.allocationSize(value.`done`) +
+            FfiConverterULong.allocationSize(value.`encrypted`) +
+            FfiConverterULong.allocationSize(value.`skipped`) +
+            FfiConverterULong.allocationSize(value.`failed`) +
+            FfiConverterULong.allocationSize(value.`bytesTotal`) +
+            FfiConverterULong.allocationSize(value.`bytesDone`) +
+            FfiConverterDouble.allocationSize(value.`rate`) +
+            FfiConverterOptionalULong.allocationSize(value.`etaSeconds`) +
+            FfiConverterOptionalLong.allocationSize(value.`waitingUntil`) +
+            FfiConverterOptionalString.allocationSize(value.`waitingFor`)
+    )
+
+    override fun write(value: Progress, buf: ByteBuffer) {
+            FfiConverterTypePhase.write(value.`phase`, buf)
+            FfiConverterULong.write(value.`total`, buf)
+            FfiConverterULong.write(value.`done`, buf)
+            FfiConverterULong.write(value.`encrypted`, buf)
+            FfiConverterULong.write(value.`skipped`, buf)
+            FfiConverterULong.write(value.`failed`, buf)
+            FfiConverterULong.write(value.`bytesTotal`, buf)
+            FfiConverterULong.write(value.`bytesDone`, buf)
+            FfiConverterDouble.write(value.`rate`, buf)
+            FfiConverterOptionalULong.write(value.`etaSeconds`, buf)
+            FfiConverterOptionalLong.write(value.`waitingUntil`, buf)
+            FfiConverterOptionalString.write(value.`waitingFor`, buf)
+    }
+}
+
+
+
+/**
+ * A message left as it was on purpose.
+ */
+data class SkippedMessage (
+    /**
+     * The message's id.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Its subject, if any.
+     */
+    val `subject`: kotlin.String?
+    , 
+    /**
+     * Why it was left, in words.
+     */
+    val `reason`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSkippedMessage: FfiConverterRustBuffer<SkippedMessage> {
+    override fun read(buf: ByteBuffer): SkippedMessage {
+        return SkippedMessage(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SkippedMessage) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`subject`) +
+            FfiConverterString.allocationSize(value.`reason`)
+    )
+
+    override fun write(value: SkippedMessage, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`subject`, buf)
+            FfiConverterString.write(value.`reason`, buf)
     }
 }
 
@@ -6651,6 +7686,62 @@ public object FfiConverterTypePgpFormat: FfiConverterRustBuffer<PgpFormat> {
 
 
 /**
+ * What the job is doing.
+ */
+
+enum class Phase {
+    
+    /**
+     * Reading the list of messages.
+     */
+    LISTING,
+    /**
+     * Finishing what an interrupted run left under way.
+     */
+    RECONCILING,
+    /**
+     * Encrypting and replacing messages.
+     */
+    ENCRYPTING,
+    /**
+     * Waiting for the server (upload quota, 429, 5xx) until
+     * [`Progress::waiting_until`].
+     */
+    WAITING,
+    /**
+     * Done.
+     */
+    FINISHED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePhase: FfiConverterRustBuffer<Phase> {
+    override fun read(buf: ByteBuffer) = try {
+        Phase.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Phase) = 4UL
+
+    override fun write(value: Phase, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * How bad a problem is.
  */
 
@@ -6690,6 +7781,38 @@ public object FfiConverterTypeSeverity: FfiConverterRustBuffer<Severity> {
 }
 
 
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalULong: FfiConverterRustBuffer<kotlin.ULong?> {
+    override fun read(buf: ByteBuffer): kotlin.ULong? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterULong.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.ULong?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterULong.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.ULong?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterULong.write(value, buf)
+        }
+    }
+}
 
 
 
@@ -6761,6 +7884,38 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
 /**
  * @suppress
  */
+public object FfiConverterOptionalByteArray: FfiConverterRustBuffer<kotlin.ByteArray?> {
+    override fun read(buf: ByteBuffer): kotlin.ByteArray? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterByteArray.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.ByteArray?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterByteArray.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.ByteArray?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterByteArray.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeCodeProvider: FfiConverterRustBuffer<CodeProvider?> {
     override fun read(buf: ByteBuffer): CodeProvider? {
         if (buf.get().toInt() == 0) {
@@ -6815,6 +7970,38 @@ public object FfiConverterOptionalTypeOAuthTokens: FfiConverterRustBuffer<OAuthT
         } else {
             buf.put(1)
             FfiConverterTypeOAuthTokens.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeProgressListener: FfiConverterRustBuffer<ProgressListener?> {
+    override fun read(buf: ByteBuffer): ProgressListener? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeProgressListener.read(buf)
+    }
+
+    override fun allocationSize(value: ProgressListener?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeProgressListener.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ProgressListener?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeProgressListener.write(value, buf)
         }
     }
 }
@@ -7069,6 +8256,34 @@ public object FfiConverterSequenceTypeCredentialInfo: FfiConverterRustBuffer<Lis
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeFailedMessage: FfiConverterRustBuffer<List<FailedMessage>> {
+    override fun read(buf: ByteBuffer): List<FailedMessage> {
+        val len = buf.getInt()
+        return List<FailedMessage>(len) {
+            FfiConverterTypeFailedMessage.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<FailedMessage>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeFailedMessage.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<FailedMessage>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeFailedMessage.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeFeatureStatus: FfiConverterRustBuffer<List<FeatureStatus>> {
     override fun read(buf: ByteBuffer): List<FeatureStatus> {
         val len = buf.getInt()
@@ -7115,6 +8330,62 @@ public object FfiConverterSequenceTypeKeyProblem: FfiConverterRustBuffer<List<Ke
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeKeyProblem.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypePlannedMessage: FfiConverterRustBuffer<List<PlannedMessage>> {
+    override fun read(buf: ByteBuffer): List<PlannedMessage> {
+        val len = buf.getInt()
+        return List<PlannedMessage>(len) {
+            FfiConverterTypePlannedMessage.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PlannedMessage>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePlannedMessage.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PlannedMessage>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePlannedMessage.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeSkippedMessage: FfiConverterRustBuffer<List<SkippedMessage>> {
+    override fun read(buf: ByteBuffer): List<SkippedMessage> {
+        val len = buf.getInt()
+        return List<SkippedMessage>(len) {
+            FfiConverterTypeSkippedMessage.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<SkippedMessage>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeSkippedMessage.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<SkippedMessage>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeSkippedMessage.write(it, buf)
         }
     }
 }
