@@ -138,7 +138,7 @@ impl Bar {
 fn progress_line(p: &Progress, now: SystemTime) -> String {
     match p.phase {
         Phase::Listing => return "Listing the messages…".to_owned(),
-        Phase::Reconciling => return "Finishing what an earlier run left under way…".to_owned(),
+        Phase::Reconciling => return "Looking for work an earlier run left under way…".to_owned(),
         _ => {}
     }
     let filled = (p.done.min(p.total) * BAR_WIDTH)
