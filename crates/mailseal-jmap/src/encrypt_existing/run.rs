@@ -690,9 +690,8 @@ impl Job<'_> {
             Ok(raw) => raw,
             Err(e) => return Err((info, again_or_failed(e))),
         };
-        if mailseal_core::is_encrypted(&original) {
-            return Err((info, Done::AlreadyEncrypted));
-        }
+        // `encrypt` itself tells an encrypted message (Outcome::AlreadyEncrypted) and returns
+        // it untouched: no second detection here.
         let encrypted = {
             let Ok(_permit) = self.cpu.acquire().await else {
                 return Err((info, Done::Again(Error::protocol("the job was stopped"))));
