@@ -3,6 +3,8 @@
 //!
 //! Whole lines are encoded in runs of about 57 KiB with the SIMD engine of the `base64`
 //! crate (AVX2 or NEON, chosen at run time, scalar otherwise) and then spread into lines.
+//! Reading goes the other way: [`push_unwrapped`] joins the lines again (white space
+//! dropped 64 bytes at a time) for the same engine to decode.
 
 use std::io::{self, Write};
 
@@ -135,10 +137,108 @@ impl<W: Write> Write for Base64Lines<W> {
     }
 }
 
+/// Bytes tested at a time by [`push_unwrapped`].
+const STRIP_BLOCK: usize = 64;
+
+/// Whether `b` is ASCII white space (as [`u8::is_ascii_whitespace`]: space, tab, line feed,
+/// form feed, carriage return).
+fn is_white(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0c)
+}
+
+/// A bit for each of the 8 bytes of `word` (little-endian order) at or below 0x20: space
+/// and the control characters, among them all of ASCII white space.
+///
+/// Per byte, `(b & 0x7f) + 0x5f` sets the high bit exactly when `b & 0x7f` is 0x21 or more,
+/// without a carry into the next byte; or-ing `b` in counts bytes from 0x80 up as well. The
+/// eight high bits are then gathered into one byte by a multiplication.
+fn low_bytes(word: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const ADD: u64 = 0x5f5f_5f5f_5f5f_5f5f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let high = !(((word & LOW7) + ADD) | word) & HIGH;
+    (high >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
+}
+
+/// Appends `src` to `dst` without its ASCII white space: base64 lines joined for decoding.
+///
+/// Each block of 64 bytes gets a bit mask of its bytes at or below 0x20, eight at a time
+/// (`low_bytes`), and the runs between them are copied whole: a wrapped body has one or two
+/// line breaks per block, so this is a few copies per line instead of a test per byte. A
+/// marked byte that is not white space (a control character) is kept, for the decoder to
+/// refuse.
+pub(crate) fn push_unwrapped(dst: &mut Vec<u8>, src: &[u8]) {
+    dst.reserve(src.len());
+    let mut blocks = src.chunks_exact(STRIP_BLOCK);
+    for block in &mut blocks {
+        let mut mask = 0u64;
+        for (i, word) in block.chunks_exact(8).enumerate() {
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(word);
+            mask |= low_bytes(u64::from_le_bytes(bytes)) << (8 * i);
+        }
+        let mut start = 0;
+        while mask != 0 {
+            let i = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            if block.get(i).is_some_and(|&b| is_white(b)) {
+                dst.extend_from_slice(block.get(start..i).unwrap_or_default());
+                start = i + 1;
+            }
+        }
+        dst.extend_from_slice(block.get(start..).unwrap_or_default());
+    }
+    dst.extend(blocks.remainder().iter().copied().filter(|&b| !is_white(b)));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use base64::engine::general_purpose::STANDARD;
+
+    #[test]
+    fn low_bytes_marks_exactly_the_bytes_up_to_0x20() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut word = [b'A'; 8];
+                word[at] = b;
+                let mask = low_bytes(u64::from_le_bytes(word));
+                let expected = if b <= 0x20 { 1 << at } else { 0 };
+                assert_eq!(mask, expected, "byte {b:#x} at {at}");
+            }
+        }
+        assert_eq!(
+            low_bytes(u64::from_le_bytes(*b"\r\n\0 \t\x0b\x1f\x20")),
+            0xff
+        );
+        assert_eq!(
+            low_bytes(u64::from_le_bytes([
+                0x21, 0x80, 0xff, 0xa0, 0x7f, 0x41, 0x2f, 0x3d
+            ])),
+            0
+        );
+    }
+
+    #[test]
+    fn unwrapping_drops_exactly_the_white_space() {
+        let text: Vec<u8> = (0..2000u32)
+            .map(|i| {
+                let alphabet = b"ab\r\ncd\t e\x0cf+/=\n\x0b";
+                alphabet[(i as usize * 7 + i as usize / 13) % alphabet.len()]
+            })
+            .collect();
+        for start in [0, 1, 63, 64, 65] {
+            let src = &text[start..];
+            let mut dst = b"kept".to_vec();
+            push_unwrapped(&mut dst, src);
+            let expected: Vec<u8> = b"kept"
+                .iter()
+                .chain(src.iter().filter(|b| !b.is_ascii_whitespace()))
+                .copied()
+                .collect();
+            assert_eq!(dst, expected, "from {start}");
+        }
+    }
 
     fn encode(chunks: &[&[u8]]) -> String {
         let mut w = Base64Lines::new(Vec::new());

@@ -12,6 +12,7 @@ use zeroize::Zeroizing;
 use super::detect;
 use super::mime::{self, Headers};
 use super::streams::{Input, Output, Wiped};
+use crate::base64_lines::push_unwrapped;
 use crate::decryption_key::PrivateKey;
 use crate::error::carried;
 use crate::error::{DecryptError, Error};
@@ -39,7 +40,9 @@ use crate::smime::decrypt as smime;
 /// ```
 pub fn decrypt(message: &[u8], key: &PrivateKey) -> Result<Zeroizing<Vec<u8>>, Error> {
     // The streaming decryption into memory: one set of rules for both.
-    let mut out = Wiped::default();
+    // Room for the plaintext from the start (it is smaller than the stored message unless
+    // it was compressed): no copies left behind by growing, nor their page faults.
+    let mut out = Wiped::with_capacity(message.len());
     decrypt_stream(message, &mut out, key)?;
     Ok(out.0)
 }
@@ -185,13 +188,7 @@ impl<R: Read> Base64Body<R> {
             if n == 0 {
                 self.done = true;
             }
-            self.pending.extend(
-                raw.get(..n)
-                    .unwrap_or_default()
-                    .iter()
-                    .copied()
-                    .filter(|b| !b.is_ascii_whitespace()),
-            );
+            push_unwrapped(&mut self.pending, raw.get(..n).unwrap_or_default());
             let usable = if self.done {
                 self.pending.len()
             } else {
@@ -331,11 +328,8 @@ fn bad(detail: &str) -> Error {
 pub(crate) fn decode_body(headers: &Headers, body: &[u8]) -> Result<Vec<u8>, Error> {
     match headers.transfer_encoding.as_deref() {
         Some("base64") => {
-            let clean: Vec<u8> = body
-                .iter()
-                .copied()
-                .filter(|b| !b.is_ascii_whitespace())
-                .collect();
+            let mut clean = Vec::new();
+            push_unwrapped(&mut clean, body);
             base64::engine::general_purpose::STANDARD
                 .decode(&clean)
                 .map_err(|_| bad("the body is not valid base64"))

@@ -162,6 +162,13 @@ mod tests {
 #[derive(Default)]
 pub(crate) struct Wiped(pub(crate) Zeroizing<Vec<u8>>);
 
+impl Wiped {
+    /// An empty buffer with room for `capacity` bytes.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Wiped(Zeroizing::new(Vec::with_capacity(capacity)))
+    }
+}
+
 impl Write for Wiped {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         let need = self.0.len() + data.len();
