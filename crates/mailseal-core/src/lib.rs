@@ -11,10 +11,13 @@
 //!                   ├─ X.509 ───► smime/encrypt → envelope (+ recipient_info) → base64_lines ─► out
 //!                   └─ OpenPGP ─► pgp/encrypt → pkesk + seipd (SEIPDv1) → armor → base64_lines ► out
 //!                                 (SEIPDv2: Sequoia's Encryptor and Armorer)
+//!                                 (seipd: cfb for AES-CFB, packet for the framing)
 //!
 //! stored ────► message/decrypt ── mime · detect
 //!                   ├─ pkcs7-mime ────────► smime/decrypt (recipient_info)
-//!                   └─ PGP/MIME, inline ──► pgp/decrypt
+//!                   └─ PGP/MIME, inline ──► pgp/decrypt ─► open: armor (Dearmor) → packet → cfb
+//!                                             │            (PKESK + SEIPDv1 + literal)
+//!                                             └──────────► else Sequoia's Decryptor
 //!                                             ▲ both take decryption_key's PrivateKey
 //!
 //! stored ────► message/addressees ── mime · detect (and decrypt's body readers)
@@ -23,8 +26,8 @@
 //!              → EncryptedFor { container, recipients: [RecipientId], algorithm }
 //!                (message/recipient_id sits below smime/ and pgp/, like options)
 //!
-//! error, time, ber, base64_lines: used everywhere; error imports nothing, the others import
-//! only error.
+//! error, time, ber, base64_lines, packet: used everywhere; error imports nothing, the others
+//! import only error.
 //! (ber reads BER/DER for smime/decrypt and for the PKCS#7 and PKCS#12 files key/ reads.)
 //! ```
 //!
@@ -75,10 +78,15 @@
 mod base64_lines;
 mod ber;
 mod ber_stream;
+mod beside;
 mod decryption_key;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod key;
 mod message;
+mod packet;
 mod pgp;
 mod smime;
 pub mod time;

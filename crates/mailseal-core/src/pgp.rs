@@ -3,7 +3,9 @@
 
 pub(crate) mod addressees;
 mod armor;
+mod cfb;
 pub(crate) mod decrypt;
 pub(crate) mod encrypt;
+mod open;
 mod pkesk;
 mod seipd;

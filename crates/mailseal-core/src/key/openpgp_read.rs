@@ -21,6 +21,7 @@ use openpgp::types::HashAlgorithm;
 use sha2::{Digest, Sha256};
 
 use crate::error::{KeyError, PrivateKeyKind};
+use crate::packet::{Length, packet_tag, read_header};
 
 /// What [`parse`] found in one block or binary input.
 #[derive(Debug, Clone, Default)]
@@ -238,53 +239,17 @@ pub(crate) fn signature_kind(data: &[u8]) -> &'static str {
     }
 }
 
-/// The tag of a packet header's first octet (RFC 9580 §4.2), `None` if it is not one.
-fn packet_tag(ctb: u8) -> Option<u8> {
-    if ctb & 0x80 == 0 {
-        None
-    } else if ctb & 0x40 != 0 {
-        Some(ctb & 0x3f)
-    } else {
-        Some((ctb >> 2) & 0x0f)
-    }
-}
-
 /// The tag and the body of the first packet in `data`. For a partial body length only the
 /// first part is given, and a body cut short by the end of `data` is given as far as it goes:
 /// callers only look at the first octets.
 fn first_packet(data: &[u8]) -> Option<(u8, &[u8])> {
-    let ctb = *data.first()?;
-    let tag = packet_tag(ctb)?;
-    let rest = data.get(1..)?;
-    let (start, len) = if ctb & 0x40 == 0 {
-        // Old format: the length type is in the two low bits.
-        match ctb & 0x03 {
-            0 => (1, usize::from(*rest.first()?)),
-            1 => (
-                2,
-                usize::from(u16::from_be_bytes([*rest.first()?, *rest.get(1)?])),
-            ),
-            2 => (4, be_u32(rest.get(..4)?)?),
-            _ => (0, rest.len()),
-        }
-    } else {
-        match *rest.first()? {
-            n @ 0..=191 => (1, usize::from(n)),
-            n @ 192..=223 => (
-                2,
-                (usize::from(n) - 192) * 256 + usize::from(*rest.get(1)?) + 192,
-            ),
-            255 => (5, be_u32(rest.get(1..5)?)?),
-            n => (1, 1usize << (n & 0x1f)),
-        }
+    let mut body = data;
+    let (tag, length) = read_header(&mut body).ok()??;
+    let len = match length {
+        Length::Definite(n) | Length::Partial(n) => usize::try_from(n).unwrap_or(usize::MAX),
+        Length::Indeterminate => body.len(),
     };
-    let body = rest.get(start..)?;
     Some((tag, body.get(..len).unwrap_or(body)))
-}
-
-fn be_u32(b: &[u8]) -> Option<usize> {
-    let b: [u8; 4] = b.try_into().ok()?;
-    usize::try_from(u32::from_be_bytes(b)).ok()
 }
 
 /// The fingerprint of a key packet body of `version`, uppercase hex: for v5 the SHA-256 of

@@ -280,19 +280,32 @@ impl<R: BufRead> PgpPart<R> {
 }
 
 impl<R: BufRead> Read for PgpPart<R> {
+    /// Hands out as many lines of the encrypted part as fit in `buf` (the armor reader
+    /// above decodes what it gets in one go).
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut filled = 0;
         loop {
             if self.state == PartState::Done {
-                return Ok(0);
+                return Ok(filled);
             }
             if self.state == PartState::Body && self.at < self.line.len() {
                 let left = self.line.get(self.at..).unwrap_or_default();
-                let n = left.len().min(buf.len());
-                buf.get_mut(..n)
+                let room = buf.get_mut(filled..).unwrap_or_default();
+                let n = left.len().min(room.len());
+                room.get_mut(..n)
                     .unwrap_or_default()
                     .copy_from_slice(left.get(..n).unwrap_or_default());
                 self.at += n;
-                return Ok(n);
+                filled += n;
+                if filled == buf.len() || self.at < self.line.len() {
+                    return Ok(filled);
+                }
+                // Room for another line: only if the buffer holds a whole one already, so
+                // that a read never waits for more input than it needs.
+                let ahead = self.r.fill_buf()?;
+                if memchr::memchr(b'\n', ahead).is_none() {
+                    return Ok(filled);
+                }
             }
             if !self.next_line()? {
                 if self.state == PartState::Body {

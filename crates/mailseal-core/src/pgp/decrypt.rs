@@ -1,7 +1,12 @@
 //! Decrypting an OpenPGP message (SEIPDv1 or SEIPDv2) with the owner's secret key, for the
 //! PGP/MIME and inline-PGP bodies that `message::decrypt` finds.
+//!
+//! The common case (PKESKs, SEIPDv1, a literal packet) goes through our own reader,
+//! [`open`](super::open); everything else through Sequoia's `Decryptor`, which is handed the
+//! input again from its first octet when our reader declines it.
 
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sequoia_openpgp as openpgp;
 
@@ -15,6 +20,7 @@ use openpgp::policy::StandardPolicy;
 use openpgp::types::SymmetricAlgorithm;
 use zeroize::Zeroizing;
 
+use super::open::{Opened, SecretKey, open};
 use crate::decryption_key::{Inner, PrivateKey};
 use crate::error::{DecryptError, Error};
 
@@ -29,9 +35,6 @@ fn bad(detail: &str) -> Error {
     }
     .into()
 }
-
-type SecretKey =
-    openpgp::packet::Key<openpgp::packet::key::SecretParts, openpgp::packet::key::UnspecifiedRole>;
 
 /// Hands Sequoia the session key from whichever of our (unlocked) keys a PKESK is for.
 struct Helper {
@@ -78,6 +81,37 @@ impl DecryptionHelper for Helper {
     }
 }
 
+/// Our reader's and Sequoia's reading of `data`, or `None` where ours declines it.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn both_readers(
+    data: &[u8],
+    key: &PrivateKey,
+) -> Option<(crate::fuzzing::Reading, crate::fuzzing::Reading)> {
+    let keys = keys_of(key).ok()?;
+    let mut ours = Vec::new();
+    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        open(data, &mut ours, &keys, &mut || {}, MAX_PLAINTEXT)
+    }))
+    .unwrap_or_else(|_| Err(bad("the OpenPGP data is malformed")));
+    let ours = match opened {
+        Ok(Opened::NotMine) => return None,
+        Ok(Opened::Done) => Ok(ours),
+        Err(e) => Err(e),
+    };
+    let mut theirs = Vec::new();
+    let theirs = sequoia_decrypt(data, &mut theirs, keys).map(|()| theirs);
+    Some((ours, theirs))
+}
+
+/// The unlocked secret keys of an OpenPGP private key.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn keys_of(key: &PrivateKey) -> Result<Vec<SecretKey>, Error> {
+    let Inner::OpenPgp { cert, password } = &key.inner else {
+        return Err(DecryptError::NoMatchingKey.into());
+    };
+    unlocked_keys(cert, password.as_deref().map(String::as_str))
+}
+
 /// The secret keys of `cert`, unlocked with `password` where they are protected.
 fn unlocked_keys(cert: &openpgp::Cert, password: Option<&str>) -> Result<Vec<SecretKey>, Error> {
     let mut keys = Vec::new();
@@ -111,6 +145,26 @@ fn stream_error(e: &io::Error) -> Error {
     }
 }
 
+/// The caller's input, with everything read from it kept while `keep` is set: what Sequoia
+/// is handed again if our reader declines the message.
+struct Recorded<'k, R> {
+    inner: R,
+    log: Vec<u8>,
+    keep: &'k AtomicBool,
+}
+
+impl<R: Read> Read for Recorded<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if self.keep.load(Ordering::Relaxed) {
+            self.log.extend_from_slice(buf.get(..n).unwrap_or_default());
+        } else if !self.log.is_empty() {
+            self.log = Vec::new();
+        }
+        Ok(n)
+    }
+}
+
 /// Decrypts an OpenPGP message (armored or binary) read from `data`, writing the plaintext to
 /// `out` as it comes: memory stays flat (64 KiB held back at most). On an error, what was
 /// written must be thrown away (it may end early, or come from a tampered message).
@@ -122,9 +176,41 @@ pub(crate) fn decrypt_stream<'a>(
     let Inner::OpenPgp { cert, password } = &key.inner else {
         return Err(DecryptError::NoMatchingKey.into());
     };
-    let helper = Helper {
-        keys: unlocked_keys(cert, password.as_deref().map(String::as_str))?,
+    let keys = unlocked_keys(cert, password.as_deref().map(String::as_str))?;
+    let keep = AtomicBool::new(true);
+    let mut recorded = Recorded {
+        inner: data,
+        log: Vec::new(),
+        keep: &keep,
     };
+    // Sequoia parses and decrypts the PKESKs inside our reader too: a panic becomes an error.
+    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        open(
+            &mut recorded,
+            out,
+            &keys,
+            &mut || keep.store(false, Ordering::Relaxed),
+            MAX_PLAINTEXT,
+        )
+    }))
+    .unwrap_or_else(|_| Err(bad("the OpenPGP data is malformed")))?;
+    match opened {
+        Opened::Done => Ok(()),
+        Opened::NotMine if keep.load(Ordering::Relaxed) => {
+            let again = io::Cursor::new(recorded.log).chain(recorded.inner);
+            sequoia_decrypt(again, out, keys)
+        }
+        Opened::NotMine => Err(bad("the OpenPGP reader declined a message it had begun")),
+    }
+}
+
+/// Sequoia's streaming `Decryptor` over `data`, with `keys`.
+fn sequoia_decrypt<'a>(
+    data: impl Read + Send + Sync + 'a,
+    out: &mut dyn io::Write,
+    keys: Vec<SecretKey>,
+) -> Result<(), Error> {
+    let helper = Helper { keys };
     // As in `decrypt`: a panic in Sequoia's parser becomes an error.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let policy = StandardPolicy::new();

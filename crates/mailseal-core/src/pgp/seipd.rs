@@ -5,110 +5,32 @@
 //! stays constant and nothing needs the length in advance. The literal packet is binary
 //! (`b`), with no file name and no date, as `gpg --store` writes a stream. The MDC is a
 //! plain SHA-1 (hardware SHA where the processor has it): it covers our own output, so the
-//! collision detection Sequoia adds for hashes it *reads* buys nothing here.
+//! collision detection Sequoia adds for hashes it *reads* buys nothing here. Past 128 KiB
+//! the SHA-1 runs on a second thread ([`Hashing`]), beside the serial CFB.
 
 use std::io::{self, Write};
 
 use sha1::{Digest as _, Sha1};
 use zeroize::Zeroizing;
 
+use super::cfb::{BLOCK, Cfb, Direction};
+use crate::beside::Hashing;
 use crate::error::EncryptError;
+use crate::packet::{TAG_LITERAL, TAG_MDC, TAG_SEIPD, definite_length};
 
 /// Partial body chunk: 2^16 octets, announced by the octet 224 + 16.
 const CHUNK: usize = 1 << 16;
 const PARTIAL_CHUNK: u8 = 224 + 16;
-/// New-format packet tags (RFC 9580 §4.2): SEIPD (18), literal data (11), MDC (19).
-const TAG_SEIPD: u8 = 0xC0 | 18;
-const TAG_LITERAL: u8 = 0xC0 | 11;
-const TAG_MDC: u8 = 0xC0 | 19;
+/// New-format packet headers: SEIPD, literal data, MDC.
+const CTB_SEIPD: u8 = 0xC0 | TAG_SEIPD;
+const CTB_LITERAL: u8 = 0xC0 | TAG_LITERAL;
+const CTB_MDC: u8 = 0xC0 | TAG_MDC;
 /// The literal packet's fields before the data: format `b`, empty file name, date 0.
 const LITERAL_HEADER: [u8; 6] = [b'b', 0, 0, 0, 0, 0];
-/// AES block size, the length of the random prefix before its two check octets.
-const BLOCK: usize = 16;
-
-/// The symmetric cipher of the SEIPDv1 packet: AES-128 or AES-256 in OpenPGP CFB mode
-/// (zero IV, no resynchronisation).
-enum Cfb {
-    #[cfg(target_arch = "x86_64")]
-    Aes128(Box<cfb_mode::BufEncryptor<aes::Aes128>>),
-    #[cfg(target_arch = "x86_64")]
-    Aes256(Box<cfb_mode::BufEncryptor<aes::Aes256>>),
-    #[cfg(not(target_arch = "x86_64"))]
-    OpenSsl(openssl::symm::Crypter),
-}
-
-impl Cfb {
-    /// On x86-64 RustCrypto's AES-NI CFB is faster than OpenSSL's (761 against 582 MB/s for
-    /// AES-256 on the project machine); elsewhere OpenSSL has the hardware AES (the `aes`
-    /// crate's ARMv8 code needs a compile-time flag).
-    fn new(key: &[u8]) -> Result<Self, EncryptError> {
-        let iv = [0u8; BLOCK];
-        #[cfg(target_arch = "x86_64")]
-        {
-            use cfb_mode::cipher::KeyIvInit as _;
-            match key.len() {
-                16 => cfb_mode::BufEncryptor::<aes::Aes128>::new_from_slices(key, &iv)
-                    .map(|c| Cfb::Aes128(Box::new(c)))
-                    .map_err(backend),
-                _ => cfb_mode::BufEncryptor::<aes::Aes256>::new_from_slices(key, &iv)
-                    .map(|c| Cfb::Aes256(Box::new(c)))
-                    .map_err(backend),
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            use openssl::symm::{Cipher, Crypter, Mode};
-            let cipher = match key.len() {
-                16 => Cipher::aes_128_cfb128(),
-                _ => Cipher::aes_256_cfb128(),
-            };
-            Crypter::new(cipher, Mode::Encrypt, key, Some(&iv))
-                .map(Cfb::OpenSsl)
-                .map_err(backend)
-        }
-    }
-
-    /// Encrypts `data` in place.
-    fn encrypt(&mut self, data: &mut [u8]) -> Result<(), EncryptError> {
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            Cfb::Aes128(c) => c.encrypt(data),
-            #[cfg(target_arch = "x86_64")]
-            Cfb::Aes256(c) => c.encrypt(data),
-            #[cfg(not(target_arch = "x86_64"))]
-            Cfb::OpenSsl(c) => {
-                let plain = data.to_vec();
-                let mut out = vec![0u8; plain.len() + BLOCK];
-                let n = c.update(&plain, &mut out).map_err(backend)?;
-                if n != data.len() {
-                    return Err(backend("CFB returned a different length"));
-                }
-                data.copy_from_slice(out.get(..n).unwrap_or_default());
-            }
-        }
-        Ok(())
-    }
-}
 
 fn backend(e: impl std::fmt::Display) -> EncryptError {
     EncryptError::Backend {
         detail: e.to_string(),
-    }
-}
-
-/// A new-format definite length (RFC 9580 §4.2.1).
-pub(crate) fn definite_length(len: usize) -> Vec<u8> {
-    match len {
-        0..192 => vec![len as u8],
-        192..8384 => {
-            let l = len - 192;
-            vec![(l >> 8) as u8 + 192, (l & 0xff) as u8]
-        }
-        _ => {
-            let mut v = vec![0xff];
-            v.extend_from_slice(&(len as u32).to_be_bytes());
-            v
-        }
     }
 }
 
@@ -118,7 +40,7 @@ pub(crate) fn definite_length(len: usize) -> Vec<u8> {
 pub(crate) struct Seipdv1Writer<W: Write> {
     out: W,
     cfb: Cfb,
-    mdc: Sha1,
+    mdc: Hashing<Sha1>,
     /// The literal packet's body not yet framed (at most one chunk).
     literal: Vec<u8>,
     /// Plaintext of the encrypted stream not yet encrypted and written (at most one chunk).
@@ -130,13 +52,13 @@ pub(crate) struct Seipdv1Writer<W: Write> {
 impl<W: Write> Seipdv1Writer<W> {
     /// Writes the packet header and the encrypted prefix, with `session_key` (16 or 32 bytes).
     pub(crate) fn new(mut out: W, session_key: &[u8]) -> Result<Self, crate::Error> {
-        let cfb = Cfb::new(session_key)?;
-        out.write_all(&[TAG_SEIPD])
+        let cfb = Cfb::new(session_key, Direction::Encrypt).map_err(backend)?;
+        out.write_all(&[CTB_SEIPD])
             .map_err(crate::error::encrypt_io)?;
         let mut w = Seipdv1Writer {
             out,
             cfb,
-            mdc: Sha1::new(),
+            mdc: Hashing::new(Sha1::new()),
             literal: Vec::with_capacity(CHUNK),
             inner: Vec::with_capacity(CHUNK),
             first: true,
@@ -147,7 +69,7 @@ impl<W: Write> Seipdv1Writer<W> {
         prefix.copy_within(BLOCK - 2..BLOCK, BLOCK);
         w.push(&prefix[..], true)
             .map_err(crate::error::encrypt_io)?;
-        w.push(&[TAG_LITERAL], true)
+        w.push(&[CTB_LITERAL], true)
             .map_err(crate::error::encrypt_io)?;
         w.literal.extend_from_slice(&LITERAL_HEADER);
         Ok(w)
@@ -164,7 +86,7 @@ impl<W: Write> Seipdv1Writer<W> {
     /// length written is never a partial one.
     fn push(&mut self, mut data: &[u8], hash: bool) -> io::Result<()> {
         if hash {
-            self.mdc.update(data);
+            self.mdc.update(data)?;
         }
         while !data.is_empty() {
             if self.inner.len() == self.chunk_room() {
@@ -181,7 +103,9 @@ impl<W: Write> Seipdv1Writer<W> {
     /// Encrypts what is buffered and writes it as one chunk of the SEIPD body, partial
     /// (exactly 64 KiB with the version octet) or the last.
     fn seal(&mut self, partial: bool) -> io::Result<()> {
-        self.cfb.encrypt(&mut self.inner)?;
+        self.cfb
+            .apply(&mut self.inner)
+            .map_err(|e| io::Error::from(backend(e)))?;
         let version: &[u8] = if self.first { &[1] } else { &[] };
         if partial {
             self.out.write_all(&[PARTIAL_CHUNK])?;
@@ -202,8 +126,9 @@ impl<W: Write> Seipdv1Writer<W> {
         let literal = std::mem::take(&mut self.literal);
         self.push(&definite_length(literal.len()), true)?;
         self.push(&literal, true)?;
-        self.push(&[TAG_MDC, 20], true)?;
-        let digest = self.mdc.clone().finalize();
+        self.push(&[CTB_MDC, 20], true)?;
+        let mdc = std::mem::replace(&mut self.mdc, Hashing::new(Sha1::new()));
+        let digest = mdc.finish()?.finalize();
         self.push(&digest, false)?;
         self.seal(false)?;
         Ok(self.out)
@@ -230,20 +155,5 @@ impl<W: Write> Write for Seipdv1Writer<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn definite_lengths_use_the_shortest_form() {
-        assert_eq!(definite_length(0), [0]);
-        assert_eq!(definite_length(191), [191]);
-        assert_eq!(definite_length(192), [192, 0]);
-        assert_eq!(definite_length(8383), [223, 255]);
-        assert_eq!(definite_length(8384), [255, 0, 0, 0x20, 0xc0]);
-        assert_eq!(definite_length(65_536), [255, 0, 1, 0, 0]);
     }
 }

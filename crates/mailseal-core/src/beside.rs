@@ -1,0 +1,187 @@
+//! A running hash that moves to a second thread once the data is large: the MDC's SHA-1 and
+//! the armor's CRC-24 of a big OpenPGP message are computed beside the (serial) AES-CFB.
+//!
+//! The data is copied to the worker in batches of 128 KiB (in buffers wiped when dropped, as
+//! they may hold plaintext, and handed back for reuse), at most four in flight, so memory
+//! stays bounded. Small messages never pay for a thread: the hash stays on the caller's
+//! thread for the first [`BESIDE_FROM`] octets. If no thread can be started, it stays there.
+
+use std::io;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use zeroize::Zeroizing;
+
+/// A hash state that can be fed on another thread.
+pub(crate) trait Update: Clone + Send + 'static {
+    /// Adds `data` to the hash.
+    fn update(&mut self, data: &[u8]);
+}
+
+impl Update for sha1::Sha1 {
+    fn update(&mut self, data: &[u8]) {
+        sha1::Digest::update(self, data);
+    }
+}
+
+/// Octets hashed on the caller's thread before the hash moves beside it.
+pub(crate) const BESIDE_FROM: u64 = 128 * 1024;
+/// Octets per batch sent to the worker.
+const BATCH: usize = 128 * 1024;
+/// Batches queued for the worker at most.
+const IN_FLIGHT: usize = 4;
+
+type Buffer = Zeroizing<Vec<u8>>;
+
+enum State<H> {
+    Here(H),
+    Beside {
+        to: SyncSender<Buffer>,
+        back: Receiver<Buffer>,
+        batch: Buffer,
+        worker: JoinHandle<H>,
+    },
+    /// Only while the state moves.
+    Moving,
+}
+
+/// A hash fed here or, past [`BESIDE_FROM`] octets, on a worker thread.
+pub(crate) struct Hashing<H: Update> {
+    state: State<H>,
+    seen: u64,
+}
+
+fn worker_failed() -> io::Error {
+    io::Error::other("the hashing thread stopped")
+}
+
+impl<H: Update> Hashing<H> {
+    pub(crate) fn new(hash: H) -> Self {
+        Hashing {
+            state: State::Here(hash),
+            seen: 0,
+        }
+    }
+
+    /// Adds `data` to the hash.
+    pub(crate) fn update(&mut self, data: &[u8]) -> io::Result<()> {
+        self.seen += data.len() as u64;
+        match &mut self.state {
+            State::Here(hash) => {
+                hash.update(data);
+                if self.seen >= BESIDE_FROM {
+                    self.move_beside();
+                }
+            }
+            State::Beside { batch, .. } => {
+                batch.extend_from_slice(data);
+                if batch.len() >= BATCH {
+                    self.send()?;
+                }
+            }
+            State::Moving => return Err(worker_failed()),
+        }
+        Ok(())
+    }
+
+    /// Starts the worker with the hash so far (or leaves it here if no thread starts).
+    fn move_beside(&mut self) {
+        let State::Here(hash) = std::mem::replace(&mut self.state, State::Moving) else {
+            return;
+        };
+        let kept = hash.clone();
+        let (to, from_caller) = sync_channel::<Buffer>(IN_FLIGHT);
+        let (to_caller, back) = sync_channel::<Buffer>(IN_FLIGHT + 1);
+        let spawned = std::thread::Builder::new()
+            .name("mailseal-hash".into())
+            .spawn(move || {
+                let mut hash = hash;
+                for buf in from_caller {
+                    hash.update(&buf);
+                    // The caller may have stopped taking buffers back: then this one is
+                    // dropped (and wiped).
+                    let _ = to_caller.try_send(buf);
+                }
+                hash
+            });
+        self.state = match spawned {
+            Ok(worker) => State::Beside {
+                to,
+                back,
+                batch: Zeroizing::new(Vec::with_capacity(BATCH)),
+                worker,
+            },
+            Err(_) => State::Here(kept),
+        };
+    }
+
+    /// Hands the current batch to the worker and starts a new one.
+    fn send(&mut self) -> io::Result<()> {
+        let State::Beside {
+            to, back, batch, ..
+        } = &mut self.state
+        else {
+            return Ok(());
+        };
+        let mut next = back
+            .try_recv()
+            .unwrap_or_else(|_| Zeroizing::new(Vec::with_capacity(BATCH)));
+        next.clear();
+        let full = std::mem::replace(batch, next);
+        to.send(full).map_err(|_| worker_failed())
+    }
+
+    /// The hash of everything given to [`Hashing::update`].
+    pub(crate) fn finish(mut self) -> io::Result<H> {
+        self.send()?;
+        match std::mem::replace(&mut self.state, State::Moving) {
+            State::Here(hash) => Ok(hash),
+            State::Beside { to, worker, .. } => {
+                drop(to);
+                worker.join().map_err(|_| worker_failed())
+            }
+            State::Moving => Err(worker_failed()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha1::{Digest as _, Sha1};
+
+    #[test]
+    fn the_hash_is_the_same_here_and_beside() {
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 253) as u8).collect();
+        let expected = Sha1::digest(&data);
+        for piece in [1usize, 1000, 65_536, 100_000, 3_000_000] {
+            let mut h = Hashing::new(Sha1::new());
+            for chunk in
+                data.chunks(piece.max(1))
+                    .take(if piece == 1 { 300_000 } else { usize::MAX })
+            {
+                h.update(chunk).unwrap();
+            }
+            let got = h.finish().unwrap().finalize();
+            let want = if piece == 1 {
+                Sha1::digest(&data[..300_000])
+            } else {
+                expected
+            };
+            assert_eq!(got, want, "pieces of {piece}");
+        }
+    }
+
+    #[test]
+    fn small_data_stays_here() {
+        let mut h = Hashing::new(Sha1::new());
+        h.update(&[0u8; 1000]).unwrap();
+        assert!(matches!(h.state, State::Here(_)));
+        h.update(&vec![0u8; BESIDE_FROM as usize]).unwrap();
+        assert!(matches!(h.state, State::Beside { .. }));
+        assert_eq!(
+            h.finish().unwrap().finalize(),
+            Sha1::digest(vec![0u8; BESIDE_FROM as usize + 1000])
+        );
+    }
+}
