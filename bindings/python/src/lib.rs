@@ -37,9 +37,12 @@ fn encrypt(
     oaep: bool,
     email: Option<String>,
 ) -> PyResult<api::EncryptResult> {
-    let (message, key) = (message.into_owned(), key.into_owned());
     let options = api::encrypt_options(algorithm, pgp_format, oaep, email)?;
-    Ok(py.detach(|| api::encrypt(message, key, options))?)
+    // The message is read where Python keeps it (no copy of a `bytes` object).
+    Ok(py.detach(|| {
+        api::Recipients::new(key.into_owned(), options.email.clone())?
+            .encrypt_slice(&message, &options)
+    })?)
 }
 
 /// Encrypts the message in the file `input` to `key` into the file `output` (replaced only

@@ -430,9 +430,7 @@ impl Recipients {
         message: Vec<u8>,
         options: EncryptOptions,
     ) -> Result<EncryptResult, ApiError> {
-        let opts = core_options(&options);
-        let out = core::encrypt(&message, &self.0, &opts)?;
-        Ok(EncryptResult::new(out.message, out.outcome, &self.0, &opts))
+        self.encrypt_slice(&message, &options)
     }
 
     /// Encrypts the message in the file `input` into the file `output`, streaming (see
@@ -446,6 +444,20 @@ impl Recipients {
         let opts = core_options(&options);
         let outcome = crate::files::encrypt_stream_file(&input, &output, &self.0, &opts)?;
         Ok(EncryptResult::new(Vec::new(), outcome, &self.0, &opts))
+    }
+}
+
+impl Recipients {
+    /// [`Recipients::encrypt`] of a borrowed message: no copy of it is made (the Python
+    /// binding hands its `bytes` over this way).
+    pub fn encrypt_slice(
+        &self,
+        message: &[u8],
+        options: &EncryptOptions,
+    ) -> Result<EncryptResult, ApiError> {
+        let opts = core_options(options);
+        let out = core::encrypt(message, &self.0, &opts)?;
+        Ok(EncryptResult::new(out.message, out.outcome, &self.0, &opts))
     }
 }
 

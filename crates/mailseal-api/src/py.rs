@@ -391,13 +391,15 @@ impl Recipients {
     fn py_encrypt(
         &self,
         py: Python<'_>,
-        message: Vec<u8>,
+        message: Cow<'_, [u8]>,
         algorithm: Option<Choice<Algorithm>>,
         pgp_format: Option<PgpFormatArg>,
         oaep: bool,
     ) -> PyResult<EncryptResult> {
         let options = encrypt_options(algorithm, pgp_format, oaep, None)?;
-        Ok(py.detach(|| self.encrypt(message, options))?)
+        // A `bytes` message is read where Python keeps it (immutable, no copy); a
+        // `bytearray` is copied first.
+        Ok(py.detach(|| self.encrypt_slice(&message, &options))?)
     }
 
     /// Encrypts the message in the file `input` into the file `output`, streaming.
