@@ -205,7 +205,7 @@ pub(crate) fn decrypt_stream<'a>(
 }
 
 /// Sequoia's streaming `Decryptor` over `data`, with `keys`.
-fn sequoia_decrypt<'a>(
+pub(crate) fn sequoia_decrypt<'a>(
     data: impl Read + Send + Sync + 'a,
     out: &mut dyn io::Write,
     keys: Vec<SecretKey>,

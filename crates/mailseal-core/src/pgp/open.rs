@@ -2,8 +2,8 @@
 //! SEIPDv1 packet holding one literal data packet and the MDC — what mailseal, Stalwart and
 //! `gpg -z 0` write.
 //!
-//! The session key comes from Sequoia (it parses each PKESK and decrypts it with the
-//! caller's key); the rest is streamed here: the armor through [`Dearmor`], AES-CFB
+//! Sequoia parses each PKESK; an RSA one is decrypted with OpenSSL (`rsa_session_key`), the
+//! others by Sequoia with the caller's key. The rest is streamed here: the armor through [`Dearmor`], AES-CFB
 //! ([`Cfb`]) with plain SHA-1 for the MDC (hardware SHA where there is one: the collision
 //! detection Sequoia adds costs about as much as everything else together, and GnuPG checks
 //! the MDC with plain SHA-1 too), partial body lengths through [`Body`].
@@ -174,10 +174,16 @@ fn session(pkesks: &[PKESK], keys: &[SecretKey], prefix: &mut [u8; BLOCK + 2]) -
             {
                 continue;
             }
-            let Ok(mut pair) = key.clone().into_keypair() else {
-                continue;
+            let opened = match rsa_session_key(pkesk, key) {
+                Some(found) => Some(found),
+                None => key
+                    .clone()
+                    .into_keypair()
+                    .ok()
+                    .and_then(|mut pair| pkesk.decrypt(&mut pair, None))
+                    .and_then(|(algo, sk)| Some((algo?, Zeroizing::new(sk.to_vec())))),
             };
-            let Some((Some(algo), session_key)) = pkesk.decrypt(&mut pair, None) else {
+            let Some((algo, session_key)) = opened else {
                 continue;
             };
             if !matches!(
@@ -202,6 +208,77 @@ fn session(pkesks: &[PKESK], keys: &[SecretKey], prefix: &mut [u8; BLOCK + 2]) -
         }
     }
     None
+}
+
+/// The algorithm and session key of a version 3 PKESK for an RSA key, decrypted with
+/// OpenSSL (RSA-3072 in about 2 ms here; the `rsa` crate of Sequoia's pure-Rust backend takes
+/// many times that). `None` when the PKESK or the key is not RSA, the key is locked, or the
+/// decrypted block is not a session key with its checksum (RFC 9580 §5.1.3).
+fn rsa_session_key(
+    pkesk: &PKESK,
+    key: &SecretKey,
+) -> Option<(SymmetricAlgorithm, Zeroizing<Vec<u8>>)> {
+    use openpgp::crypto::mpi;
+    use openpgp::packet::key::SecretKeyMaterial;
+    use openssl::bn::{BigNum, BigNumContext};
+    use openssl::rsa::{Padding, Rsa};
+
+    let (PKESK::V3(v3), mpi::PublicKey::RSA { e, n }) = (pkesk, key.mpis()) else {
+        return None;
+    };
+    let mpi::Ciphertext::RSA { c } = v3.esk() else {
+        return None;
+    };
+    let SecretKeyMaterial::Unencrypted(secret) = key.secret() else {
+        return None;
+    };
+    let rsa = secret.map(|mpis| {
+        let mpi::SecretKeyMaterial::RSA { d, p, q, .. } = mpis else {
+            return None;
+        };
+        let big = |b: &[u8]| BigNum::from_slice(b).ok();
+        let (n, e, d, p, q) = (
+            big(n.value())?,
+            big(e.value())?,
+            big(d.value())?,
+            big(p.value())?,
+            big(q.value())?,
+        );
+        // The CRT parameters OpenSSL wants: d mod (p-1), d mod (q-1), q^-1 mod p.
+        let mut ctx = BigNumContext::new_secure().ok()?;
+        let one = BigNum::from_u32(1).ok()?;
+        let (mut p1, mut q1) = (BigNum::new_secure().ok()?, BigNum::new_secure().ok()?);
+        p1.checked_sub(&p, &one).ok()?;
+        q1.checked_sub(&q, &one).ok()?;
+        let (mut dp, mut dq, mut qinv) = (
+            BigNum::new_secure().ok()?,
+            BigNum::new_secure().ok()?,
+            BigNum::new_secure().ok()?,
+        );
+        dp.nnmod(&d, &p1, &mut ctx).ok()?;
+        dq.nnmod(&d, &q1, &mut ctx).ok()?;
+        qinv.mod_inverse(&q, &p, &mut ctx).ok()?;
+        Rsa::from_private_components(n, e, d, p, q, dp, dq, qinv).ok()
+    })?;
+    let mut block = Zeroizing::new(vec![0u8; rsa.size() as usize]);
+    let len = rsa
+        .private_decrypt(c.value(), &mut block, Padding::PKCS1)
+        .ok()?;
+    // The algorithm octet, the session key, and the sum of its octets mod 65536.
+    let block = block.get(..len)?;
+    let (&algo, rest) = block.split_first()?;
+    let (key_bytes, sum) = rest.split_at_checked(rest.len().checked_sub(2)?)?;
+    let expected = key_bytes
+        .iter()
+        .map(|b| u16::from(*b))
+        .fold(0u16, u16::wrapping_add);
+    if sum != expected.to_be_bytes() {
+        return None;
+    }
+    Some((
+        SymmetricAlgorithm::from(algo),
+        Zeroizing::new(key_bytes.to_vec()),
+    ))
 }
 
 /// Copies the literal packet's data (after its format, file name and date) to `out`, and
@@ -416,6 +493,60 @@ mod tests {
             Err(Error::Decrypt(DecryptError::Integrity)) => {}
             other => panic!("{:?}", other.map(|_| ())),
         }
+    }
+
+    #[test]
+    fn rsa_session_keys_come_from_openssl() {
+        let fixture = |name: &str| {
+            std::fs::read(format!(
+                "{}/../../tests/fixtures/stalwart-0.16.19/keys/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+        };
+        let to = RecipientKey::from_bytes(&fixture("pgp-rsa3072.pub.asc"))
+            .unwrap()
+            .validate(&Policy::standard())
+            .unwrap();
+        let secret = PrivateKey::from_bytes(&fixture("pgp-rsa3072.sec.asc"), None).unwrap();
+        let keys = super::super::decrypt::keys_of(&secret).unwrap();
+        let stored = encrypt(MESSAGE, &to, &EncryptOptions::default())
+            .unwrap()
+            .message;
+        let text = String::from_utf8(stored).unwrap();
+        let start = text.find("-----BEGIN PGP MESSAGE-----").unwrap();
+        let mut binary = Vec::new();
+        Dearmor::new(&text.as_bytes()[start..])
+            .unwrap()
+            .unwrap()
+            .read_to_end(&mut binary)
+            .unwrap();
+        let mut packets = &binary[..];
+        let (tag, Length::Definite(n)) = read_header(&mut packets).unwrap().unwrap() else {
+            panic!("a PKESK with a definite length first");
+        };
+        assert_eq!(tag, TAG_PKESK);
+        let mut packet = vec![0xc0 | TAG_PKESK];
+        packet.extend(definite_length(n as usize));
+        packet.extend(&packets[..n as usize]);
+        let Ok(Packet::PKESK(pkesk)) = Packet::from_bytes(&packet) else {
+            panic!("not a PKESK");
+        };
+        let found: Vec<_> = keys
+            .iter()
+            .filter_map(|k| rsa_session_key(&pkesk, k))
+            .collect();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, SymmetricAlgorithm::AES256);
+        assert_eq!(found[0].1.len(), 32);
+
+        let mut out = Vec::new();
+        let r = open(&binary[..], &mut out, &keys, &mut || {}, 1 << 28);
+        assert!(matches!(r, Ok(Opened::Done)));
+        let mut theirs = Vec::new();
+        super::super::decrypt::sequoia_decrypt(&binary[..], &mut theirs, keys).unwrap();
+        assert_eq!(out, theirs);
+        assert!(out.ends_with(&MESSAGE[MESSAGE.len() - 20..]));
     }
 
     #[test]
