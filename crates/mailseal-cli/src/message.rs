@@ -10,9 +10,10 @@ use crate::args::{DecryptArgs, EncryptArgs, IsEncryptedArgs};
 use crate::input::{read_error, read_limited, read_secret, write_error};
 use crate::{CliError, Status};
 
-fn open_input(path: &Path) -> Result<Box<dyn Read>, CliError> {
+fn open_input(path: &Path) -> Result<Box<dyn Read + Send + Sync>, CliError> {
     if path.as_os_str() == "-" {
-        Ok(Box::new(io::stdin().lock()))
+        // `Stdin` (not its lock, which stays on this thread) locks around each read.
+        Ok(Box::new(io::stdin()))
     } else {
         let f = File::open(path).map_err(|e| read_error(path, &e))?;
         Ok(Box::new(BufReader::with_capacity(256 * 1024, f)))
@@ -98,6 +99,16 @@ pub(crate) fn decrypt(args: &DecryptArgs) -> Result<Status, CliError> {
         None => None,
     };
     let key = PrivateKey::from_bytes(&key_data, password.as_deref().map(String::as_str))?;
+    if let Some(path) = args.output.as_deref() {
+        // To a file: streamed, memory flat, into a temporary file that becomes the output
+        // only once the whole message is decrypted and its integrity checked.
+        let input = open_input(&args.input)?;
+        with_output(Some(path), false, |out| {
+            Ok(mailseal_core::decrypt_stream(input, out, &key)?)
+        })?;
+        return Ok(Status::Success);
+    }
+    // To standard output: nothing is written before the whole message has been checked.
     let mut message = Vec::new();
     open_input(&args.input)?
         .read_to_end(&mut message)

@@ -139,3 +139,79 @@ fn decrypting_with_the_wrong_key_exits_two() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("decrypt.no_matching_key"));
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn decrypting_to_a_file_streams_and_leaves_no_file_for_a_changed_message() {
+    // A message larger than the readers' 64 KiB chunks, so that plaintext is written before
+    // the integrity check at the end fails.
+    let mut original =
+        b"Subject: big\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+            .to_vec();
+    while original.len() < 300_000 {
+        original.extend_from_slice(b"a line of the body, long enough to fill the chunks\r\n");
+    }
+    let dir = std::env::temp_dir().join(format!("mailseal-cli-decrypt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("plain.eml");
+    // Authenticated encryption only: AES-CBC S/MIME has no integrity check to fail.
+    for (public, private, algorithm) in [
+        ("keys/alice.crt.pem", "keys/alice.key.pem", "aes256-gcm"),
+        ("keys/alice.pub.asc", "keys/alice.sec.asc", "aes256"),
+    ] {
+        let stored = run(
+            &[
+                "encrypt",
+                "--key",
+                p(&example(public)),
+                "--algorithm",
+                algorithm,
+            ],
+            &original,
+        )
+        .stdout;
+        let out = run(
+            &["decrypt", "--key", p(&example(private)), "-o", p(&target)],
+            &stored,
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            std::fs::read(&target).unwrap() == original,
+            "{public}: round trip differs"
+        );
+        std::fs::remove_file(&target).unwrap();
+
+        // Change one base64 character near the end of the encrypted body.
+        let mut changed = stored.clone();
+        let end = changed.len() - 200;
+        let at = (0..end)
+            .rev()
+            .find(|&i| changed[i].is_ascii_alphabetic())
+            .unwrap();
+        changed[at] = if changed[at] == b'A' { b'B' } else { b'A' };
+        let out = run(
+            &["decrypt", "--key", p(&example(private)), "-o", p(&target)],
+            &changed,
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{public}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !target.exists(),
+            "{public}: a file was left for a changed message"
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert!(
+            leftovers.is_empty(),
+            "{public}: temporary files left: {leftovers:?}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -22,10 +22,17 @@ pub(crate) fn mailseal_env(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) ->
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Fed from another thread: a command that writes while it reads (encrypt, decrypt)
+    // would otherwise fill the output pipe while this side still writes the input.
     let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin).unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
+    let stdin = stdin.to_vec();
+    let feeder = std::thread::spawn(move || {
+        // A command that exits before reading everything closes the pipe: not an error here.
+        let _ = input.write_all(&stdin);
+    });
+    let output = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    output
 }
 
 /// Runs `mailseal ARGS` with `stdin`.
