@@ -48,12 +48,18 @@
 //!   ChaCha20-Poly1305, CMS framing in BER indefinite lengths) → `Base64Lines` (76 columns,
 //!   CRLF) → output;
 //! - OpenPGP: `pgp::encrypt::begin` writes one PKESK per key (`pgp::pkesk`, RSA through
-//!   OpenSSL), then `pgp::seipd` streams the literal packet inside SEIPDv1 (AES-CFB while
-//!   SHA-1 hashes the MDC, 64 KiB partial body chunks) → `pgp::armor` (CRC-24) →
-//!   `Base64Lines` → output, inside the PGP/MIME multipart. SEIPDv2 (v6 keys, or on request)
+//!   OpenSSL, the key kept per thread), then `pgp::seipd` streams the literal packet inside
+//!   SEIPDv1 (AES-CFB while SHA-1 hashes the MDC, 64 KiB partial body chunks) → `pgp::armor`
+//!   (CRC-24) → `Base64Lines` → output, inside the PGP/MIME multipart. Past 128 KiB the SHA-1
+//!   and the CRC-24 run on a second thread (`beside`), next to the serial CFB. SEIPDv2 (v6 keys, or on request)
 //!   goes through Sequoia's `LiteralWriter` → `Encryptor` → `Armorer` → `CrlfWriter`.
 //!
 //! Memory stays constant; [`encrypt`] is the same path over a slice, with DER lengths.
+//!
+//! Decryption mirrors it: base64 bodies are joined 64 bytes at a time
+//! (`base64_lines::push_unwrapped`) for the SIMD decoder; OpenPGP messages of the common form
+//! (PKESKs, SEIPDv1, a literal packet) are read by `pgp::open` (RSA PKESKs through OpenSSL,
+//! AES-CFB, plain SHA-1 for the MDC), anything else by Sequoia's `Decryptor`.
 //!
 //! # Entry points
 //!

@@ -54,8 +54,9 @@ const CHUNK: usize = 64 * 1024;
 
 /// Decrypts a stored message read from `input`, writing the original to `output` as it is
 /// decrypted: the streaming form of [`decrypt`], with memory flat whatever the size of the
-/// message (PGP/MIME and S/MIME with AES-CBC; S/MIME AEAD content is collected before it is
-/// opened, because its authenticated attributes follow it; an inline-PGP body is read whole).
+/// message (PGP/MIME and S/MIME with AES-CBC; S/MIME AEAD ciphertext is collected before it
+/// is opened, because its authenticated attributes follow it, but not copied again for the
+/// plaintext; an inline-PGP body is read whole).
 ///
 /// The outer headers are written first and the plaintext follows as it is decrypted, so on
 /// an error `output` holds an incomplete (and, before the integrity check at the end, not

@@ -86,7 +86,8 @@ fn whole(s: &mut BerStream<impl BufRead>) -> Result<Vec<u8>, Error> {
 
 /// Decrypts a DER/BER CMS ContentInfo holding (Auth)EnvelopedData read from `input`, writing
 /// the plaintext to `out` as it is decrypted. With AES-CBC the content is decrypted chunk by
-/// chunk; AEAD content is collected first (its MAC and authenticated attributes follow it).
+/// chunk; AEAD content is collected first (its MAC and authenticated attributes follow it),
+/// then decrypted 64 KiB at a time, the tag checked at the end.
 pub(crate) fn decrypt_stream(
     input: impl BufRead,
     out: &mut dyn Write,
@@ -120,6 +121,10 @@ pub(crate) fn decrypt_stream(
     let mut ciphertext = Vec::new();
     let mut buf = Zeroizing::new(vec![0u8; STREAM_CHUNK + content.cipher.block_size()]);
     if content.aead {
+        // A definite length (DER, as mailseal and Stalwart write) sizes the buffer once.
+        if let Some(len) = h.len {
+            ciphertext.reserve_exact(usize::try_from(len).unwrap_or(0).min(MAX_AEAD_CONTENT));
+        }
         s.octets(h, &mut |chunk| {
             if ciphertext.len() + chunk.len() > MAX_AEAD_CONTENT {
                 return Err(StreamError::Ber(BerError(
@@ -191,10 +196,9 @@ pub(crate) fn decrypt_stream(
                 .map_err(|_| Error::from(DecryptError::Integrity))?;
             write(out, buf.get(..n).unwrap_or_default())
         }
-        None => {
-            let plain = content.decrypt(&cek, &ciphertext, mac.as_deref(), &aad)?;
-            write(out, &plain)
-        }
+        None => content.open(&cek, &ciphertext, mac.as_deref(), &aad, &mut |plain| {
+            write(out, plain)
+        }),
     }
 }
 
@@ -306,31 +310,33 @@ impl ContentAlg {
         self.cipher.key_len()
     }
 
-    fn decrypt(
+    /// Decrypts collected AEAD `ciphertext` with its `mac` and `aad`, handing the plaintext
+    /// to `write` 64 KiB at a time (no copy of the whole), then checks the tag: on
+    /// [`DecryptError::Integrity`] what was written must be thrown away, as for every
+    /// streamed output.
+    fn open(
         &self,
         cek: &[u8],
         ciphertext: &[u8],
         mac: Option<&[u8]>,
         aad: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>, DecryptError> {
-        let integrity = |_| DecryptError::Integrity;
+        write: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let integrity = |_| Error::from(DecryptError::Integrity);
         let mut c = Crypter::new(self.cipher, Mode::Decrypt, cek, Some(&self.iv))
             .map_err(|_| malformed("bad key or IV length"))?;
-        if self.aead {
-            let tag = mac.ok_or_else(|| malformed("authenticated data without MAC"))?;
-            c.set_tag(tag).map_err(integrity)?;
-            if !aad.is_empty() {
-                c.aad_update(aad).map_err(integrity)?;
-            }
+        let tag = mac.ok_or_else(|| malformed("authenticated data without MAC"))?;
+        c.set_tag(tag).map_err(integrity)?;
+        if !aad.is_empty() {
+            c.aad_update(aad).map_err(integrity)?;
         }
-        // The plaintext, also when it fails the integrity check: wiped however this ends.
-        let mut out = Zeroizing::new(vec![0u8; ciphertext.len() + self.cipher.block_size()]);
-        let mut n = c.update(ciphertext, &mut out).map_err(integrity)?;
-        n += c
-            .finalize(out.get_mut(n..).unwrap_or_default())
-            .map_err(integrity)?;
-        out.truncate(n);
-        Ok(out)
+        let mut buf = Zeroizing::new(vec![0u8; STREAM_CHUNK + self.cipher.block_size()]);
+        for piece in ciphertext.chunks(STREAM_CHUNK) {
+            let n = c.update(piece, &mut buf).map_err(integrity)?;
+            write(buf.get(..n).unwrap_or_default())?;
+        }
+        let n = c.finalize(&mut buf).map_err(integrity)?;
+        write(buf.get(..n).unwrap_or_default())
     }
 }
 
