@@ -14,6 +14,11 @@ time). For each case it prints the median wall time and the peak memory of each 
 (the operating system's accounting of that one child, `wait4`), each peer's time divided by
 mailseal's CLI time, and the limit of this machine's primitives from `openssl speed`.
 
+Then decryption: the message is encrypted once by mailseal's CLI for each case and decrypted
+by mailseal's CLI (`mailseal decrypt`, to a file) against `openssl cms -decrypt`, `gpg
+--decrypt` and `sq decrypt` (the OpenPGP peers get the armored block alone), with the ratio of
+mailseal's decryption to its encryption of the same message.
+
 Speed is measured here and recorded in benches/README.md; no test asserts it.
 """
 
@@ -112,6 +117,63 @@ def openssl_speed(cipher: str) -> float:
     return float(last.rstrip("k")) * 1000
 
 
+SMIME_KEY = KEYS / "alice.key.pem"
+PGP_SECRET = FIXTURE_KEYS / "pgp-rsa3072.sec.asc"
+
+
+def decryption(cli: str, src: Path, work: Path, out: str, genv: dict[str, str], runs: int,
+               encrypt_walls: dict[str, float]) -> None:
+    """Times decrypting what mailseal's CLI stored, by mailseal and by the peers."""
+    smime_private = work / "alice.pem"  # mailseal takes the key with its certificate
+    smime_private.write_bytes(SMIME_KEY.read_bytes() + SMIME_CERT.read_bytes())
+    subprocess.run(["gpg", "--batch", "-q", "--import", str(PGP_SECRET)], env=genv, check=True)
+
+    def stored(name: str, args: list[str]) -> Path:
+        path = work / f"{name}.eml"
+        subprocess.run([cli, "encrypt", *args, "-o", str(path), str(src)], check=True)
+        return path
+
+    def armor_of(message: Path) -> Path:
+        text = message.read_bytes()
+        start = text.index(b"-----BEGIN PGP MESSAGE-----")
+        end = text.index(b"-----END PGP MESSAGE-----") + len(b"-----END PGP MESSAGE-----\r\n")
+        path = message.with_suffix(".asc")
+        path.write_bytes(text[start:end])
+        return path
+
+    cbc = stored("cbc", ["--key", str(SMIME_CERT), "--algorithm", "aes128"])
+    gcm = stored("gcm", ["--key", str(SMIME_CERT), "--algorithm", "aes256-gcm"])
+    pgp = stored("pgp", ["--key", str(PGP_CERT), "--algorithm", "aes256", "--pgp", "seipdv1"])
+    pgp_armor = armor_of(pgp)
+
+    def openssl_cms(message: Path) -> tuple[str, list[str], bool]:
+        return ("openssl cms -decrypt", ["openssl", "cms", "-decrypt", "-in", str(message), "-inkey",
+                                         str(SMIME_KEY), "-recip", str(SMIME_CERT), "-out", out], True)
+
+    cases = [
+        ("S/MIME AES-128-CBC, RSA-3072", cbc, smime_private, [openssl_cms(cbc)]),
+        ("S/MIME AES-256-GCM, RSA-3072", gcm, smime_private, [openssl_cms(gcm)]),
+        ("OpenPGP SEIPDv1 AES-256 armored, RSA-3072", pgp, PGP_SECRET, [
+            ("gpg --decrypt", ["gpg", "--batch", "-q", "--yes", "-o", out, "-d", str(pgp_armor)], True),
+            ("sq decrypt", ["sq", "decrypt", "--recipient-key", str(PGP_SECRET), "-o", out, str(pgp_armor)],
+             shutil.which("sq") is not None),
+        ]),
+    ]
+    print(f"\n# Decryption of the same message as mailseal stored it, median of {runs} runs\n")
+    print("| case | command | wall | peak | peer / mailseal CLI |")
+    print("|---|---|---|---|---|")
+    for name, message, key, peers in cases:
+        ours_wall, ours_peak = measure([cli, "decrypt", "--key", str(key), "-o", out, str(message)], runs, genv)
+        print(f"| {name} | mailseal CLI decrypt | {ours_wall * 1000:.0f} ms | {ours_peak:.1f} MiB | 1.00 "
+              f"({ours_wall / encrypt_walls[name]:.2f}x mailseal's encryption) |")
+        for label, command, available in peers:
+            if not available:
+                print(f"| {name} | {label} | not installed | | |")
+                continue
+            wall, peak = measure(command, runs, genv)
+            print(f"| {name} | {label} | {wall * 1000:.0f} ms | {peak:.1f} MiB | {wall / ours_wall:.2f} |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=float, default=25, help="message size in MiB")
@@ -201,10 +263,18 @@ def main() -> int:
         print(f"# {size / 2**20:.1f} MiB message, median of {args.runs} runs: wall time without "
               f"the launcher's {floor_wall * 1000:.0f} ms, peak memory of the process "
               f"(the launcher's floor: {floor:.1f} MiB)\n")
+        # The floor of any command writing a file of the message's size: read it, write it,
+        # fsync it (as mailseal's CLI does before it renames its output into place).
+        io_wall, io_peak = measure(["dd", f"if={src}", f"of={out}", "bs=1M", "conv=fsync", "status=none"],
+                                   args.runs)
+        print(f"The input/output floor (`dd bs=1M conv=fsync` of the message to a file): "
+              f"{io_wall * 1000:.0f} ms, {io_peak:.1f} MiB.\n")
         print("| case | command | wall | peak | peer / mailseal CLI |")
         print("|---|---|---|---|---|")
+        encrypt_walls: dict[str, float] = {}
         for name, cipher, ours, peers in cases:
             ours_wall, ours_peak = measure(ours, args.runs, genv)
+            encrypt_walls[name] = ours_wall
             limit = size / openssl_speed(cipher)
             print(f"| {name} | mailseal CLI | {ours_wall * 1000:.0f} ms | {ours_peak:.1f} MiB | 1.00 "
                   f"(`openssl speed` {cipher}: {limit * 1000:.0f} ms for the bytes, "
@@ -215,6 +285,7 @@ def main() -> int:
                     continue
                 wall, peak = measure(command, args.runs, genv)
                 print(f"| {name} | {label} | {wall * 1000:.0f} ms | {peak:.1f} MiB | {wall / ours_wall:.2f} |")
+        decryption(cli, src, work, out, genv, args.runs, encrypt_walls)
     finally:
         subprocess.run(["gpgconf", "--kill", "all"], env=dict(os.environ, GNUPGHOME=str(work / "gnupg")),
                        capture_output=True)

@@ -6,14 +6,24 @@ use std::time::{Duration, SystemTime};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mailseal_core::{Policy, RecipientKey};
 
+/// The example keys and the Stalwart fixtures' keys: OpenPGP Ed25519/Cv25519 and RSA-3072,
+/// X.509 RSA-3072 and P-256.
 const KEYS: &[(&str, &[u8])] = &[
     (
         "openpgp_ed25519",
         include_bytes!("../examples/keys/alice.pub.asc"),
     ),
     (
+        "openpgp_rsa3072",
+        include_bytes!("../tests/fixtures/stalwart-0.16.19/keys/pgp-rsa3072.pub.asc"),
+    ),
+    (
         "x509_rsa3072",
         include_bytes!("../examples/keys/alice.crt.pem"),
+    ),
+    (
+        "x509_p256",
+        include_bytes!("../tests/fixtures/stalwart-0.16.19/keys/smime-p256.crt.pem"),
     ),
 ];
 
