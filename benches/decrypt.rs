@@ -1,5 +1,5 @@
 //! Decrypting a stored message: S/MIME (AES-CBC and AES-GCM, RSA-3072) and PGP/MIME
-//! (Cv25519), whole (`decrypt`) and streaming (`decrypt_stream`), 1 MiB messages.
+//! (Cv25519 and RSA-3072), whole (`decrypt`) and streaming (`decrypt_stream`), 1 MiB messages.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -21,6 +21,14 @@ fn bench(c: &mut Criterion) {
     let pgp = recipients(include_bytes!("../examples/keys/alice.pub.asc"));
     let pgp_key =
         PrivateKey::from_bytes(include_bytes!("../examples/keys/alice.sec.asc"), None).unwrap();
+    let pgp_rsa = recipients(include_bytes!(
+        "../tests/fixtures/stalwart-0.16.19/keys/pgp-rsa3072.pub.asc"
+    ));
+    let pgp_rsa_key = PrivateKey::from_bytes(
+        include_bytes!("../tests/fixtures/stalwart-0.16.19/keys/pgp-rsa3072.sec.asc"),
+        None,
+    )
+    .unwrap();
     let size = 1024 * 1024;
     let m = message(size);
     let mut group = c.benchmark_group("decrypt");
@@ -39,6 +47,7 @@ fn bench(c: &mut Criterion) {
             Algorithm::Aes256Gcm,
         ),
         ("pgp_cv25519_aes256", &pgp, &pgp_key, Algorithm::Aes256),
+        ("pgp_rsa3072_aes256", &pgp_rsa, &pgp_rsa_key, Algorithm::Aes256),
     ];
     for (name, to, key, algorithm) in cases {
         let stored = encrypt(&m, to, &EncryptOptions::new(algorithm))
