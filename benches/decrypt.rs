@@ -47,7 +47,12 @@ fn bench(c: &mut Criterion) {
             Algorithm::Aes256Gcm,
         ),
         ("pgp_cv25519_aes256", &pgp, &pgp_key, Algorithm::Aes256),
-        ("pgp_rsa3072_aes256", &pgp_rsa, &pgp_rsa_key, Algorithm::Aes256),
+        (
+            "pgp_rsa3072_aes256",
+            &pgp_rsa,
+            &pgp_rsa_key,
+            Algorithm::Aes256,
+        ),
     ];
     for (name, to, key, algorithm) in cases {
         let stored = encrypt(&m, to, &EncryptOptions::new(algorithm))
