@@ -4,7 +4,7 @@
 //! Whole lines are encoded in runs of about 57 KiB with the SIMD engine of the `base64`
 //! crate (AVX2 or NEON, chosen at run time, scalar otherwise) and then spread into lines.
 //! Reading goes the other way: [`push_unwrapped`] joins the lines again (white space
-//! dropped 64 bytes at a time) for the same engine to decode.
+//! dropped 64 bytes at a time) for the same engine to decode ([`Unwrapped`]).
 
 use std::io::{self, Write};
 
@@ -189,6 +189,77 @@ pub(crate) fn push_unwrapped(dst: &mut Vec<u8>, src: &[u8]) {
         dst.extend_from_slice(block.get(start..).unwrap_or_default());
     }
     dst.extend(blocks.remainder().iter().copied().filter(|&b| !is_white(b)));
+}
+
+/// Base64 text fed in wrapped lines and decoded in runs, for the readers of base64 bodies
+/// (`message::decrypt::Base64Body`) and of the OpenPGP armor (`pgp::armor::Dearmor`).
+pub(crate) struct Unwrapped {
+    /// The SIMD engine (AVX2 or NEON when the processor has it), strict as `STANDARD`.
+    engine: Simd,
+    /// Base64 characters not decoded yet (at most an incomplete group of four after
+    /// [`Unwrapped::decode`]).
+    pending: Vec<u8>,
+    /// Decoded bytes, handed out from `at`.
+    decoded: Vec<u8>,
+    at: usize,
+}
+
+/// The text is not valid base64.
+pub(crate) struct InvalidBase64;
+
+impl Unwrapped {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Unwrapped {
+            engine: Simd::standard(PAD),
+            pending: Vec::with_capacity(capacity),
+            decoded: Vec::with_capacity(capacity),
+            at: 0,
+        }
+    }
+
+    /// Adds wrapped base64 text (its white space is dropped).
+    pub(crate) fn push(&mut self, text: &[u8]) {
+        push_unwrapped(&mut self.pending, text);
+    }
+
+    /// Decodes the complete groups of four added so far (everything, padding included, when
+    /// `last`), replacing what was not handed out; whether there are bytes to hand out now.
+    pub(crate) fn decode(&mut self, last: bool) -> Result<bool, InvalidBase64> {
+        let usable = if last {
+            self.pending.len()
+        } else {
+            self.pending.len() / 4 * 4
+        };
+        if usable == 0 {
+            return Ok(false);
+        }
+        self.decoded.clear();
+        self.at = 0;
+        self.engine
+            .decode_vec(
+                self.pending.get(..usable).unwrap_or_default(),
+                &mut self.decoded,
+            )
+            .map_err(|_| InvalidBase64)?;
+        self.pending.drain(..usable);
+        Ok(!self.decoded.is_empty())
+    }
+
+    /// Whether decoded bytes wait to be handed out.
+    pub(crate) fn has_output(&self) -> bool {
+        self.at < self.decoded.len()
+    }
+
+    /// Hands out decoded bytes into `buf`; how many.
+    pub(crate) fn take(&mut self, buf: &mut [u8]) -> usize {
+        let left = self.decoded.get(self.at..).unwrap_or_default();
+        let n = left.len().min(buf.len());
+        buf.get_mut(..n)
+            .unwrap_or_default()
+            .copy_from_slice(left.get(..n).unwrap_or_default());
+        self.at += n;
+        n
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 use super::detect;
 use super::mime::{self, Headers};
 use super::streams::{Input, Output, Wiped};
-use crate::base64_lines::push_unwrapped;
+use crate::base64_lines::{InvalidBase64, Unwrapped, push_unwrapped};
 use crate::decryption_key::PrivateKey;
 use crate::error::carried;
 use crate::error::{DecryptError, Error};
@@ -152,24 +152,15 @@ fn carrying(e: Error) -> io::Error {
 /// A base64 body decoded as it is read (line breaks and other white space skipped).
 pub(crate) struct Base64Body<R> {
     inner: R,
-    /// Base64 characters read but not decoded yet (an incomplete group of four).
-    pending: Vec<u8>,
-    /// Decoded bytes not handed out yet.
-    decoded: Vec<u8>,
-    at: usize,
+    text: Unwrapped,
     done: bool,
-    /// The SIMD engine (AVX2 or NEON when the processor has it), strict as `STANDARD`.
-    engine: base64::engine::Simd,
 }
 
 impl<R: Read> Base64Body<R> {
     pub(crate) fn new(inner: R) -> Self {
         Base64Body {
-            engine: base64::engine::Simd::standard(base64::engine::general_purpose::PAD),
             inner,
-            pending: Vec::with_capacity(CHUNK),
-            decoded: Vec::with_capacity(CHUNK),
-            at: 0,
+            text: Unwrapped::new(CHUNK),
             done: false,
         }
     }
@@ -186,29 +177,14 @@ impl<R: Read> Base64Body<R> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
-            if n == 0 {
-                self.done = true;
-            }
-            push_unwrapped(&mut self.pending, raw.get(..n).unwrap_or_default());
-            let usable = if self.done {
-                self.pending.len()
-            } else {
-                self.pending.len() / 4 * 4
-            };
-            if usable == 0 {
-                continue;
-            }
-            self.decoded.clear();
-            self.at = 0;
-            self.engine
-                .decode_vec(
-                    self.pending.get(..usable).unwrap_or_default(),
-                    &mut self.decoded,
-                )
-                .map_err(|_| carrying(bad("the body is not valid base64")))?;
-            self.pending.drain(..usable);
-            if !self.decoded.is_empty() {
-                return Ok(true);
+            self.done = n == 0;
+            self.text.push(raw.get(..n).unwrap_or_default());
+            match self.text.decode(self.done) {
+                Ok(true) => return Ok(true),
+                Ok(false) => {}
+                Err(InvalidBase64) => {
+                    return Err(carrying(bad("the body is not valid base64")));
+                }
             }
         }
     }
@@ -216,16 +192,10 @@ impl<R: Read> Base64Body<R> {
 
 impl<R: Read> Read for Base64Body<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.at >= self.decoded.len() && !self.refill()? {
+        if !self.text.has_output() && !self.refill()? {
             return Ok(0);
         }
-        let left = self.decoded.get(self.at..).unwrap_or_default();
-        let n = left.len().min(buf.len());
-        buf.get_mut(..n)
-            .unwrap_or_default()
-            .copy_from_slice(left.get(..n).unwrap_or_default());
-        self.at += n;
-        Ok(n)
+        Ok(self.text.take(buf))
     }
 }
 

@@ -10,11 +10,9 @@
 use std::io::{self, BufRead, Read, Write};
 
 use base64::Engine as _;
-use base64::engine::Simd;
-use base64::engine::general_purpose::PAD;
 use crc::{CRC_24_OPENPGP, Crc, Digest, Table};
 
-use crate::base64_lines::{Base64Lines, push_unwrapped};
+use crate::base64_lines::{Base64Lines, Unwrapped};
 use crate::beside::{Hashing, Update};
 
 static CRC24: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_24_OPENPGP);
@@ -93,19 +91,14 @@ fn read_line(r: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<usize> {
 /// The binary OpenPGP message inside an armor (`-----BEGIN PGP MESSAGE-----`).
 ///
 /// The body is joined and decoded 64 KiB at a time (a SIMD search for the first `=` or `-`,
-/// which only the padding, the checksum line and the footer hold, then [`push_unwrapped`]
-/// and the SIMD decoder). The body ends at a line that starts with `=` or `-`, after a line
+/// which only the padding, the checksum line and the footer hold, then [`Unwrapped`]). The body ends at a line that starts with `=` or `-`, after a line
 /// with padding, or where the input ends; what follows is not read.
 pub(crate) struct Dearmor<R> {
     r: R,
-    engine: Simd,
-    /// Base64 characters not decoded yet.
-    pending: Vec<u8>,
-    decoded: Vec<u8>,
-    at: usize,
+    text: Unwrapped,
     /// The next octet of `r` starts a line.
     line_start: bool,
-    /// The rest of the body is in `pending`.
+    /// The rest of the body has been given to `text`.
     body_done: bool,
     line: Vec<u8>,
 }
@@ -142,10 +135,7 @@ impl<R: BufRead> Dearmor<R> {
         }
         Ok(Some(Dearmor {
             r,
-            engine: Simd::standard(PAD),
-            pending: Vec::with_capacity(MAX_LINE as usize),
-            decoded: Vec::with_capacity(MAX_LINE as usize),
-            at: 0,
+            text: Unwrapped::new(MAX_LINE as usize),
             line_start: true,
             body_done: false,
             line,
@@ -160,13 +150,13 @@ impl<R: BufRead> Dearmor<R> {
             return Ok(());
         }
         let Some(p) = memchr::memchr2(b'=', b'-', buf) else {
-            push_unwrapped(&mut self.pending, buf);
+            self.text.push(buf);
             self.line_start = buf.last() == Some(&b'\n');
             let n = buf.len();
             self.r.consume(n);
             return Ok(());
         };
-        push_unwrapped(&mut self.pending, buf.get(..p).unwrap_or_default());
+        self.text.push(buf.get(..p).unwrap_or_default());
         let starts_line = match p.checked_sub(1) {
             Some(q) => buf.get(q) == Some(&b'\n'),
             None => self.line_start,
@@ -175,44 +165,30 @@ impl<R: BufRead> Dearmor<R> {
         if !starts_line {
             // Padding at the end of the last line of the body.
             read_line(&mut self.r, &mut self.line)?;
-            push_unwrapped(&mut self.pending, &self.line);
+            self.text.push(&self.line);
         }
         // Otherwise the checksum line or the footer.
         self.body_done = true;
         Ok(())
     }
 
-    /// Decodes the next part of the body into `decoded`; false at its end.
+    /// Decodes the next part of the body; false at its end.
     fn refill(&mut self) -> io::Result<bool> {
         loop {
             let done = self.body_done;
             if !done {
                 self.take_body()?;
             }
-            let usable = if self.body_done {
-                self.pending.len()
-            } else {
-                self.pending.len() / 4 * 4
-            };
-            if usable == 0 {
-                if done {
-                    return Ok(false);
+            match self.text.decode(self.body_done) {
+                Ok(true) => return Ok(true),
+                Ok(false) if done => return Ok(false),
+                Ok(false) => {}
+                Err(_) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "the armor is not valid base64",
+                    ));
                 }
-                continue;
-            }
-            self.decoded.clear();
-            self.at = 0;
-            self.engine
-                .decode_vec(
-                    self.pending.get(..usable).unwrap_or_default(),
-                    &mut self.decoded,
-                )
-                .map_err(|_| {
-                    io::Error::new(io::ErrorKind::InvalidData, "the armor is not valid base64")
-                })?;
-            self.pending.drain(..usable);
-            if !self.decoded.is_empty() {
-                return Ok(true);
             }
         }
     }
@@ -220,16 +196,10 @@ impl<R: BufRead> Dearmor<R> {
 
 impl<R: BufRead> Read for Dearmor<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.at >= self.decoded.len() && !self.refill()? {
+        if !self.text.has_output() && !self.refill()? {
             return Ok(0);
         }
-        let left = self.decoded.get(self.at..).unwrap_or_default();
-        let n = left.len().min(buf.len());
-        buf.get_mut(..n)
-            .unwrap_or_default()
-            .copy_from_slice(left.get(..n).unwrap_or_default());
-        self.at += n;
-        Ok(n)
+        Ok(self.text.take(buf))
     }
 }
 
