@@ -263,3 +263,72 @@ fn pgp_or_io_error(e: &openpgp::anyhow::Error) -> Error {
     }
     bad(&e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use openpgp::serialize::stream::{Armorer, Compressor, Encryptor, LiteralWriter, Message};
+
+    use super::*;
+
+    /// A message our reader declines (compressed, as gpg writes by default), armored.
+    fn compressed_message(plain: &[u8]) -> Vec<u8> {
+        let cert =
+            openpgp::Cert::from_bytes(include_bytes!("../../../../examples/keys/alice.pub.asc"))
+                .unwrap();
+        let policy = StandardPolicy::new();
+        let recipients = cert
+            .keys()
+            .with_policy(&policy, None)
+            .supported()
+            .for_storage_encryption();
+        let mut out = Vec::new();
+        let message = Message::new(&mut out);
+        let message = Armorer::new(message).build().unwrap();
+        let message = Encryptor::for_recipients(message, recipients)
+            .build()
+            .unwrap();
+        let message = Compressor::new(message).build().unwrap();
+        let mut w = LiteralWriter::new(message).build().unwrap();
+        w.write_all(plain).unwrap();
+        w.finalize().unwrap();
+        out
+    }
+
+    #[test]
+    fn a_message_our_reader_declines_is_read_again_by_sequoia_from_its_start() {
+        let key = PrivateKey::from_bytes(
+            include_bytes!("../../../../examples/keys/alice.sec.asc"),
+            None,
+        )
+        .unwrap();
+        // Larger than the readers' buffers, so that the replay joins the recorded head and
+        // the rest of the input.
+        let plain: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let stored = compressed_message(&plain);
+
+        let keys = keys_of(&key).unwrap();
+        let mut out = Vec::new();
+        let declined = open(&stored[..], &mut out, &keys, &mut || {}, MAX_PLAINTEXT).unwrap();
+        assert!(matches!(declined, Opened::NotMine));
+        assert!(
+            out.is_empty(),
+            "nothing is written before the reader commits"
+        );
+
+        // Through the whole path, read from a stream a few bytes at a time.
+        struct Trickle<'a>(&'a [u8]);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = buf.len().min(self.0.len()).min(7);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut out = Vec::new();
+        decrypt_stream(Trickle(&stored), &mut out, &key).unwrap();
+        assert!(out == plain);
+    }
+}
