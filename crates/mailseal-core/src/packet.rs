@@ -42,7 +42,7 @@ pub(crate) enum Length {
 }
 
 /// Damaged framing: the error's text says what (the caller decides what it stands for).
-fn damaged(what: &str) -> io::Error {
+pub(crate) fn damaged(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what.to_owned())
 }
 

@@ -20,7 +20,8 @@ use openpgp::policy::StandardPolicy;
 use openpgp::types::SymmetricAlgorithm;
 use zeroize::Zeroizing;
 
-use super::open::{Opened, SecretKey, open};
+use super::open::{Opened, open};
+use super::pkesk::SecretKey;
 use crate::decryption_key::{Inner, PrivateKey};
 use crate::error::{DecryptError, Error};
 
@@ -104,7 +105,6 @@ pub(crate) fn both_readers(
 }
 
 /// The unlocked secret keys of an OpenPGP private key.
-#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn keys_of(key: &PrivateKey) -> Result<Vec<SecretKey>, Error> {
     let Inner::OpenPgp { cert, password } = &key.inner else {
         return Err(DecryptError::NoMatchingKey.into());
@@ -173,10 +173,7 @@ pub(crate) fn decrypt_stream<'a>(
     out: &mut dyn io::Write,
     key: &PrivateKey,
 ) -> Result<(), Error> {
-    let Inner::OpenPgp { cert, password } = &key.inner else {
-        return Err(DecryptError::NoMatchingKey.into());
-    };
-    let keys = unlocked_keys(cert, password.as_deref().map(String::as_str))?;
+    let keys = keys_of(key)?;
     let keep = AtomicBool::new(true);
     let mut recorded = Recorded {
         inner: data,

@@ -2,8 +2,8 @@
 //! SEIPDv1 packet holding one literal data packet and the MDC — what mailseal, Stalwart and
 //! `gpg -z 0` write.
 //!
-//! Sequoia parses each PKESK; an RSA one is decrypted with OpenSSL (`rsa_session_key`), the
-//! others by Sequoia with the caller's key. The rest is streamed here: the armor through [`Dearmor`], AES-CFB
+//! Sequoia parses each PKESK; an RSA one is decrypted with OpenSSL (`pkesk::rsa_session_key`),
+//! the others by Sequoia with the caller's key. The rest is streamed here: the armor through [`Dearmor`], AES-CFB
 //! ([`Cfb`]) with plain SHA-1 for the MDC (hardware SHA where there is one: the collision
 //! detection Sequoia adds costs about as much as everything else together, and GnuPG checks
 //! the MDC with plain SHA-1 too), partial body lengths through [`Body`].
@@ -26,14 +26,12 @@ use zeroize::Zeroizing;
 
 use super::armor::Dearmor;
 use super::cfb::{BLOCK, Cfb, Direction};
+use super::pkesk::{SecretKey, rsa_session_key};
 use crate::error::{DecryptError, Error, carried};
 use crate::packet::{
-    Body, Length, TAG_LITERAL, TAG_MARKER, TAG_PKESK, TAG_SEIPD, definite_length, read_header,
+    Body, Length, TAG_LITERAL, TAG_MARKER, TAG_PKESK, TAG_SEIPD, damaged, definite_length,
+    read_header,
 };
-
-/// The secret (sub)keys tried on each PKESK.
-pub(crate) type SecretKey =
-    openpgp::packet::Key<openpgp::packet::key::SecretParts, openpgp::packet::key::UnspecifiedRole>;
 
 /// What [`open`] did.
 pub(crate) enum Opened {
@@ -210,77 +208,6 @@ fn session(pkesks: &[PKESK], keys: &[SecretKey], prefix: &mut [u8; BLOCK + 2]) -
     None
 }
 
-/// The algorithm and session key of a version 3 PKESK for an RSA key, decrypted with
-/// OpenSSL (RSA-3072 in about 2 ms here; the `rsa` crate of Sequoia's pure-Rust backend takes
-/// many times that). `None` when the PKESK or the key is not RSA, the key is locked, or the
-/// decrypted block is not a session key with its checksum (RFC 9580 §5.1.3).
-fn rsa_session_key(
-    pkesk: &PKESK,
-    key: &SecretKey,
-) -> Option<(SymmetricAlgorithm, Zeroizing<Vec<u8>>)> {
-    use openpgp::crypto::mpi;
-    use openpgp::packet::key::SecretKeyMaterial;
-    use openssl::bn::{BigNum, BigNumContext};
-    use openssl::rsa::{Padding, Rsa};
-
-    let (PKESK::V3(v3), mpi::PublicKey::RSA { e, n }) = (pkesk, key.mpis()) else {
-        return None;
-    };
-    let mpi::Ciphertext::RSA { c } = v3.esk() else {
-        return None;
-    };
-    let SecretKeyMaterial::Unencrypted(secret) = key.secret() else {
-        return None;
-    };
-    let rsa = secret.map(|mpis| {
-        let mpi::SecretKeyMaterial::RSA { d, p, q, .. } = mpis else {
-            return None;
-        };
-        let big = |b: &[u8]| BigNum::from_slice(b).ok();
-        let (n, e, d, p, q) = (
-            big(n.value())?,
-            big(e.value())?,
-            big(d.value())?,
-            big(p.value())?,
-            big(q.value())?,
-        );
-        // The CRT parameters OpenSSL wants: d mod (p-1), d mod (q-1), q^-1 mod p.
-        let mut ctx = BigNumContext::new_secure().ok()?;
-        let one = BigNum::from_u32(1).ok()?;
-        let (mut p1, mut q1) = (BigNum::new_secure().ok()?, BigNum::new_secure().ok()?);
-        p1.checked_sub(&p, &one).ok()?;
-        q1.checked_sub(&q, &one).ok()?;
-        let (mut dp, mut dq, mut qinv) = (
-            BigNum::new_secure().ok()?,
-            BigNum::new_secure().ok()?,
-            BigNum::new_secure().ok()?,
-        );
-        dp.nnmod(&d, &p1, &mut ctx).ok()?;
-        dq.nnmod(&d, &q1, &mut ctx).ok()?;
-        qinv.mod_inverse(&q, &p, &mut ctx).ok()?;
-        Rsa::from_private_components(n, e, d, p, q, dp, dq, qinv).ok()
-    })?;
-    let mut block = Zeroizing::new(vec![0u8; rsa.size() as usize]);
-    let len = rsa
-        .private_decrypt(c.value(), &mut block, Padding::PKCS1)
-        .ok()?;
-    // The algorithm octet, the session key, and the sum of its octets mod 65536.
-    let block = block.get(..len)?;
-    let (&algo, rest) = block.split_first()?;
-    let (key_bytes, sum) = rest.split_at_checked(rest.len().checked_sub(2)?)?;
-    let expected = key_bytes
-        .iter()
-        .map(|b| u16::from(*b))
-        .fold(0u16, u16::wrapping_add);
-    if sum != expected.to_be_bytes() {
-        return None;
-    }
-    Some((
-        SymmetricAlgorithm::from(algo),
-        Zeroizing::new(key_bytes.to_vec()),
-    ))
-}
-
 /// Copies the literal packet's data (after its format, file name and date) to `out`, and
 /// checks that nothing but the MDC follows it.
 fn copy_literal<R: Read>(
@@ -317,10 +244,6 @@ fn copy_literal<R: Read>(
         return Err(damaged("data after the literal packet"));
     }
     Ok(())
-}
-
-fn damaged(what: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, what.to_owned())
 }
 
 /// The plaintext of the SEIPDv1 body: decrypted as it is read, hashed for the MDC, the last
