@@ -11,6 +11,7 @@ use super::detect;
 use super::mime::{self, CrlfWriter, Headers};
 use super::options::EncryptOptions;
 use super::streams::{Input, Output};
+use crate::base64_lines::LineSink;
 use crate::error::{EncryptError, Error, MimeError, encrypt_io};
 use crate::key::recipient::{RecipientKeys, Recipients};
 use crate::pgp::encrypt as pgp;
@@ -86,7 +87,9 @@ pub fn encrypt(
     };
     let body_len = body.len() + bare_lfs;
     let inner_len = (headers.inner.len() + 2 + body_len) as u64;
-    let mut out = Vec::with_capacity(message.len() * 4 / 3 + 2048);
+    // Base64 lines of 76 characters and CRLF make 78 bytes of every 57, plus the headers
+    // and the envelope.
+    let mut out = Vec::with_capacity(message.len() / 57 * 78 + 8192);
     write_encrypted(
         &mut out,
         &headers,
@@ -195,7 +198,7 @@ fn write_inner(w: &mut impl Write, headers: &Headers, body: Body<'_>) -> Result<
 }
 
 fn write_encrypted(
-    output: &mut dyn Write,
+    output: &mut dyn LineSink,
     headers: &Headers,
     body: Body<'_>,
     recipients: &Recipients,

@@ -11,6 +11,7 @@ use std::io::{self, Read, Write};
 
 use zeroize::Zeroizing;
 
+use crate::base64_lines::LineSink;
 use crate::error::{Error, IoOp, carried};
 
 /// The same `io::Error` kind, now carrying an [`Error::Io`] that says which side failed.
@@ -70,6 +71,9 @@ impl<W: Write> Write for Output<W> {
         self.0.write_fmt(args).map_err(|e| tag(IoOp::Write, e))
     }
 }
+
+/// The caller's writer is not memory: lines reach it in 64 KiB writes.
+impl<W: Write> LineSink for Output<W> {}
 
 #[cfg(test)]
 mod tests {

@@ -12,7 +12,7 @@ use std::io::{self, BufRead, Read, Write};
 use base64::Engine as _;
 use crc::{CRC_24_OPENPGP, Crc, Digest, Table};
 
-use crate::base64_lines::{Base64Lines, Unwrapped};
+use crate::base64_lines::{Base64Lines, LineSink, Unwrapped};
 use crate::beside::{Hashing, Update};
 
 static CRC24: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_24_OPENPGP);
@@ -31,12 +31,12 @@ impl Update for Crc24 {
 /// Armors everything written to it. Call [`ArmorWriter::finish`] at the end.
 ///
 /// Past 128 KiB the CRC-24 runs on a second thread ([`Hashing`]).
-pub(crate) struct ArmorWriter<W: Write> {
+pub(crate) struct ArmorWriter<W: LineSink> {
     lines: Base64Lines<W>,
     crc: Hashing<Crc24>,
 }
 
-impl<W: Write> ArmorWriter<W> {
+impl<W: LineSink> ArmorWriter<W> {
     /// Writes the header line.
     pub(crate) fn new(mut out: W) -> io::Result<Self> {
         out.write_all(BEGIN)?;
@@ -63,7 +63,7 @@ impl<W: Write> ArmorWriter<W> {
     }
 }
 
-impl<W: Write> Write for ArmorWriter<W> {
+impl<W: LineSink> Write for ArmorWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.lines.write(buf)?;
         self.crc.update(buf.get(..n).unwrap_or_default())?;

@@ -25,6 +25,7 @@ use zeroize::Zeroizing;
 use super::armor::ArmorWriter;
 use super::pkesk::pkesk3;
 use super::seipd::Seipdv1Writer;
+use crate::base64_lines::LineSink;
 use crate::error::{EncryptError, encrypt_io};
 use crate::key::fingerprint::hex_upper;
 use crate::key::report::KeyFormat;
@@ -52,13 +53,13 @@ impl Write for Sink {
 }
 
 /// Streams the inner entity into an armored OpenPGP message inside a PGP/MIME body.
-pub(crate) struct PgpMimeWriter<'a, W: Write> {
+pub(crate) struct PgpMimeWriter<'a, W: LineSink> {
     body: Body<'a, W>,
     boundary: String,
 }
 
 /// Who writes the OpenPGP message.
-enum Body<'a, W: Write> {
+enum Body<'a, W: LineSink> {
     /// Our own SEIPDv1 writer, straight into the armor's base64 lines.
     Seipdv1(Box<Seipdv1Writer<ArmorWriter<W>>>),
     /// Sequoia's writer stack (SEIPDv2), collected in `sink` and handed on.
@@ -119,7 +120,7 @@ pub(crate) fn encryption_keys(
 
 /// Writes the outer headers and the PGP/MIME structure up to the armor, and returns the
 /// writer for the inner entity.
-pub(crate) fn begin<'a, W: Write>(
+pub(crate) fn begin<'a, W: LineSink>(
     mut out: W,
     outer_headers: &[u8],
     certs: &'a [(Cert, Vec<Fingerprint>)],
@@ -210,7 +211,7 @@ pub(crate) fn begin<'a, W: Write>(
     Ok(w)
 }
 
-impl<W: Write> PgpMimeWriter<'_, W> {
+impl<W: LineSink> PgpMimeWriter<'_, W> {
     /// Hands on what Sequoia has written so far.
     fn drain(&mut self) -> io::Result<()> {
         let Body::Sequoia { sink, out, .. } = &mut self.body else {
@@ -246,7 +247,7 @@ impl<W: Write> PgpMimeWriter<'_, W> {
     }
 }
 
-impl<W: Write> Write for PgpMimeWriter<'_, W> {
+impl<W: LineSink> Write for PgpMimeWriter<'_, W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = match &mut self.body {
             Body::Seipdv1(seipd) => return seipd.write(buf),

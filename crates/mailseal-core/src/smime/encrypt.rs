@@ -1,13 +1,11 @@
 //! S/MIME encryption at rest (RFC 8551 §3.3): the message body becomes an
 //! `application/pkcs7-mime` entity holding CMS EnvelopedData or AuthEnvelopedData.
 
-use std::io::Write;
-
 use zeroize::Zeroizing;
 
 use super::envelope::{EnvelopeWriter, Framing};
 use super::recipient_info::{self, backend};
-use crate::base64_lines::Base64Lines;
+use crate::base64_lines::{Base64Lines, LineSink};
 use crate::error::encrypt_io;
 use crate::key::x509::X509Cert;
 use crate::message::options::Algorithm;
@@ -31,7 +29,7 @@ pub(crate) type SmimeWriter<W> = EnvelopeWriter<Base64Lines<W>>;
 
 /// Writes the outer headers and the S/MIME headers, and returns the writer for the inner
 /// entity (MIME headers, blank line, body).
-pub(crate) fn begin<W: Write>(
+pub(crate) fn begin<W: LineSink>(
     mut out: W,
     outer_headers: &[u8],
     certs: &[X509Cert],
@@ -61,6 +59,6 @@ pub(crate) fn begin<W: Write>(
 }
 
 /// Finishes the CMS structure and its base64 lines.
-pub(crate) fn end<W: Write>(w: SmimeWriter<W>) -> Result<W, crate::Error> {
+pub(crate) fn end<W: LineSink>(w: SmimeWriter<W>) -> Result<W, crate::Error> {
     w.finish()?.finish().map_err(encrypt_io)
 }
