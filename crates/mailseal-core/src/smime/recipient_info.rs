@@ -6,6 +6,8 @@
 //!   the ANSI X9.63 KDF (`dhSinglePass-stdDH-sha{256,384,512}kdf-scheme`) and AES key wrap.
 //! - X25519: the same structure with an X25519 originator key (RFC 8418).
 
+use std::cell::RefCell;
+
 use cms::cert::IssuerAndSerialNumber;
 use cms::content_info::CmsVersion;
 use cms::enveloped_data::{
@@ -17,10 +19,10 @@ use der::asn1::{BitString, ObjectIdentifier, OctetString, SetOfVec};
 use der::{Any, Encode};
 use openssl::derive::Deriver;
 use openssl::ec::{EcGroup, EcKey, PointConversionForm};
-use openssl::encrypt::Encrypter;
-use openssl::hash::MessageDigest;
+use openssl::md::Md;
 use openssl::nid::Nid;
 use openssl::pkey::{PKey, Public};
+use openssl::pkey_ctx::PkeyCtx;
 use openssl::rsa::Padding;
 use sha2::Digest as _;
 use spki::AlgorithmIdentifierOwned;
@@ -64,17 +66,17 @@ pub(crate) fn build(certs: &[X509Cert], cek: &[u8], oaep: bool) -> Result<Built,
     let mut infos = Vec::new();
     let mut has_kari = false;
     for cert in certs {
-        let public = cert.openssl_public().map_err(backend)?;
         let rid = cert.issuer_and_serial();
+        let public = || cert.openssl_public().map_err(backend);
         let info = match cert.key_algorithm() {
-            KeyAlgorithm::Rsa(_) => ktri(&public, rid, cek, oaep)?,
+            KeyAlgorithm::Rsa(_) => ktri(cert, rid, cek, oaep)?,
             KeyAlgorithm::Ec(curve) => {
                 has_kari = true;
-                kari(&public, Agreement::Ec(curve), rid, cek)?
+                kari(&public()?, Agreement::Ec(curve), rid, cek)?
             }
             KeyAlgorithm::X25519 => {
                 has_kari = true;
-                kari(&public, Agreement::X25519, rid, cek)?
+                kari(&public()?, Agreement::X25519, rid, cek)?
             }
             other @ KeyAlgorithm::Unsupported(_) => {
                 return Err(EncryptError::UnsupportedRecipient {
@@ -117,38 +119,85 @@ pub(crate) fn oaep_sha256_params() -> Result<Any, der::Error> {
 }
 
 fn ktri(
-    public: &PKey<Public>,
+    cert: &X509Cert,
     rid: IssuerAndSerialNumber,
     cek: &[u8],
     oaep: bool,
 ) -> Result<RecipientInfo, EncryptError> {
-    let mut enc = Encrypter::new(public).map_err(backend)?;
     let key_enc_alg = if oaep {
-        enc.set_rsa_padding(Padding::PKCS1_OAEP).map_err(backend)?;
-        enc.set_rsa_oaep_md(MessageDigest::sha256())
-            .map_err(backend)?;
-        enc.set_rsa_mgf1_md(MessageDigest::sha256())
-            .map_err(backend)?;
         AlgorithmIdentifierOwned {
             oid: RSAES_OAEP,
             parameters: Some(oaep_sha256_params().map_err(backend)?),
         }
     } else {
-        enc.set_rsa_padding(Padding::PKCS1).map_err(backend)?;
         AlgorithmIdentifierOwned {
             oid: RSA_ENCRYPTION,
             parameters: Some(Any::null()),
         }
     };
-    let mut out = vec![0u8; enc.encrypt_len(cek).map_err(backend)?];
-    let n = enc.encrypt(cek, &mut out).map_err(backend)?;
-    out.truncate(n);
     Ok(RecipientInfo::Ktri(KeyTransRecipientInfo {
         version: CmsVersion::V0,
         rid: RecipientIdentifier::IssuerAndSerialNumber(rid),
         key_enc_alg,
-        enc_key: OctetString::new(out).map_err(backend)?,
+        enc_key: OctetString::new(rsa_encrypt(cert, cek, oaep)?).map_err(backend)?,
     }))
+}
+
+/// A certificate (its DER), whether its context pads with OAEP, and the context.
+type KeptContext = (Vec<u8>, bool, PkeyCtx<Public>);
+
+/// Contexts kept per thread by [`rsa_encrypt`].
+const KEPT_CONTEXTS: usize = 4;
+
+thread_local! {
+    /// RSA encryption contexts, set up and ready, for the last certificates this thread
+    /// encrypted to (at most [`KEPT_CONTEXTS`]). Setting one up makes OpenSSL 3 fetch the
+    /// padding's algorithms (name lookups under a process-wide lock) and touch the key that
+    /// every thread shares; with a kept one, messages on two threads no longer meet there.
+    static RSA_CONTEXTS: RefCell<Vec<KeptContext>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A context encrypting to `public` with PKCS #1 v1.5, or with RSAES-OAEP, SHA-256 and
+/// MGF1-SHA-256.
+fn rsa_context(public: &PKey<Public>, oaep: bool) -> Result<PkeyCtx<Public>, EncryptError> {
+    let mut ctx = PkeyCtx::new(public).map_err(backend)?;
+    ctx.encrypt_init().map_err(backend)?;
+    if oaep {
+        ctx.set_rsa_padding(Padding::PKCS1_OAEP).map_err(backend)?;
+        ctx.set_rsa_oaep_md(Md::sha256()).map_err(backend)?;
+        ctx.set_rsa_mgf1_md(Md::sha256()).map_err(backend)?;
+    } else {
+        ctx.set_rsa_padding(Padding::PKCS1).map_err(backend)?;
+    }
+    Ok(ctx)
+}
+
+/// `cek` encrypted to the RSA key of `cert`, with a context this thread kept if it has one.
+fn rsa_encrypt(cert: &X509Cert, cek: &[u8], oaep: bool) -> Result<Vec<u8>, EncryptError> {
+    RSA_CONTEXTS.with_borrow_mut(|kept| {
+        let found = kept
+            .iter()
+            .position(|(der, o, _)| *o == oaep && der.as_slice() == cert.der());
+        let at = match found {
+            Some(at) => at,
+            None => {
+                let public = cert.openssl_public().map_err(backend)?;
+                let ctx = rsa_context(&public, oaep)?;
+                if kept.len() == KEPT_CONTEXTS {
+                    kept.remove(0);
+                }
+                kept.push((cert.der().to_vec(), oaep, ctx));
+                kept.len() - 1
+            }
+        };
+        let (_, _, ctx) = kept
+            .get_mut(at)
+            .ok_or_else(|| backend("RSA context lost"))?;
+        let mut out = vec![0u8; ctx.encrypt(cek, None).map_err(backend)?];
+        let n = ctx.encrypt(cek, Some(&mut out)).map_err(backend)?;
+        out.truncate(n);
+        Ok(out)
+    })
 }
 
 /// The key-agreement flavour of a recipient.
@@ -342,6 +391,49 @@ pub(crate) fn header(tag: u8, len: usize) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kept_rsa_contexts_encrypt_what_the_private_key_opens() {
+        use openssl::pkey::PKey;
+        let pem = include_bytes!("../../../../examples/keys/alice.crt.pem");
+        let cert = X509Cert::from_der(
+            &openssl::x509::X509::from_pem(pem)
+                .unwrap()
+                .to_der()
+                .unwrap(),
+        )
+        .unwrap();
+        let private =
+            PKey::private_key_from_pem(include_bytes!("../../../../examples/keys/alice.key.pem"))
+                .unwrap();
+        let open = |enc: &[u8], oaep: bool| {
+            let mut ctx = PkeyCtx::new(&private).unwrap();
+            ctx.decrypt_init().unwrap();
+            if oaep {
+                ctx.set_rsa_padding(Padding::PKCS1_OAEP).unwrap();
+                ctx.set_rsa_oaep_md(Md::sha256()).unwrap();
+                ctx.set_rsa_mgf1_md(Md::sha256()).unwrap();
+            } else {
+                ctx.set_rsa_padding(Padding::PKCS1).unwrap();
+            }
+            let mut out = vec![0u8; 512];
+            let n = ctx.decrypt(enc, Some(&mut out)).unwrap();
+            out.truncate(n);
+            out
+        };
+        RSA_CONTEXTS.with_borrow_mut(Vec::clear);
+        for (i, oaep) in [true, true, false, true, false].into_iter().enumerate() {
+            let cek = [i as u8; 32];
+            let first = rsa_encrypt(&cert, &cek, oaep).unwrap();
+            let second = rsa_encrypt(&cert, &cek, oaep).unwrap();
+            // Randomised padding: a kept context does not repeat itself.
+            assert_ne!(first, second);
+            assert_eq!(open(&first, oaep), cek);
+            assert_eq!(open(&second, oaep), cek);
+        }
+        // One context per padding.
+        assert_eq!(RSA_CONTEXTS.with_borrow(Vec::len), 2);
+    }
 
     #[test]
     fn der_lengths() {
