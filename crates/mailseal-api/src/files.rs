@@ -143,7 +143,61 @@ pub fn decrypt_file(
     let (input, output) = (Path::new(&input), Path::new(&output));
     let reader = File::open(input).map_err(|e| io_error("read", input, &e))?;
     let (staged, mut writer) = Staged::create(output, true)?;
-    core::decrypt_stream(BufReader::with_capacity(1 << 16, reader), &mut writer, &key)?;
-    writer.flush().map_err(|e| io_error("write", output, &e))?;
-    staged.commit(writer)
+    match core::decrypt_stream(BufReader::with_capacity(1 << 16, reader), &mut writer, &key) {
+        // S/MIME AEAD content with authenticated attributes is checked only when the message
+        // is read whole; the file can be read again.
+        Err(e) if e.code() == "decrypt.unsupported" => {
+            drop((staged, writer));
+            let message = std::fs::read(input).map_err(|e| io_error("read", input, &e))?;
+            let plain = core::decrypt(&message, &key)?;
+            let (staged, mut writer) = Staged::create(output, true)?;
+            writer
+                .write_all(&plain)
+                .and_then(|()| writer.flush())
+                .map_err(|e| io_error("write", output, &e))?;
+            staged.commit(writer)
+        }
+        streamed => {
+            streamed?;
+            writer.flush().map_err(|e| io_error("write", output, &e))?;
+            staged.commit(writer)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn repo(path: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(path)
+    }
+
+    #[test]
+    fn decrypt_file_reads_authenticated_attributes_whole_and_leaves_nothing_on_failure() {
+        let dir = std::env::temp_dir().join(format!("mailseal-api-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("plain.eml");
+        let key = std::fs::read(repo("examples/keys/alice.key.pem")).unwrap();
+        let stored = repo("tests/fixtures/crafted/gcm-authenticated-attributes.eml");
+        let path = |p: &Path| p.to_str().unwrap().to_owned();
+        decrypt_file(path(&stored), path(&out), key.clone(), None).unwrap();
+        let plain = std::fs::read(&out).unwrap();
+        assert!(plain.ends_with(b"\r\n\r\nAuthenticated attributes follow the content.\r\n"));
+
+        // Damaged: an error, and the earlier output stays as it was.
+        let mut damaged = std::fs::read(&stored).unwrap();
+        let at = damaged.len() - 20;
+        damaged[at] = if damaged[at] == b'A' { b'B' } else { b'A' };
+        let bad = dir.join("damaged.eml");
+        std::fs::write(&bad, &damaged).unwrap();
+        assert!(decrypt_file(path(&bad), path(&out), key, None).is_err());
+        assert_eq!(std::fs::read(&out).unwrap(), plain);
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert_eq!(left.len(), 2, "{left:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -141,6 +141,58 @@ fn decrypting_with_the_wrong_key_exits_two() {
 }
 
 #[test]
+fn decrypting_to_a_file_reads_a_message_with_authenticated_attributes_again_whole() {
+    let stored = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/crafted/gcm-authenticated-attributes.eml");
+    let dir = std::env::temp_dir().join(format!("mailseal-cli-authattrs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("plain.eml");
+    let key = example("keys/alice.key.pem");
+    // From a file: the stream refuses it, the file is read again whole.
+    let out = run(
+        &["decrypt", "--key", p(&key), "-o", p(&target), p(&stored)],
+        b"",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plain = String::from_utf8(std::fs::read(&target).unwrap()).unwrap();
+    assert!(
+        plain.starts_with("From: Alice <alice@example.org>\r\n"),
+        "{plain}"
+    );
+    assert!(
+        plain.ends_with("\r\n\r\nAuthenticated attributes follow the content.\r\n"),
+        "{plain}"
+    );
+    std::fs::remove_file(&target).unwrap();
+    // From standard input it cannot be read again: refused, and no file is left.
+    let out = run(
+        &["decrypt", "--key", p(&key), "-o", p(&target)],
+        &std::fs::read(&stored).unwrap(),
+    );
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("decrypt the whole message"));
+    assert!(!target.exists());
+    // To standard output the message is always read whole.
+    let out = run(
+        &["decrypt", "--key", p(&key)],
+        &std::fs::read(&stored).unwrap(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, plain.as_bytes());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn decrypting_to_a_file_streams_and_leaves_no_file_for_a_changed_message() {
     // A message larger than the readers' 64 KiB chunks, so that plaintext is written before
     // the integrity check at the end fails.

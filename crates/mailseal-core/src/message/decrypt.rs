@@ -17,7 +17,7 @@ use crate::decryption_key::PrivateKey;
 use crate::error::carried;
 use crate::error::{DecryptError, Error};
 use crate::pgp::decrypt as pgp;
-use crate::smime::decrypt as smime;
+use crate::smime::decrypt::{self as smime, AeadContent};
 
 /// Decrypts a stored message.
 ///
@@ -43,7 +43,7 @@ pub fn decrypt(message: &[u8], key: &PrivateKey) -> Result<Zeroizing<Vec<u8>>, E
     // Room for the plaintext from the start (it is smaller than the stored message unless
     // it was compressed): no copies left behind by growing, nor their page faults.
     let mut out = Wiped::with_capacity(message.len());
-    decrypt_stream(message, &mut out, key)?;
+    decrypt_into(message, &mut out, key, AeadContent::Collect)?;
     Ok(out.0)
 }
 
@@ -54,9 +54,13 @@ const CHUNK: usize = 64 * 1024;
 
 /// Decrypts a stored message read from `input`, writing the original to `output` as it is
 /// decrypted: the streaming form of [`decrypt`], with memory flat whatever the size of the
-/// message (PGP/MIME and S/MIME with AES-CBC; S/MIME AEAD ciphertext is collected before it
-/// is opened, because its authenticated attributes follow it, but not copied again for the
-/// plaintext; an inline-PGP body is read whole).
+/// message (an inline-PGP body is read whole).
+///
+/// S/MIME AEAD content (AES-GCM, ChaCha20-Poly1305) is decrypted as it is read too, its tag
+/// checked at the end. A message whose `AuthEnvelopedData` carries authenticated attributes
+/// cannot be checked that way (they follow the content but go into the tag first; neither
+/// mailseal, Stalwart nor OpenSSL writes them): it fails with `decrypt.unsupported` once
+/// they turn up, and [`decrypt`] reads it.
 ///
 /// The outer headers are written first and the plaintext follows as it is decrypted, so on
 /// an error `output` holds an incomplete (and, before the integrity check at the end, not
@@ -80,6 +84,16 @@ pub fn decrypt_stream(
     input: impl Read + Send + Sync,
     output: impl Write,
     key: &PrivateKey,
+) -> Result<(), Error> {
+    decrypt_into(input, output, key, AeadContent::Stream)
+}
+
+/// [`decrypt_stream`], with S/MIME AEAD content read as `aead` says.
+fn decrypt_into(
+    input: impl Read + Send + Sync,
+    output: impl Write,
+    key: &PrivateKey,
+    aead: AeadContent,
 ) -> Result<(), Error> {
     let mut input = Input(input);
     let mut output = Output(output);
@@ -105,9 +119,10 @@ pub fn decrypt_stream(
             output.write_all(&headers.outer).map_err(|e| io_error(&e))?;
             if headers.transfer_encoding.as_deref() == Some("base64") {
                 let der = BufReader::with_capacity(CHUNK, Base64Body::new(body));
-                smime::decrypt_stream(der, &mut output, key)?;
+                smime::decrypt_stream(der, &mut output, key, aead)?;
             } else {
-                smime::decrypt_stream(BufReader::with_capacity(CHUNK, body), &mut output, key)?;
+                let der = BufReader::with_capacity(CHUNK, body);
+                smime::decrypt_stream(der, &mut output, key, aead)?;
             }
         }
         t if t.starts_with("text/") && detect::head_is_encrypted(&headers, &prefix) => {

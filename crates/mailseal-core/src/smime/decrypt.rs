@@ -84,14 +84,29 @@ fn whole(s: &mut BerStream<impl BufRead>) -> Result<Vec<u8>, Error> {
     s.whole().map_err(stream_error)
 }
 
+/// How AEAD content (AES-GCM, ChaCha20-Poly1305) is read.
+///
+/// Its authenticated attributes, which the tag covers and which must be fed to the cipher
+/// before the content, come after the content in `AuthEnvelopedData` (RFC 5083 §2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AeadContent {
+    /// Collected, then opened once the attributes are known: every message, memory as
+    /// large as the content.
+    Collect,
+    /// Decrypted as it is read and the tag checked at the end, memory flat. A message with
+    /// authenticated attributes (which neither mailseal, Stalwart nor OpenSSL writes) is
+    /// refused with [`DecryptError::Unsupported`] once they turn up.
+    Stream,
+}
+
 /// Decrypts a DER/BER CMS ContentInfo holding (Auth)EnvelopedData read from `input`, writing
 /// the plaintext to `out` as it is decrypted. With AES-CBC the content is decrypted chunk by
-/// chunk; AEAD content is collected first (its MAC and authenticated attributes follow it),
-/// then decrypted 64 KiB at a time, the tag checked at the end.
+/// chunk; AEAD content as `aead` says, the tag checked at the end.
 pub(crate) fn decrypt_stream(
     input: impl BufRead,
     out: &mut dyn Write,
     key: &PrivateKey,
+    aead: AeadContent,
 ) -> Result<(), Error> {
     let Inner::Smime { key, cert } = &key.inner else {
         return Err(DecryptError::NoMatchingKey.into());
@@ -115,12 +130,13 @@ pub(crate) fn decrypt_stream(
     }
     let h = s.header(None).map_err(stream_error)?;
 
-    // AES-CBC: decrypted chunk by chunk as it is read, the last block held back until the
-    // structure is seen to end where it should. AEAD: collected, opened at the end.
-    let mut cbc = None;
+    // AES-CBC (and streamed AEAD): decrypted chunk by chunk as it is read, the last block
+    // held back until the structure is seen to end where it should. Collected AEAD: opened at
+    // the end.
+    let mut streamed_with = None;
     let mut ciphertext = Vec::new();
     let mut buf = Zeroizing::new(vec![0u8; STREAM_CHUNK + content.cipher.block_size()]);
-    if content.aead {
+    if content.aead && aead == AeadContent::Collect {
         // A definite length (DER, as mailseal and Stalwart write) sizes the buffer once.
         if let Some(len) = h.len {
             ciphertext.reserve_exact(usize::try_from(len).unwrap_or(0).min(MAX_AEAD_CONTENT));
@@ -155,7 +171,7 @@ pub(crate) fn decrypt_stream(
             return Err(DecryptError::Integrity.into());
         }
         streamed.map_err(stream_error)?;
-        cbc = Some(c);
+        streamed_with = Some(c);
     }
     s.close(eci.0, eci.1).map_err(stream_error)?;
 
@@ -189,8 +205,20 @@ pub(crate) fn decrypt_stream(
         out.write_all(data)
             .map_err(|e| stream_error(StreamError::Io(e)))
     };
-    match cbc {
+    match streamed_with {
         Some(mut c) => {
+            if content.aead {
+                if !aad.is_empty() {
+                    return Err(unsupported(
+                        "AEAD content followed by authenticated attributes, read as a stream \
+                         (decrypt the whole message instead)",
+                    )
+                    .into());
+                }
+                let tag = mac.ok_or_else(|| malformed("authenticated data without MAC"))?;
+                c.set_tag(&tag)
+                    .map_err(|_| Error::from(DecryptError::Integrity))?;
+            }
             let n = c
                 .finalize(&mut buf)
                 .map_err(|_| Error::from(DecryptError::Integrity))?;
@@ -561,7 +589,7 @@ mod stream_tests {
 
     fn decrypt(der: &[u8], key: &PrivateKey) -> Result<Vec<u8>, Error> {
         let mut out = Vec::new();
-        decrypt_stream(der, &mut out, key)?;
+        decrypt_stream(der, &mut out, key, AeadContent::Collect)?;
         Ok(out)
     }
 
@@ -593,6 +621,91 @@ mod stream_tests {
             out.extend_from_slice(&[0, 0]);
         } else {
             out.extend_from_slice(tlv.raw);
+        }
+    }
+
+    /// An AuthEnvelopedData (AES-256-GCM) to alice with `content`, carrying authenticated
+    /// attributes when `attributes` (a content-type attribute), its tag over them.
+    fn auth_enveloped(content: &[u8], attributes: bool) -> Vec<u8> {
+        use crate::smime::envelope::{ID_AUTH_ENVELOPED_DATA, ID_DATA};
+        use crate::smime::recipient_info::{build, tlv};
+        use der::Encode as _;
+        let cert = match &RecipientKey::from_bytes(CRT)
+            .unwrap()
+            .validate(&Policy::standard())
+            .unwrap()
+            .keys
+        {
+            crate::key::recipient::RecipientKeys::X509(certs) => certs.clone(),
+            _ => unreachable!(),
+        };
+        let (cek, iv) = ([7u8; 32], [9u8; 12]);
+        let infos = build(&cert, &cek, true).unwrap();
+        let mut attrs = Vec::new();
+        if attributes {
+            // contentType (1.2.840.113549.1.9.3) = id-data
+            let mut attr = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3")
+                .to_der()
+                .unwrap();
+            attr.extend(tlv(0x31, &ID_DATA.to_der().unwrap()));
+            attrs = tlv(0x31, &tlv(0x30, &attr));
+        }
+        let mut c = Crypter::new(Cipher::aes_256_gcm(), Mode::Encrypt, &cek, Some(&iv)).unwrap();
+        if attributes {
+            c.aad_update(&attrs).unwrap();
+        }
+        let mut ciphertext = vec![0u8; content.len() + 16];
+        let n = c.update(content, &mut ciphertext).unwrap();
+        let m = c.finalize(&mut ciphertext[n..]).unwrap();
+        ciphertext.truncate(n + m);
+        let mut tag = [0u8; 16];
+        c.get_tag(&mut tag).unwrap();
+
+        let mut eci = ID_DATA.to_der().unwrap();
+        eci.extend(crate::Algorithm::Aes256Gcm.identifier(&iv).unwrap());
+        eci.extend(tlv(0x80, &ciphertext));
+        let mut env = tlv(0x02, &[0]);
+        env.extend(&infos.der);
+        env.extend(tlv(0x30, &eci));
+        if attributes {
+            let mut implicit = attrs.clone();
+            implicit[0] = 0xa1;
+            env.extend(implicit);
+        }
+        env.extend(tlv(0x04, &tag));
+        let mut ci = ID_AUTH_ENVELOPED_DATA.to_der().unwrap();
+        ci.extend(tlv(0xa0, &tlv(0x30, &env)));
+        tlv(0x30, &ci)
+    }
+
+    #[test]
+    fn streamed_aead_content_is_checked_and_attributes_are_refused_not_ignored() {
+        let key = PrivateKey::from_bytes(KEY, None).unwrap();
+        let content: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        for attributes in [false, true] {
+            let der = auth_enveloped(&content, attributes);
+            assert_eq!(decrypt(&der, &key).unwrap(), content, "collected");
+            let mut out = Vec::new();
+            let streamed = decrypt_stream(&der[..], &mut out, &key, AeadContent::Stream);
+            if attributes {
+                let e = streamed.unwrap_err();
+                assert_eq!(e.code(), "decrypt.unsupported", "{e}");
+            } else {
+                streamed.unwrap();
+                assert_eq!(out, content, "streamed");
+            }
+            // A changed tag (the last byte) fails the check either way.
+            let mut bad = der.clone();
+            *bad.last_mut().unwrap() ^= 1;
+            for aead in [AeadContent::Collect, AeadContent::Stream] {
+                let e = decrypt_stream(&bad[..], &mut Vec::new(), &key, aead).unwrap_err();
+                let want = if attributes && aead == AeadContent::Stream {
+                    "decrypt.unsupported"
+                } else {
+                    "decrypt.integrity"
+                };
+                assert_eq!(e.code(), want, "{aead:?}, attributes: {attributes}");
+            }
         }
     }
 
@@ -630,7 +743,7 @@ mod stream_tests {
             assert_ne!(ber_form, der);
             for input in [&der, &ber_form] {
                 let mut out = Vec::new();
-                decrypt_stream(&input[..], &mut out, &key).unwrap();
+                decrypt_stream(&input[..], &mut out, &key, AeadContent::Stream).unwrap();
                 assert_eq!(out, content, "{alg:?}");
                 // The whole message, as mailseal-core's public API reads it.
                 let mut stored = stored[..body].to_vec();
@@ -646,7 +759,7 @@ mod stream_tests {
             for cut in [10, 500, ber_form.len() / 2, ber_form.len() - 3] {
                 let mut out = Vec::new();
                 assert!(
-                    decrypt_stream(&ber_form[..cut], &mut out, &key).is_err(),
+                    decrypt_stream(&ber_form[..cut], &mut out, &key, AeadContent::Stream).is_err(),
                     "{cut}"
                 );
             }
