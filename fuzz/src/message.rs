@@ -138,6 +138,9 @@ pub fn decrypt_streamed(message: &[u8]) {
             (Err(a), Err(b)) => {
                 black_box((a.code(), b.code()));
             }
+            // The one documented difference: S/MIME AEAD content with authenticated
+            // attributes (which follow it but go into its tag first) is read whole only.
+            (Ok(_), Err(e)) if e.code() == "decrypt.unsupported" => {}
             (Ok(_), Err(e)) => panic!("read in pieces it failed: {e}"),
             (Err(e), Ok(())) => panic!("read in pieces it opened what failed whole: {e}"),
         }

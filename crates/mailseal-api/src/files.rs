@@ -129,7 +129,8 @@ pub(crate) fn encrypt_stream_file(
 /// the plaintext to `output`, streaming (memory stays flat: see
 /// [`decrypt_stream`](core::decrypt_stream)). `output` is replaced only when the whole
 /// message decrypted and checked out, and is created readable by its owner only where the
-/// platform allows; on an error nothing is left behind.
+/// platform allows; on an error nothing is left behind. S/MIME AEAD content followed by
+/// authenticated attributes, which the stream cannot check, is read again whole.
 #[cfg_attr(feature = "uniffi", uniffi::export)]
 pub fn decrypt_file(
     input: String,

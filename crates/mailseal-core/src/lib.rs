@@ -42,24 +42,28 @@
 //! [`encrypt_stream`] reads the head with `message::mime::read_head` (at most 8 KiB of body
 //! peeked), splits it into outer and MIME header fields, and copies an already-encrypted
 //! message through (`message::detect`). Otherwise it writes the outer headers and streams the
-//! inner entity, line ends canonicalised by `CrlfWriter` (bare line feeds found 64 bytes at a time), into
+//! inner entity, line ends canonicalised by `CrlfWriter` (bare line feeds found 256 bytes at a time), into
 //!
-//! - S/MIME: `smime::encrypt::begin` → `EnvelopeWriter` (OpenSSL AES-CBC/GCM or
-//!   ChaCha20-Poly1305, CMS framing in BER indefinite lengths) → `Base64Lines` (76 columns,
-//!   CRLF) → output;
+//! - S/MIME: `smime::encrypt::begin` (RSA contexts kept per thread and certificate) →
+//!   `EnvelopeWriter` (OpenSSL AES-CBC/GCM or ChaCha20-Poly1305, CMS framing in BER
+//!   indefinite lengths) → `Base64Lines` (76 columns, CRLF) → output;
 //! - OpenPGP: `pgp::encrypt::begin` writes one PKESK per key (`pgp::pkesk`, RSA through
 //!   OpenSSL, the key kept per thread), then `pgp::seipd` streams the literal packet inside
 //!   SEIPDv1 (AES-CFB while SHA-1 hashes the MDC, 64 KiB partial body chunks) → `pgp::armor`
 //!   (CRC-24) → `Base64Lines` → output, inside the PGP/MIME multipart. Past 128 KiB the SHA-1
-//!   and the CRC-24 run on a second thread (`beside`), next to the serial CFB. SEIPDv2 (v6 keys, or on request)
-//!   goes through Sequoia's `LiteralWriter` → `Encryptor` → `Armorer` → `CrlfWriter`.
+//!   and the CRC-24 run on kept worker threads (`beside`), next to the serial CFB. SEIPDv2
+//!   (v6 keys, or on request) goes through Sequoia's `LiteralWriter` → `Encryptor` →
+//!   `Armorer` → `CrlfWriter`.
 //!
-//! Memory stays constant; [`encrypt`] is the same path over a slice, with DER lengths.
+//! Memory stays constant; [`encrypt`] is the same path over a slice, with DER lengths, and
+//! its base64 lines go straight into the vector it returns (`base64_lines::LineSink`).
 //!
 //! Decryption mirrors it: base64 bodies are joined 64 bytes at a time
 //! (`base64_lines::push_unwrapped`) for the SIMD decoder; OpenPGP messages of the common form
 //! (PKESKs, SEIPDv1, a literal packet) are read by `pgp::open` (RSA PKESKs through OpenSSL,
-//! AES-CFB, plain SHA-1 for the MDC), anything else by Sequoia's `Decryptor`.
+//! AES-CFB, plain SHA-1 for the MDC), anything else by Sequoia's `Decryptor`. S/MIME content
+//! is decrypted as it is read; [`decrypt`] collects AEAD content first, so that
+//! authenticated attributes (which follow it) can be checked too.
 //!
 //! # Entry points
 //!
