@@ -22,7 +22,7 @@ use zeroize::Zeroizing;
 
 use super::open::{Opened, open};
 use super::pkesk::SecretKey;
-use crate::decryption_key::{Inner, PrivateKey};
+use crate::decryption_key::{Inner, PrivateKey, Unlocked};
 use crate::error::{DecryptError, Error};
 
 /// The largest decrypted message accepted (256 MiB), a bound against decompression bombs.
@@ -91,7 +91,7 @@ pub(crate) fn both_readers(
     let keys = keys_of(key).ok()?;
     let mut ours = Vec::new();
     let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        open(data, &mut ours, &keys, &mut || {}, MAX_PLAINTEXT)
+        open(data, &mut ours, keys, &mut || {}, MAX_PLAINTEXT)
     }))
     .unwrap_or_else(|_| Err(bad("the OpenPGP data is malformed")));
     let ours = match opened {
@@ -105,11 +105,20 @@ pub(crate) fn both_readers(
 }
 
 /// The unlocked secret keys of an OpenPGP private key.
-pub(crate) fn keys_of(key: &PrivateKey) -> Result<Vec<SecretKey>, Error> {
-    let Inner::OpenPgp { cert, password } = &key.inner else {
+pub(crate) fn keys_of(key: &PrivateKey) -> Result<&[Unlocked], Error> {
+    let Inner::OpenPgp {
+        cert,
+        password,
+        unlocked,
+    } = &key.inner
+    else {
         return Err(DecryptError::NoMatchingKey.into());
     };
-    unlocked_keys(cert, password.as_deref().map(String::as_str))
+    if let Some(keys) = unlocked.get() {
+        return Ok(keys);
+    }
+    let keys = unlocked_keys(cert, password.as_deref().map(String::as_str))?;
+    Ok(unlocked.get_or_init(|| keys.into_iter().map(Unlocked::new).collect()))
 }
 
 /// The secret keys of `cert`, unlocked with `password` where they are protected.
@@ -185,7 +194,7 @@ pub(crate) fn decrypt_stream<'a>(
         open(
             &mut recorded,
             out,
-            &keys,
+            keys,
             &mut || keep.store(false, Ordering::Relaxed),
             MAX_PLAINTEXT,
         )
@@ -205,9 +214,11 @@ pub(crate) fn decrypt_stream<'a>(
 pub(crate) fn sequoia_decrypt<'a>(
     data: impl Read + Send + Sync + 'a,
     out: &mut dyn io::Write,
-    keys: Vec<SecretKey>,
+    keys: &[Unlocked],
 ) -> Result<(), Error> {
-    let helper = Helper { keys };
+    let helper = Helper {
+        keys: keys.iter().map(|k| k.key.clone()).collect(),
+    };
     // As in `decrypt`: a panic in Sequoia's parser becomes an error.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let policy = StandardPolicy::new();
@@ -307,7 +318,7 @@ mod tests {
 
         let keys = keys_of(&key).unwrap();
         let mut out = Vec::new();
-        let declined = open(&stored[..], &mut out, &keys, &mut || {}, MAX_PLAINTEXT).unwrap();
+        let declined = open(&stored[..], &mut out, keys, &mut || {}, MAX_PLAINTEXT).unwrap();
         assert!(matches!(declined, Opened::NotMine));
         assert!(
             out.is_empty(),
@@ -327,5 +338,44 @@ mod tests {
         let mut out = Vec::new();
         decrypt_stream(Trickle(&stored), &mut out, &key).unwrap();
         assert!(out == plain);
+    }
+
+    #[test]
+    fn keys_are_unlocked_and_their_openssl_rsa_form_made_once_per_private_key() {
+        let key = PrivateKey::from_bytes(
+            include_bytes!("../../../../tests/fixtures/stalwart-0.16.19/keys/pgp-rsa3072.sec.asc"),
+            None,
+        )
+        .unwrap();
+        let recipients = crate::RecipientKey::from_bytes(include_bytes!(
+            "../../../../tests/fixtures/stalwart-0.16.19/keys/pgp-rsa3072.pub.asc"
+        ))
+        .unwrap()
+        .validate(&crate::Policy::standard())
+        .unwrap();
+        let first = keys_of(&key).unwrap();
+        assert!(first.iter().all(|k| k.rsa.get().is_none()));
+        for text in ["first", "second", "third"] {
+            let message = format!("Subject: {text}\r\n\r\n{text} body\r\n");
+            let stored = crate::encrypt(
+                message.as_bytes(),
+                &recipients,
+                &crate::EncryptOptions::default(),
+            )
+            .unwrap()
+            .message;
+            let plain = crate::decrypt(&stored, &key).unwrap();
+            assert!(plain.ends_with(format!("{text} body\r\n").as_bytes()));
+            // The same unlocked keys every time, and the RSA key that opened it kept.
+            let again = keys_of(&key).unwrap();
+            assert!(std::ptr::eq(first, again));
+            assert_eq!(
+                again
+                    .iter()
+                    .filter(|k| matches!(k.rsa.get(), Some(Some(_))))
+                    .count(),
+                1
+            );
+        }
     }
 }

@@ -26,7 +26,8 @@ use zeroize::Zeroizing;
 
 use super::armor::Dearmor;
 use super::cfb::{BLOCK, Cfb, Direction};
-use super::pkesk::{SecretKey, rsa_session_key};
+use super::pkesk::rsa_session_key;
+use crate::decryption_key::Unlocked;
 use crate::error::{DecryptError, Error, carried};
 use crate::packet::{
     Body, Length, TAG_LITERAL, TAG_MARKER, TAG_PKESK, TAG_SEIPD, damaged, definite_length,
@@ -81,7 +82,7 @@ fn head_error(e: &io::Error) -> Result<Opened, Error> {
 pub(crate) fn open(
     input: impl Read,
     out: &mut dyn Write,
-    keys: &[SecretKey],
+    keys: &[Unlocked],
     commit: &mut dyn FnMut(),
     max: u64,
 ) -> Result<Opened, Error> {
@@ -117,7 +118,7 @@ type Seipd<'a> = Plain<Body<Box<dyn Read + 'a>>>;
 /// length, or `None` for a message this reader does not take.
 fn head<'a>(
     mut src: Box<dyn Read + 'a>,
-    keys: &[SecretKey],
+    keys: &[Unlocked],
 ) -> io::Result<Option<(Seipd<'a>, Length)>> {
     let mut pkesks = Vec::new();
     let length = loop {
@@ -164,17 +165,18 @@ fn head<'a>(
 /// The cipher, past the prefix, of the first PKESK one of `keys` opens whose session key
 /// passes the prefix's check (RFC 9580 §5.13.1: its last two octets repeated); `prefix`
 /// becomes its plaintext.
-fn session(pkesks: &[PKESK], keys: &[SecretKey], prefix: &mut [u8; BLOCK + 2]) -> Option<Cfb> {
+fn session(pkesks: &[PKESK], keys: &[Unlocked], prefix: &mut [u8; BLOCK + 2]) -> Option<Cfb> {
     for pkesk in pkesks {
         for key in keys {
             if let Some(r) = pkesk.recipient()
-                && !r.aliases(KeyHandle::from(key.fingerprint()))
+                && !r.aliases(KeyHandle::from(key.key.fingerprint()))
             {
                 continue;
             }
             let opened = match rsa_session_key(pkesk, key) {
                 Some(found) => Some(found),
                 None => key
+                    .key
                     .clone()
                     .into_keypair()
                     .ok()
@@ -350,13 +352,17 @@ mod tests {
 
     const MESSAGE: &[u8] = include_bytes!("../../../../examples/messages/hello.eml");
 
-    fn keys() -> Vec<SecretKey> {
+    fn keys() -> Vec<Unlocked> {
         let key = PrivateKey::from_bytes(
             include_bytes!("../../../../examples/keys/alice.sec.asc"),
             None,
         )
         .unwrap();
-        super::super::decrypt::keys_of(&key).unwrap()
+        super::super::decrypt::keys_of(&key)
+            .unwrap()
+            .iter()
+            .map(|k| Unlocked::new(k.key.clone()))
+            .collect()
     }
 
     /// The armored OpenPGP message of a PGP/MIME message mailseal encrypted.
@@ -464,7 +470,7 @@ mod tests {
         assert_eq!(found[0].1.len(), 32);
 
         let mut out = Vec::new();
-        let r = open(&binary[..], &mut out, &keys, &mut || {}, 1 << 28);
+        let r = open(&binary[..], &mut out, keys, &mut || {}, 1 << 28);
         assert!(matches!(r, Ok(Opened::Done)));
         let mut theirs = Vec::new();
         super::super::decrypt::sequoia_decrypt(&binary[..], &mut theirs, keys).unwrap();

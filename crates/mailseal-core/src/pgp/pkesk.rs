@@ -6,8 +6,8 @@
 
 use std::cell::RefCell;
 
-use openssl::pkey::Public;
-use openssl::rsa::Rsa;
+use openssl::pkey::{Private, Public};
+use openssl::rsa::{Padding, Rsa};
 use sequoia_openpgp as openpgp;
 
 use openpgp::crypto::SessionKey;
@@ -19,6 +19,7 @@ use openpgp::serialize::Marshal as _;
 use openpgp::types::SymmetricAlgorithm;
 use zeroize::Zeroizing;
 
+use crate::decryption_key::Unlocked;
 use crate::error::EncryptError;
 
 /// The secret (sub)keys tried on each PKESK when decrypting.
@@ -110,52 +111,22 @@ fn checksum(session_key: &[u8]) -> u16 {
 /// The algorithm and session key of a version 3 PKESK for an RSA key, decrypted with
 /// OpenSSL (RSA-3072 in about 2 ms here; the `rsa` crate of Sequoia's pure-Rust backend takes
 /// many times that). `None` when the PKESK or the key is not RSA, the key is locked, or the
-/// decrypted block is not a session key with its checksum (RFC 9580 §5.1.3).
+/// decrypted block is not a session key with its checksum (RFC 9580 §5.1.3). The OpenSSL key
+/// is made once per unlocked key and kept with it ([`Unlocked`]).
 pub(crate) fn rsa_session_key(
     pkesk: &PKESK,
-    key: &SecretKey,
+    unlocked: &Unlocked,
 ) -> Option<(SymmetricAlgorithm, Zeroizing<Vec<u8>>)> {
-    use openpgp::packet::key::SecretKeyMaterial;
-    use openssl::bn::{BigNum, BigNumContext};
-    use openssl::rsa::{Padding, Rsa};
-
-    let (PKESK::V3(v3), mpi::PublicKey::RSA { e, n }) = (pkesk, key.mpis()) else {
+    let (PKESK::V3(v3), mpi::PublicKey::RSA { .. }) = (pkesk, unlocked.key.mpis()) else {
         return None;
     };
     let Ciphertext::RSA { c } = v3.esk() else {
         return None;
     };
-    let SecretKeyMaterial::Unencrypted(secret) = key.secret() else {
-        return None;
-    };
-    let rsa = secret.map(|mpis| {
-        let mpi::SecretKeyMaterial::RSA { d, p, q, .. } = mpis else {
-            return None;
-        };
-        let big = |b: &[u8]| BigNum::from_slice(b).ok();
-        let (n, e, d, p, q) = (
-            big(n.value())?,
-            big(e.value())?,
-            big(d.value())?,
-            big(p.value())?,
-            big(q.value())?,
-        );
-        // The CRT parameters OpenSSL wants: d mod (p-1), d mod (q-1), q^-1 mod p.
-        let mut ctx = BigNumContext::new_secure().ok()?;
-        let one = BigNum::from_u32(1).ok()?;
-        let (mut p1, mut q1) = (BigNum::new_secure().ok()?, BigNum::new_secure().ok()?);
-        p1.checked_sub(&p, &one).ok()?;
-        q1.checked_sub(&q, &one).ok()?;
-        let (mut dp, mut dq, mut qinv) = (
-            BigNum::new_secure().ok()?,
-            BigNum::new_secure().ok()?,
-            BigNum::new_secure().ok()?,
-        );
-        dp.nnmod(&d, &p1, &mut ctx).ok()?;
-        dq.nnmod(&d, &q1, &mut ctx).ok()?;
-        qinv.mod_inverse(&q, &p, &mut ctx).ok()?;
-        Rsa::from_private_components(n, e, d, p, q, dp, dq, qinv).ok()
-    })?;
+    let rsa = unlocked
+        .rsa
+        .get_or_init(|| openssl_private(&unlocked.key))
+        .as_ref()?;
     let mut block = Zeroizing::new(vec![0u8; rsa.size() as usize]);
     let len = rsa
         .private_decrypt(c.value(), &mut block, Padding::PKCS1)
@@ -171,6 +142,47 @@ pub(crate) fn rsa_session_key(
         SymmetricAlgorithm::from(algo),
         Zeroizing::new(key_bytes.to_vec()),
     ))
+}
+
+/// The OpenSSL form of an unprotected RSA secret key, with the CRT parameters OpenSSL wants
+/// (d mod (p-1), d mod (q-1), q^-1 mod p) computed from OpenPGP's d, p and q.
+fn openssl_private(key: &SecretKey) -> Option<Rsa<Private>> {
+    use openpgp::packet::key::SecretKeyMaterial;
+    use openssl::bn::{BigNum, BigNumContext};
+
+    let mpi::PublicKey::RSA { e, n } = key.mpis() else {
+        return None;
+    };
+    let SecretKeyMaterial::Unencrypted(secret) = key.secret() else {
+        return None;
+    };
+    secret.map(|mpis| {
+        let mpi::SecretKeyMaterial::RSA { d, p, q, .. } = mpis else {
+            return None;
+        };
+        let big = |b: &[u8]| BigNum::from_slice(b).ok();
+        let (n, e, d, p, q) = (
+            big(n.value())?,
+            big(e.value())?,
+            big(d.value())?,
+            big(p.value())?,
+            big(q.value())?,
+        );
+        let mut ctx = BigNumContext::new_secure().ok()?;
+        let one = BigNum::from_u32(1).ok()?;
+        let (mut p1, mut q1) = (BigNum::new_secure().ok()?, BigNum::new_secure().ok()?);
+        p1.checked_sub(&p, &one).ok()?;
+        q1.checked_sub(&q, &one).ok()?;
+        let (mut dp, mut dq, mut qinv) = (
+            BigNum::new_secure().ok()?,
+            BigNum::new_secure().ok()?,
+            BigNum::new_secure().ok()?,
+        );
+        dp.nnmod(&d, &p1, &mut ctx).ok()?;
+        dq.nnmod(&d, &q1, &mut ctx).ok()?;
+        qinv.mod_inverse(&q, &p, &mut ctx).ok()?;
+        Rsa::from_private_components(n, e, d, p, q, dp, dq, qinv).ok()
+    })
 }
 
 /// RSAES-PKCS1-v1_5 of the algorithm octet, the session key and its checksum (RFC 9580
