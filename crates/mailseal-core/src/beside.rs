@@ -2,20 +2,24 @@
 //! the armor's CRC-24 of a big OpenPGP message are computed beside the (serial) AES-CFB.
 //!
 //! The data is copied to the worker in batches of 32 KiB (in buffers wiped when dropped, as
-//! they may hold plaintext, and handed back for reuse), at most four in flight, so memory
-//! stays bounded. Small batches measured best: they are still cached when the worker reads
-//! them, the wait for the last one is short, and they stay below the size from which the
-//! allocator maps fresh pages for each buffer (128 KiB batches took 10 % longer per MiB,
-//! 256 KiB ones twice as long). Small messages never pay for a thread: the hash stays on the caller's
-//! thread for the first [`BESIDE_FROM`] octets. If no thread can be started, it stays there.
+//! they may hold plaintext, and handed back for reuse), at most four per hash in flight, so
+//! memory stays bounded. Small batches measured best: they are still cached when the worker
+//! reads them, the wait for the last one is short, and they stay below the size from which
+//! the allocator maps fresh pages for each buffer (128 KiB batches took 10 % longer per MiB,
+//! 256 KiB ones twice as long). Small messages never pay for a thread: the hash stays on the
+//! caller's thread for the first [`BESIDE_FROM`] octets. If no thread can be started, it
+//! stays there.
 //!
-//! Workers are kept for the next message (at most [`IDLE_WORKERS`] of them wait, for the
-//! whole process): starting a thread for each hash of each message cost up to 0.1 ms on
-//! this machine. A process that forks starts its own.
+//! The hashes of one thread share one worker (a [`Lane`]: the SHA-1 and the CRC-24 of a
+//! message on one second thread, not two, which on two cores would take turns with the
+//! caller). Workers are kept for the next message (at most [`IDLE_WORKERS`] of them wait,
+//! for the whole process): starting a thread for each message cost up to 0.1 ms on this
+//! machine. A process that forks starts its own.
 
+use std::cell::RefCell;
 use std::io;
-use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex, Weak};
 
 use zeroize::Zeroizing;
 
@@ -35,40 +39,39 @@ impl Update for sha1::Sha1 {
 pub(crate) const BESIDE_FROM: u64 = 128 * 1024;
 /// Octets per batch sent to the worker.
 const BATCH: usize = 32 * 1024;
-/// Batches queued for the worker at most.
+/// Batches of one hash in flight at most.
 const IN_FLIGHT: usize = 4;
+/// Tasks queued for one worker at most (the batches of two hashes).
+const QUEUED: usize = 2 * IN_FLIGHT;
 /// Idle workers kept for later hashes at most.
 const IDLE_WORKERS: usize = 4;
 
 type Buffer = Zeroizing<Vec<u8>>;
 
-/// Work for a worker thread: one hash, fed until its caller hangs up.
-type Job = Box<dyn FnOnce() + Send>;
+/// Work for a worker thread.
+type Task = Box<dyn FnOnce() + Send>;
 
-/// A worker thread, known by the queue it takes jobs from.
-struct Worker {
-    jobs: SyncSender<Job>,
+/// The idle workers (the sending ends of their queues), and the process they belong to (a
+/// forked child has none of them).
+static IDLE: Mutex<(u32, Vec<SyncSender<Task>>)> = Mutex::new((0, Vec::new()));
+
+/// A worker thread that runs tasks in the order they are queued, used by the hashes of one
+/// calling thread; when the last of them is done with it, it goes back to [`IDLE`].
+struct Lane {
+    tasks: SyncSender<Task>,
 }
 
-/// The idle workers, and the process they belong to (a forked child has none of them).
-static IDLE: Mutex<(u32, Vec<Worker>)> = Mutex::new((0, Vec::new()));
+thread_local! {
+    /// The lane this thread's hashes use now, if any.
+    static LANE: RefCell<Weak<Lane>> = const { RefCell::new(Weak::new()) };
+}
 
-impl Worker {
-    /// Starts a worker thread; it stops when its queue's sender is dropped.
-    fn spawn() -> io::Result<Self> {
-        let (jobs, queue) = sync_channel::<Job>(1);
-        std::thread::Builder::new()
-            .name("mailseal-hash".into())
-            .spawn(move || {
-                for job in queue {
-                    job();
-                }
-            })?;
-        Ok(Worker { jobs })
-    }
-
-    /// Runs `job` on an idle worker of this process, or on a new one.
-    fn run(job: Job) -> io::Result<Self> {
+impl Lane {
+    /// This thread's lane: the one its other hashes use, an idle worker, or a new one.
+    fn get() -> io::Result<Arc<Lane>> {
+        if let Some(lane) = LANE.with_borrow(Weak::upgrade) {
+            return Ok(lane);
+        }
         let pid = std::process::id();
         let idle = IDLE.lock().ok().and_then(|mut idle| {
             if idle.0 != pid {
@@ -76,26 +79,42 @@ impl Worker {
             }
             idle.1.pop()
         });
-        let job = match idle {
-            Some(worker) => match worker.jobs.send(job) {
-                Ok(()) => return Ok(worker),
-                // That worker has gone: the job comes back.
-                Err(e) => e.0,
-            },
-            None => job,
+        let tasks = match idle {
+            Some(tasks) => tasks,
+            None => Self::spawn()?,
         };
-        let worker = Worker::spawn()?;
-        worker.jobs.send(job).map_err(|_| worker_failed())?;
-        Ok(worker)
+        let lane = Arc::new(Lane { tasks });
+        LANE.with_borrow_mut(|current| *current = Arc::downgrade(&lane));
+        Ok(lane)
     }
 
-    /// Keeps this worker for a later hash, unless enough are kept.
-    fn keep(self) {
+    /// Starts a worker thread; it stops when its queue's last sender is dropped.
+    fn spawn() -> io::Result<SyncSender<Task>> {
+        let (tasks, queue) = sync_channel::<Task>(QUEUED);
+        std::thread::Builder::new()
+            .name("mailseal-hash".into())
+            .spawn(move || {
+                for task in queue {
+                    task();
+                }
+            })?;
+        Ok(tasks)
+    }
+
+    /// Queues `task`; an error if the worker has gone.
+    fn run(&self, task: Task) -> io::Result<()> {
+        self.tasks.send(task).map_err(|_| worker_failed())
+    }
+}
+
+impl Drop for Lane {
+    /// The worker waits for the next message, unless enough do.
+    fn drop(&mut self) {
         if let Ok(mut idle) = IDLE.lock()
             && idle.0 == std::process::id()
             && idle.1.len() < IDLE_WORKERS
         {
-            idle.1.push(self);
+            idle.1.push(self.tasks.clone());
         }
     }
 }
@@ -103,12 +122,14 @@ impl Worker {
 enum State<H> {
     Here(H),
     Beside {
-        to: SyncSender<Buffer>,
+        lane: Arc<Lane>,
+        /// The hash, fed by the lane's tasks in order.
+        hash: Arc<Mutex<H>>,
+        /// Batches queued and not yet handed back.
+        in_flight: usize,
         back: Receiver<Buffer>,
+        to_caller: SyncSender<Buffer>,
         batch: Buffer,
-        /// Where the worker puts the hash once `to` is dropped.
-        done: Receiver<H>,
-        worker: Worker,
     },
     /// Only while the state moves.
     Moving,
@@ -153,66 +174,84 @@ impl<H: Update> Hashing<H> {
         Ok(())
     }
 
-    /// Hands the hash so far to a worker (or leaves it here if no thread starts).
+    /// Hands the hash so far to this thread's lane (or leaves it here if no thread starts).
     fn move_beside(&mut self) {
         let State::Here(hash) = std::mem::replace(&mut self.state, State::Moving) else {
             return;
         };
-        let kept = hash.clone();
-        let (to, from_caller) = sync_channel::<Buffer>(IN_FLIGHT);
-        let (to_caller, back) = sync_channel::<Buffer>(IN_FLIGHT + 1);
-        let (finished, done) = sync_channel::<H>(1);
-        let job: Job = Box::new(move || {
-            let mut hash = hash;
-            for buf in from_caller {
-                hash.update(&buf);
-                // The caller may have stopped taking buffers back: then this one is
-                // dropped (and wiped).
-                let _ = to_caller.try_send(buf);
+        self.state = match Lane::get() {
+            Ok(lane) => {
+                let (to_caller, back) = sync_channel::<Buffer>(IN_FLIGHT + 1);
+                State::Beside {
+                    lane,
+                    hash: Arc::new(Mutex::new(hash)),
+                    in_flight: 0,
+                    back,
+                    to_caller,
+                    batch: Zeroizing::new(Vec::with_capacity(BATCH)),
+                }
             }
-            // A caller that gave up is not waiting for it.
-            let _ = finished.send(hash);
-        });
-        self.state = match Worker::run(job) {
-            Ok(worker) => State::Beside {
-                to,
-                back,
-                batch: Zeroizing::new(Vec::with_capacity(BATCH)),
-                done,
-                worker,
-            },
-            Err(_) => State::Here(kept),
+            Err(_) => State::Here(hash),
         };
     }
 
-    /// Hands the current batch to the worker and starts a new one.
+    /// Hands the current batch to the worker and starts a new one, in a buffer that came
+    /// back (waiting for one when [`IN_FLIGHT`] are out) or a new one.
     fn send(&mut self) -> io::Result<()> {
         let State::Beside {
-            to, back, batch, ..
+            lane,
+            hash,
+            in_flight,
+            back,
+            to_caller,
+            batch,
         } = &mut self.state
         else {
             return Ok(());
         };
-        let mut next = back
-            .try_recv()
-            .unwrap_or_else(|_| Zeroizing::new(Vec::with_capacity(BATCH)));
-        next.clear();
-        let full = std::mem::replace(batch, next);
-        to.send(full).map_err(|_| worker_failed())
+        let full = std::mem::take(batch);
+        let (shared, returns) = (Arc::clone(hash), to_caller.clone());
+        lane.run(Box::new(move || {
+            if let Ok(mut hash) = shared.lock() {
+                hash.update(&full);
+            }
+            // The caller may have gone: then the buffer is dropped (and wiped).
+            let _ = returns.try_send(full);
+        }))?;
+        *in_flight += 1;
+        let returned = match back.try_recv() {
+            Ok(buffer) => Some(buffer),
+            Err(_) if *in_flight >= IN_FLIGHT => Some(back.recv().map_err(|_| worker_failed())?),
+            Err(_) => None,
+        };
+        *batch = match returned {
+            Some(mut buffer) => {
+                *in_flight -= 1;
+                buffer.clear();
+                buffer
+            }
+            None => Zeroizing::new(Vec::with_capacity(BATCH)),
+        };
+        Ok(())
     }
 
     /// The hash of everything given to [`Hashing::update`].
     pub(crate) fn finish(mut self) -> io::Result<H> {
-        self.send()?;
+        if let State::Beside { batch, .. } = &self.state
+            && !batch.is_empty()
+        {
+            self.send()?;
+        }
         match std::mem::replace(&mut self.state, State::Moving) {
             State::Here(hash) => Ok(hash),
-            State::Beside {
-                to, done, worker, ..
-            } => {
-                drop(to);
-                let hash = done.recv().map_err(|_| worker_failed())?;
-                worker.keep();
-                Ok(hash)
+            State::Beside { lane, hash, .. } => {
+                let (finished, done) = sync_channel::<H>(1);
+                lane.run(Box::new(move || {
+                    if let Ok(hash) = hash.lock() {
+                        let _ = finished.send(hash.clone());
+                    }
+                }))?;
+                done.recv().map_err(|_| worker_failed())
             }
             State::Moving => Err(worker_failed()),
         }
@@ -270,6 +309,33 @@ mod tests {
                 self.0.push(id);
             }
         }
+    }
+
+    #[test]
+    fn the_hashes_of_one_thread_share_one_worker_and_keep_their_order() {
+        let data: Vec<u8> = (0..600_000u32).map(|i| (i * 13 % 251) as u8).collect();
+        let (mut a, mut b) = (
+            Hashing::new(Threads::default()),
+            Hashing::new(Threads::default()),
+        );
+        let (mut sha_a, mut sha_b) = (Hashing::new(Sha1::new()), Hashing::new(Sha1::new()));
+        for chunk in data.chunks(10_000) {
+            a.update(chunk).unwrap();
+            b.update(chunk).unwrap();
+            sha_a.update(chunk).unwrap();
+            // The second hash sees the bytes reversed in each chunk.
+            let reversed: Vec<u8> = chunk.iter().rev().copied().collect();
+            sha_b.update(&reversed).unwrap();
+        }
+        let (a, b) = (a.finish().unwrap().0, b.finish().unwrap().0);
+        assert_eq!(a.len(), 2, "here, then one worker");
+        assert_eq!(a, b, "one worker for both");
+        assert_eq!(sha_a.finish().unwrap().finalize(), Sha1::digest(&data));
+        let reversed: Vec<u8> = data
+            .chunks(10_000)
+            .flat_map(|c| c.iter().rev().copied())
+            .collect();
+        assert_eq!(sha_b.finish().unwrap().finalize(), Sha1::digest(&reversed));
     }
 
     #[test]
