@@ -6748,7 +6748,8 @@ public func signIn(serverUrl: String, user: String, password: String, codes: Cod
  * the plaintext to `output`, streaming (memory stays flat: see
  * [`decrypt_stream`](core::decrypt_stream)). `output` is replaced only when the whole
  * message decrypted and checked out, and is created readable by its owner only where the
- * platform allows; on an error nothing is left behind.
+ * platform allows; on an error nothing is left behind. S/MIME AEAD content followed by
+ * authenticated attributes, which the stream cannot check, is read again whole.
  */
 public func decryptFile(input: String, output: String, privateKey: Data, password: String?)throws   {try rustCallWithError(FfiConverterTypeApiError_lift) {
         uniffiCallStatus in
@@ -6882,7 +6883,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_mailseal_api_checksum_func_sign_in() != 40099) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_mailseal_api_checksum_func_decrypt_file() != 64520) {
+    if (uniffi_mailseal_api_checksum_func_decrypt_file() != 4986) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mailseal_api_checksum_func_encrypt_file() != 52678) {

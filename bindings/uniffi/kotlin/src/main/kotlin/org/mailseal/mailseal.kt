@@ -1176,7 +1176,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_mailseal_api_checksum_func_sign_in() and 0xFFFF) != 40099) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_mailseal_api_checksum_func_decrypt_file() and 0xFFFF) != 64520) {
+    if ((lib.uniffi_mailseal_api_checksum_func_decrypt_file() and 0xFFFF) != 4986) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mailseal_api_checksum_func_encrypt_file() and 0xFFFF) != 52678) {
@@ -8500,7 +8500,8 @@ public typealias FfiConverterTypePlaintext = FfiConverterByteArray
          * the plaintext to `output`, streaming (memory stays flat: see
          * [`decrypt_stream`](core::decrypt_stream)). `output` is replaced only when the whole
          * message decrypted and checked out, and is created readable by its owner only where the
-         * platform allows; on an error nothing is left behind.
+         * platform allows; on an error nothing is left behind. S/MIME AEAD content followed by
+         * authenticated attributes, which the stream cannot check, is read again whole.
          */
     @Throws(ApiException::class) fun `decryptFile`(`input`: kotlin.String, `output`: kotlin.String, `privateKey`: kotlin.ByteArray, `password`: kotlin.String?)
         = 
