@@ -27,7 +27,7 @@
 //!                (message/recipient_id sits below smime/ and pgp/, like options)
 //!
 //! error, time, ber, base64_lines, packet: used everywhere; error imports nothing, the others
-//! import only error.
+//! import only error. kept (a few per-thread OpenSSL keys and contexts) imports nothing.
 //! (ber reads BER/DER for smime/decrypt and for the PKCS#7 and PKCS#12 files key/ reads.)
 //! ```
 //!
@@ -94,6 +94,7 @@ mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod kept;
 mod key;
 mod message;
 mod packet;

@@ -21,6 +21,7 @@ use zeroize::Zeroizing;
 
 use crate::decryption_key::Unlocked;
 use crate::error::EncryptError;
+use crate::kept::with_kept;
 
 /// The secret (sub)keys tried on each PKESK when decrypting.
 pub(crate) type SecretKey = Key<SecretParts, UnspecifiedRole>;
@@ -59,15 +60,12 @@ pub(crate) fn pkesk3(
     Ok(out)
 }
 
-/// A modulus, an exponent and their OpenSSL key.
-type KeptKey = (Vec<u8>, Vec<u8>, Rsa<Public>);
-
-/// Keys kept per thread by [`openssl_rsa`].
-const KEPT_KEYS: usize = 4;
+/// A modulus and an exponent, and their OpenSSL key.
+type KeptKey = ((Vec<u8>, Vec<u8>), Rsa<Public>);
 
 thread_local! {
-    /// The OpenSSL form of the RSA public keys this thread encrypted to last (modulus,
-    /// exponent, key; at most [`KEPT_KEYS`]). OpenSSL keeps the Montgomery form of the
+    /// The OpenSSL form of the RSA public keys this thread encrypted to last
+    /// ([`KEPT`](crate::kept::KEPT) of them). OpenSSL keeps the Montgomery form of the
     /// modulus inside the key after its first use, so a key reused across messages skips that
     /// setup and the parsing: about a fifth of a 4 KiB message's time with RSA-3072.
     static RSA_KEYS: RefCell<Vec<KeptKey>> = const { RefCell::new(Vec::new()) };
@@ -78,26 +76,21 @@ thread_local! {
 fn openssl_rsa(n: &[u8], e: &[u8]) -> Result<Rsa<Public>, EncryptError> {
     use openssl::bn::BigNum;
 
-    let kept = RSA_KEYS.with_borrow(|keys| {
-        keys.iter()
-            .find(|(kn, ke, _)| kn == n && ke == e)
-            .map(|(_, _, rsa)| rsa.clone())
-    });
-    if let Some(rsa) = kept {
-        return Ok(rsa);
-    }
-    let rsa = Rsa::from_public_components(
-        BigNum::from_slice(n).map_err(backend)?,
-        BigNum::from_slice(e).map_err(backend)?,
-    )
-    .map_err(backend)?;
     RSA_KEYS.with_borrow_mut(|keys| {
-        if keys.len() == KEPT_KEYS {
-            keys.remove(0);
-        }
-        keys.push((n.to_vec(), e.to_vec(), rsa.clone()));
-    });
-    Ok(rsa)
+        with_kept(
+            keys,
+            |(kn, ke)| kn == n && ke == e,
+            || {
+                let rsa = Rsa::from_public_components(
+                    BigNum::from_slice(n).map_err(backend)?,
+                    BigNum::from_slice(e).map_err(backend)?,
+                )
+                .map_err(backend)?;
+                Ok(((n.to_vec(), e.to_vec()), rsa))
+            },
+            |rsa| Ok(rsa.clone()),
+        )
+    })
 }
 
 /// The session key's checksum: the sum of its octets modulo 65536 (RFC 9580 §5.1.3).

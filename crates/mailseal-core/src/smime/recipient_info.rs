@@ -29,6 +29,7 @@ use spki::AlgorithmIdentifierOwned;
 use zeroize::Zeroizing;
 
 use crate::error::EncryptError;
+use crate::kept::with_kept;
 use crate::key::x509::{Curve, KeyAlgorithm, X509Cert};
 
 pub(crate) const RSA_ENCRYPTION: ObjectIdentifier =
@@ -143,17 +144,14 @@ fn ktri(
     }))
 }
 
-/// A certificate (its DER), whether its context pads with OAEP, and the context.
-type KeptContext = (Vec<u8>, bool, PkeyCtx<Public>);
-
-/// Contexts kept per thread by [`rsa_encrypt`].
-const KEPT_CONTEXTS: usize = 4;
+/// A certificate (its DER) and whether its context pads with OAEP, and the context.
+type KeptContext = ((Vec<u8>, bool), PkeyCtx<Public>);
 
 thread_local! {
     /// RSA encryption contexts, set up and ready, for the last certificates this thread
-    /// encrypted to (at most [`KEPT_CONTEXTS`]). Setting one up makes OpenSSL 3 fetch the
-    /// padding's algorithms (name lookups under a process-wide lock) and touch the key that
-    /// every thread shares; with a kept one, messages on two threads no longer meet there.
+    /// encrypted to ([`KEPT`](crate::kept::KEPT) of them). Setting one up makes OpenSSL 3 fetch
+    /// the padding's algorithms (name lookups under a process-wide lock) and touch the key
+    /// that every thread shares; with a kept one, messages on two threads no longer meet there.
     static RSA_CONTEXTS: RefCell<Vec<KeptContext>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -175,28 +173,20 @@ fn rsa_context(public: &PKey<Public>, oaep: bool) -> Result<PkeyCtx<Public>, Enc
 /// `cek` encrypted to the RSA key of `cert`, with a context this thread kept if it has one.
 fn rsa_encrypt(cert: &X509Cert, cek: &[u8], oaep: bool) -> Result<Vec<u8>, EncryptError> {
     RSA_CONTEXTS.with_borrow_mut(|kept| {
-        let found = kept
-            .iter()
-            .position(|(der, o, _)| *o == oaep && der.as_slice() == cert.der());
-        let at = match found {
-            Some(at) => at,
-            None => {
+        with_kept(
+            kept,
+            |(der, o)| *o == oaep && der.as_slice() == cert.der(),
+            || {
                 let public = cert.openssl_public().map_err(backend)?;
-                let ctx = rsa_context(&public, oaep)?;
-                if kept.len() == KEPT_CONTEXTS {
-                    kept.remove(0);
-                }
-                kept.push((cert.der().to_vec(), oaep, ctx));
-                kept.len() - 1
-            }
-        };
-        let (_, _, ctx) = kept
-            .get_mut(at)
-            .ok_or_else(|| backend("RSA context lost"))?;
-        let mut out = vec![0u8; ctx.encrypt(cek, None).map_err(backend)?];
-        let n = ctx.encrypt(cek, Some(&mut out)).map_err(backend)?;
-        out.truncate(n);
-        Ok(out)
+                Ok(((cert.der().to_vec(), oaep), rsa_context(&public, oaep)?))
+            },
+            |ctx| {
+                let mut out = vec![0u8; ctx.encrypt(cek, None).map_err(backend)?];
+                let n = ctx.encrypt(cek, Some(&mut out)).map_err(backend)?;
+                out.truncate(n);
+                Ok(out)
+            },
+        )
     })
 }
 
